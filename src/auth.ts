@@ -1,0 +1,78 @@
+import type { MiddlewareHandler } from "hono";
+import type { AppEnv } from "./context";
+import { ApiError } from "./errors";
+import { LIMITS } from "./limits";
+
+/**
+ * SDK keys. `SDK_KEYS` is a comma-separated list of `tenant_id:sha256hex[:read]` entries: only
+ * hashes are configured, several entries may name one tenant (key rotation), and `:read` makes
+ * a read-only key. A key is accepted when its SHA-256 equals a configured hash (constant time).
+ */
+export interface KeyEntry {
+  tenant: string;
+  hash: Uint8Array;
+  readOnly: boolean;
+}
+
+const TENANT = new RegExp(`^[a-z0-9_-]{1,${LIMITS.tenantIdMaxChars}}$`);
+const HASH = /^[0-9a-f]{64}$/;
+
+export function parseSdkKeys(raw: string | undefined): { entries: KeyEntry[]; problems: string[] } {
+  const entries: KeyEntry[] = [];
+  const problems: string[] = [];
+  const items = (raw ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  for (const [i, item] of items.entries()) {
+    const [tenant = "", hash = "", scope, ...rest] = item.split(":");
+    if (!TENANT.test(tenant) || !HASH.test(hash) || (scope !== undefined && scope !== "read") || rest.length) {
+      // Never echo the entry: it may be a pasted key rather than a hash.
+      problems.push(`SDK_KEYS entry ${i + 1} is not tenant_id:sha256hex[:read]; ignored`);
+      continue;
+    }
+    entries.push({ tenant, hash: hexBytes(hash), readOnly: scope === "read" });
+  }
+  if (entries.length === 0) problems.push("SDK_KEYS has no valid entry: every /v1 request will get 401");
+  return { entries, problems };
+}
+
+function hexBytes(hex: string): Uint8Array {
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  return out;
+}
+
+let cached: { raw: string | undefined; entries: KeyEntry[] } | undefined;
+
+/** Parses once per distinct SDK_KEYS value, logging configuration problems once. */
+function keyEntries(raw: string | undefined): KeyEntry[] {
+  if (cached && cached.raw === raw) return cached.entries;
+  const { entries, problems } = parseSdkKeys(raw);
+  for (const problem of problems) console.warn(JSON.stringify({ level: "warn", msg: problem }));
+  cached = { raw, entries };
+  return entries;
+}
+
+export async function findKey(token: string, entries: KeyEntry[]): Promise<KeyEntry | null> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token)));
+  let found: KeyEntry | null = null;
+  // Compare with every entry, matched or not, so timing says nothing about which entry matched.
+  for (const entry of entries) {
+    if (crypto.subtle.timingSafeEqual(digest, entry.hash) && !found) found = entry;
+  }
+  return found;
+}
+
+const unauthorized = () => new ApiError("UNAUTHORIZED", undefined, undefined, { "WWW-Authenticate": 'Bearer realm="persona-session-api"' });
+
+/** Requires `Authorization: Bearer <SDK key>`; sets `tenant` and `readOnly` for the routes. */
+export function sdkKeyAuth(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const header = c.req.header("authorization");
+    const match = header ? /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header) : null;
+    if (!match) throw unauthorized();
+    const entry = await findKey(match[1]!, keyEntries(c.env.SDK_KEYS));
+    if (!entry) throw unauthorized();
+    c.set("tenant", entry.tenant);
+    c.set("readOnly", entry.readOnly);
+    await next();
+  };
+}

@@ -1,0 +1,36 @@
+/**
+ * Vars the code reads, with their defaults. A missing or malformed value falls back to the
+ * default (and is logged once) so that a typo in a var never stops the service from starting.
+ */
+export interface Config {
+  idleTimeoutMs: number;
+  retentionMs: number;
+}
+
+export const DEFAULTS = {
+  SESSION_IDLE_TIMEOUT_SECONDS: 7200,
+  SESSION_RETENTION_DAYS: 90,
+} as const;
+
+type VarSource = Partial<Record<keyof typeof DEFAULTS, string | undefined>>;
+
+const warned = new Set<string>();
+
+function nonNegativeInt(name: keyof typeof DEFAULTS, raw: string | undefined): number {
+  if (raw === undefined || raw.trim() === "") return DEFAULTS[name];
+  const n = Number(raw);
+  if (Number.isSafeInteger(n) && n >= 0) return n;
+  const warning = `${name}=${JSON.stringify(raw)} is not a whole number >= 0; using ${DEFAULTS[name]}`;
+  if (!warned.has(warning)) {
+    warned.add(warning);
+    console.warn(JSON.stringify({ level: "warn", msg: warning }));
+  }
+  return DEFAULTS[name];
+}
+
+export function readConfig(env: VarSource): Config {
+  return {
+    idleTimeoutMs: nonNegativeInt("SESSION_IDLE_TIMEOUT_SECONDS", env.SESSION_IDLE_TIMEOUT_SECONDS) * 1000,
+    retentionMs: nonNegativeInt("SESSION_RETENTION_DAYS", env.SESSION_RETENTION_DAYS) * 86_400_000,
+  };
+}

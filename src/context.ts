@@ -1,0 +1,15 @@
+import type { ErrorCode } from "./errors";
+
+/** The Hono context type, defined once for every middleware and route. */
+export interface AppEnv {
+  Bindings: Env;
+  Variables: {
+    requestId: string;
+    tenant: string;
+    readOnly: boolean;
+    /** The raw request body, kept for the idempotency fingerprint. */
+    rawBody: ArrayBuffer;
+    /** Set when the response is an error, for the request log. */
+    errorCode: ErrorCode;
+  };
+}

@@ -1,0 +1,101 @@
+/**
+ * What the persona object's RPC methods take and return. Plain data only: HTTP status codes,
+ * headers and the envelope are the Worker's business (src/app.ts renders these).
+ */
+import type { ErrorCode } from "./errors";
+
+/** Facts about a refusal, flat so they cross the RPC boundary as plain data. */
+export type RefusalDetails = Record<string, string | number | null>;
+
+export type EndReason = "client" | "idle_timeout";
+
+export interface IdempotencyInput {
+  key: string;
+  /** Identifies the request: method, path and the SHA-256 of the raw body. */
+  fingerprint: string;
+}
+
+export interface StartInput {
+  occurredAt?: number;
+  idempotency?: IdempotencyInput;
+}
+
+export interface StampItem {
+  status: string;
+  /** `meta` as JSON text, already validated and measured by the Worker. */
+  metaJson?: string;
+  occurredAt?: number;
+}
+
+export interface StampInput extends StampItem {
+  sessionId?: string;
+  idempotency?: IdempotencyInput;
+}
+
+export interface BatchInput {
+  items: StampItem[];
+  sessionId?: string;
+  idempotency?: IdempotencyInput;
+}
+
+export interface EndInput {
+  occurredAt?: number;
+  sessionId?: string;
+  idempotency?: IdempotencyInput;
+}
+
+/** A stamp as stored. `meta_json` is the meta object's JSON text; the Worker renders it as `meta`. */
+export interface StoredStamp {
+  status: string;
+  timestamp: string;
+  received_at: string;
+  meta_json?: string;
+}
+
+export interface StartData {
+  session_id: string;
+  started_at: string;
+}
+
+export interface StampData {
+  session_id: string;
+  status: string;
+  timestamp: string;
+}
+
+export interface BatchData {
+  session_id: string;
+  stamps: { status: string; timestamp: string }[];
+}
+
+export interface SessionView {
+  session_id: string;
+  started_at: string;
+  ended_at: string | null;
+  end_reason: EndReason | null;
+  stamp_count: number;
+  stamps: StoredStamp[];
+}
+
+export interface SessionSummary {
+  session_id: string;
+  started_at: string;
+  ended_at: string;
+  end_reason: EndReason;
+  stamp_count: number;
+}
+
+export interface HistoryPage {
+  sessions: SessionSummary[];
+  /** The session id to continue after, or null on the last page. The Worker makes it opaque. */
+  next_after: string | null;
+}
+
+export interface CurrentData {
+  etag: string;
+  /** Absent when the caller's If-None-Match already matches `etag`. */
+  session?: SessionView;
+}
+
+export type Failure = { ok: false; code: ErrorCode; message?: string; details?: RefusalDetails; replayed?: boolean };
+export type Outcome<T> = { ok: true; data: T; replayed?: boolean } | Failure;

@@ -1,0 +1,19 @@
+/** Every limit the API enforces, in one place. The README's limits table mirrors this file. */
+export const LIMITS = {
+  personaIdMaxChars: 128,
+  tenantIdMaxChars: 64,
+  statusMaxChars: 64,
+  metaMaxBytes: 8 * 1024,
+  bodyMaxBytes: 16 * 1024,
+  batchBodyMaxBytes: 256 * 1024,
+  batchMaxItems: 100,
+  stampsPerSession: 1000,
+  idempotencyKeyMaxChars: 255,
+  /** Idempotency records are kept at least this long, then pruned by the alarm. */
+  idempotencyRetentionMs: 24 * 60 * 60 * 1000,
+  /** How far ahead of the server clock a client's `occurred_at` may be. */
+  occurredAtMaxSkewMs: 60 * 1000,
+  historyPageDefault: 20,
+  historyPageMax: 100,
+  requestIdMaxChars: 128,
+} as const;

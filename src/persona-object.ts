@@ -1,0 +1,343 @@
+import { DurableObject } from "cloudflare:workers";
+import { z } from "zod";
+import { type Config, readConfig } from "./config";
+import type {
+  BatchData,
+  BatchInput,
+  CurrentData,
+  EndInput,
+  EndReason,
+  Failure,
+  HistoryPage,
+  IdempotencyInput,
+  RefusalDetails,
+  Outcome,
+  SessionSummary,
+  SessionView,
+  StampData,
+  StampInput,
+  StampItem,
+  StartData,
+  StartInput,
+  StoredStamp,
+} from "./domain";
+import { ERRORS, type ErrorCode } from "./errors";
+import { iso, uuidv7, uuidv7Ms } from "./ids";
+import { LIMITS } from "./limits";
+import { PersonaStore, type SessionRow, type StampRow } from "./persona-store";
+
+/**
+ * What an idempotency record keeps: enough to render the answer again, never a copy of a
+ * history (an ended session no longer changes, so a reference to it is exact).
+ */
+const StoredOutcome = z.discriminatedUnion("k", [
+  z.object({ k: z.literal("error"), code: z.enum(Object.keys(ERRORS) as [ErrorCode, ...ErrorCode[]]), message: z.string().optional(), details: z.record(z.string(), z.union([z.string(), z.number(), z.null()])).optional() }),
+  z.object({ k: z.literal("start"), sid: z.string() }),
+  z.object({ k: z.literal("stamps"), sid: z.string(), from: z.number(), to: z.number() }),
+  z.object({ k: z.literal("end"), sid: z.string() }),
+]);
+type StoredOutcome = z.infer<typeof StoredOutcome>;
+
+type Decision = StoredOutcome;
+
+function refuse(code: ErrorCode, details?: RefusalDetails, message?: string): Decision {
+  return { k: "error", code, details, message };
+}
+
+/**
+ * One persona of one tenant. Its methods are the domain operations; each mutating one runs as
+ * a single synchronous SQLite transaction, so the object's serialized execution makes every
+ * check-then-write exact without locks.
+ */
+export class PersonaSession extends DurableObject<Env> {
+  private readonly store: PersonaStore;
+  private readonly config: Config;
+  /** Mirror of the scheduled alarm, so a request only writes the alarm when it must move earlier. */
+  private alarmAt: number | null = null;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.store = new PersonaStore(ctx.storage.sql);
+    this.config = readConfig(env);
+    void ctx.blockConcurrencyWhile(async () => {
+      this.store.migrate();
+      this.alarmAt = await ctx.storage.getAlarm();
+    });
+  }
+
+  start(input: StartInput): Outcome<StartData> {
+    return this.write(input.idempotency, (now) => {
+      const latest = this.expireIfIdle(now);
+      if (latest && latest.ended_at === null) return refuse("SESSION_ACTIVE", { session_id: latest.session_id });
+      let startedAt = now;
+      if (input.occurredAt !== undefined) {
+        const bad =
+          this.checkNotFuture(input.occurredAt, now) ??
+          (latest?.ended_at != null && input.occurredAt < latest.ended_at
+            ? refuse("VALIDATION_ERROR", { rule: "occurred_at_before_previous_session_end", previous_ended_at: iso(latest.ended_at) }, "occurred_at is before the end of this persona's previous session.")
+            : null);
+        if (bad) return bad;
+        startedAt = input.occurredAt;
+      }
+      // Strictly increasing ids even if the clock steps back, so key order stays start order.
+      const sessionId = uuidv7(Math.max(now, latest ? uuidv7Ms(latest.session_id) + 1 : 0));
+      this.store.insertSession(sessionId, startedAt, now, 1);
+      this.store.insertStamp(sessionId, 1, "ENTER", startedAt, now, null);
+      if (this.config.idleTimeoutMs > 0) this.armAlarm(now + this.config.idleTimeoutMs);
+      return { k: "start", sid: sessionId };
+    });
+  }
+
+  stamp(input: StampInput): Outcome<StampData> {
+    const outcome = this.record({ items: [input], sessionId: input.sessionId, idempotency: input.idempotency }, false);
+    if (!outcome.ok) return outcome;
+    const stamp = outcome.data.stamps[0]!;
+    return { ok: true, data: { session_id: outcome.data.session_id, ...stamp }, replayed: outcome.replayed };
+  }
+
+  /** Records the items in order, all or nothing. */
+  stamps(input: BatchInput): Outcome<BatchData> {
+    return this.record(input, true);
+  }
+
+  private record(input: BatchInput, batch: boolean): Outcome<BatchData> {
+    return this.write(input.idempotency, (now) => {
+      const { session, refused } = this.activeFor(input.sessionId, now);
+      if (refused) return refused;
+      const count = session.stamp_count + input.items.length;
+      if (count > LIMITS.stampsPerSession) {
+        return refuse("STAMP_LIMIT_REACHED", { limit: LIMITS.stampsPerSession, stamp_count: session.stamp_count });
+      }
+      let latest = session.last_stamp_at;
+      const timestamps: number[] = [];
+      for (const [index, item] of input.items.entries()) {
+        const ts = item.occurredAt ?? now;
+        if (item.occurredAt !== undefined) {
+          const bad = this.checkNotFuture(ts, now) ?? this.checkNotBefore(ts, latest);
+          if (bad) return batch && bad.k === "error" ? { ...bad, details: { ...bad.details, index } } : bad;
+        }
+        latest = Math.max(latest, ts);
+        timestamps.push(ts);
+      }
+      const from = session.stamp_count + 1;
+      input.items.forEach((item: StampItem, i) => {
+        this.store.insertStamp(session.session_id, from + i, item.status, timestamps[i]!, now, item.metaJson ?? null);
+      });
+      this.store.touchSession(session.session_id, count, latest, now);
+      return { k: "stamps", sid: session.session_id, from, to: count };
+    });
+  }
+
+  end(input: EndInput): Outcome<SessionView> {
+    return this.write(input.idempotency, (now) => {
+      const { session, refused } = this.activeFor(input.sessionId, now);
+      if (refused) return refused;
+      let endedAt = Math.max(now, session.last_stamp_at);
+      if (input.occurredAt !== undefined) {
+        const bad = this.checkNotFuture(input.occurredAt, now) ?? this.checkNotBefore(input.occurredAt, session.last_stamp_at);
+        if (bad) return bad;
+        endedAt = input.occurredAt;
+      }
+      this.endSession(session, endedAt, "client");
+      return { k: "end", sid: session.session_id };
+    });
+  }
+
+  /** The active session; `ifNoneMatch` lets a poller skip the stamps when nothing changed. */
+  current(ifNoneMatch?: string): Outcome<CurrentData> {
+    return this.ctx.storage.transactionSync(() => {
+      const latest = this.expireIfIdle(Date.now());
+      if (!latest || latest.ended_at !== null) return fail("NO_ACTIVE_SESSION");
+      const etag = `"${latest.session_id}.${latest.stamp_count}"`;
+      if (ifNoneMatch !== undefined && ifNoneMatch === etag) return { ok: true, data: { etag } };
+      return { ok: true, data: { etag, session: this.view(latest) } };
+    });
+  }
+
+  session(sessionId: string): Outcome<SessionView> {
+    return this.ctx.storage.transactionSync(() => {
+      this.expireIfIdle(Date.now());
+      const row = this.store.session(sessionId);
+      return row ? { ok: true, data: this.view(row) } : fail("SESSION_NOT_FOUND");
+    });
+  }
+
+  /** Ended sessions, newest first, after the session id `after` when given. */
+  history(limit: number, after: string | null): Outcome<HistoryPage> {
+    return this.ctx.storage.transactionSync(() => {
+      this.expireIfIdle(Date.now());
+      const rows = this.store.endedSessions(after, limit + 1);
+      const page = rows.slice(0, limit);
+      return {
+        ok: true,
+        data: {
+          sessions: page.map((row) => this.summary(row)),
+          next_after: rows.length > limit ? page[page.length - 1]!.session_id : null,
+        },
+      };
+    });
+  }
+
+  /** Deletes everything stored for this persona. A second call finds nothing and succeeds. */
+  async erase(): Promise<void> {
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    this.alarmAt = null;
+    this.store.migrate();
+  }
+
+  /** Idle expiry, idempotency pruning and retention. Idempotent: alarms are at-least-once. */
+  override async alarm(): Promise<void> {
+    this.alarmAt = null;
+    const next = this.ctx.storage.transactionSync(() => {
+      const now = Date.now();
+      const latest = this.expireIfIdle(now);
+      this.store.pruneIdempotency(now - LIMITS.idempotencyRetentionMs);
+      if (this.config.retentionMs > 0) this.store.deleteEndedBefore(now - this.config.retentionMs);
+      const due: number[] = [];
+      if (latest && latest.ended_at === null && this.config.idleTimeoutMs > 0) {
+        due.push(latest.last_activity_at + this.config.idleTimeoutMs);
+      }
+      const oldestKey = this.store.oldestIdempotency();
+      if (oldestKey !== null) due.push(oldestKey + LIMITS.idempotencyRetentionMs + 1);
+      const oldestEnded = this.config.retentionMs > 0 ? this.store.oldestEnded() : null;
+      if (oldestEnded !== null) due.push(oldestEnded + this.config.retentionMs + 1);
+      return due.length ? Math.min(...due) : null;
+    });
+    if (next !== null) this.armAlarm(next);
+  }
+
+  /**
+   * Runs a mutating operation in one transaction, with its idempotency record when a key is given.
+   * The answer is always rendered from what was stored, so a replay is the first answer again.
+   */
+  private write<T>(idempotency: IdempotencyInput | undefined, decide: (now: number) => Decision): Outcome<T> {
+    return this.ctx.storage.transactionSync(() => {
+      const now = Date.now();
+      if (idempotency) {
+        const record = this.store.idempotency(idempotency.key);
+        if (record) {
+          if (record.fingerprint !== idempotency.fingerprint) return fail("IDEMPOTENCY_KEY_REUSED");
+          return { ...this.render<T>(StoredOutcome.parse(JSON.parse(record.outcome))), replayed: true };
+        }
+      }
+      const decision = decide(now);
+      if (idempotency) {
+        this.store.putIdempotency(idempotency.key, now, idempotency.fingerprint, JSON.stringify(decision));
+        this.armAlarm(now + LIMITS.idempotencyRetentionMs + 1);
+      }
+      return this.render<T>(decision);
+    });
+  }
+
+  private render<T>(decision: Decision): Outcome<T> {
+    // Each branch's data type is fixed by the operation that stored it; T names it for the caller.
+    const ok = (data: unknown): Outcome<T> => ({ ok: true, data: data as T });
+    switch (decision.k) {
+      case "error":
+        return fail(decision.code, decision.details, decision.message);
+      case "start": {
+        const row = this.mustSession(decision.sid);
+        return ok({ session_id: row.session_id, started_at: iso(row.started_at) } satisfies StartData);
+      }
+      case "stamps": {
+        const rows = this.store.stamps(decision.sid, decision.from, decision.to);
+        return ok({
+          session_id: decision.sid,
+          stamps: rows.map((s) => ({ status: s.status, timestamp: iso(s.ts) })),
+        } satisfies BatchData);
+      }
+      case "end":
+        return ok(this.view(this.mustSession(decision.sid)) satisfies SessionView);
+    }
+  }
+
+  private mustSession(sessionId: string): SessionRow {
+    const row = this.store.session(sessionId);
+    if (!row) throw new Error(`session ${sessionId} referenced by an idempotency record is missing`);
+    return row;
+  }
+
+  /** The newest session after ending it if it has been idle too long. */
+  private expireIfIdle(now: number): SessionRow | null {
+    const latest = this.store.latestSession();
+    if (!latest || latest.ended_at !== null || this.config.idleTimeoutMs <= 0) return latest;
+    const due = latest.last_activity_at + this.config.idleTimeoutMs;
+    if (due > now) return latest;
+    return this.endSession(latest, Math.max(due, latest.last_stamp_at), "idle_timeout");
+  }
+
+  private endSession(session: SessionRow, endedAt: number, reason: EndReason): SessionRow {
+    this.store.endSession(session.session_id, endedAt, reason);
+    if (this.config.retentionMs > 0) this.armAlarm(endedAt + this.config.retentionMs + 1);
+    return { ...session, ended_at: endedAt, end_reason: reason };
+  }
+
+  /** The active session, if it is the one the client named (when it named one). */
+  private activeFor(
+    sessionId: string | undefined,
+    now: number,
+  ): { session: SessionRow; refused?: never } | { session?: never; refused: Decision } {
+    const latest = this.expireIfIdle(now);
+    const active = latest && latest.ended_at === null ? latest : null;
+    if (sessionId !== undefined && sessionId !== active?.session_id) {
+      return { refused: refuse("SESSION_MISMATCH", { active_session_id: active?.session_id ?? null }) };
+    }
+    return active ? { session: active } : { refused: refuse("NO_ACTIVE_SESSION") };
+  }
+
+  private checkNotFuture(ts: number, now: number): Decision | null {
+    if (ts <= now + LIMITS.occurredAtMaxSkewMs) return null;
+    return refuse(
+      "VALIDATION_ERROR",
+      { rule: "occurred_at_in_future", max_skew_seconds: LIMITS.occurredAtMaxSkewMs / 1000, server_time: iso(now) },
+      `occurred_at is more than ${LIMITS.occurredAtMaxSkewMs / 1000} seconds ahead of the server clock.`,
+    );
+  }
+
+  private checkNotBefore(ts: number, latestStamp: number): Decision | null {
+    if (ts >= latestStamp) return null;
+    return refuse(
+      "VALIDATION_ERROR",
+      { rule: "occurred_at_before_latest_stamp", latest_stamp_at: iso(latestStamp) },
+      "occurred_at is before the session's latest stamp.",
+    );
+  }
+
+  private armAlarm(at: number): void {
+    if (this.alarmAt !== null && this.alarmAt <= at) return;
+    this.alarmAt = at;
+    void this.ctx.storage.setAlarm(at);
+  }
+
+  private view(row: SessionRow): SessionView {
+    return {
+      session_id: row.session_id,
+      started_at: iso(row.started_at),
+      ended_at: row.ended_at === null ? null : iso(row.ended_at),
+      end_reason: row.ended_at === null ? null : (row.end_reason as EndReason),
+      stamp_count: row.stamp_count,
+      stamps: this.store.stamps(row.session_id).map(stampView),
+    };
+  }
+
+  private summary(row: SessionRow): SessionSummary {
+    return {
+      session_id: row.session_id,
+      started_at: iso(row.started_at),
+      ended_at: iso(row.ended_at ?? 0),
+      end_reason: row.end_reason as EndReason,
+      stamp_count: row.stamp_count,
+    };
+  }
+}
+
+function fail(code: ErrorCode, details?: RefusalDetails, message?: string): Failure {
+  return { ok: false, code, ...(message ? { message } : {}), ...(details ? { details } : {}) };
+}
+
+function stampView(row: StampRow): StoredStamp {
+  const view: StoredStamp = { status: row.status, timestamp: iso(row.ts), received_at: iso(row.received_at) };
+  if (row.meta !== null) view.meta_json = row.meta;
+  return view;
+}

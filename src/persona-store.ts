@@ -1,0 +1,243 @@
+import { Sql } from "./sql";
+
+/**
+ * SQLite storage of one persona (one Durable Object): its sessions and their stamps, and the
+ * idempotency records of its POSTs. Every method is synchronous so the object can check and
+ * write with no await in between.
+ *
+ * Cost notes (rows written are the billing unit and count index entries too):
+ * - sessions and stamps are WITHOUT ROWID tables keyed by their natural keys, so an insert or
+ *   update writes one row and there are no secondary indexes.
+ * - session ids are UUIDv7, so the primary key order is creation order: the newest session and
+ *   history pages come straight off the key.
+ * - a stamp is one inserted row plus one update of its session's counters; nothing grows per stamp.
+ */
+
+export interface SessionRow extends Record<string, SqlStorageValue> {
+  session_id: string;
+  started_at: number;
+  ended_at: number | null;
+  end_reason: string | null;
+  stamp_count: number;
+  /** The latest (largest) stamp timestamp in the session. */
+  last_stamp_at: number;
+  /** Server receive time of the last start or stamp: what the idle timeout counts from. */
+  last_activity_at: number;
+}
+
+export interface StampRow extends Record<string, SqlStorageValue> {
+  seq: number;
+  status: string;
+  ts: number;
+  received_at: number;
+  meta: string | null;
+}
+
+export interface IdempotencyRow extends Record<string, SqlStorageValue> {
+  fingerprint: string;
+  outcome: string;
+}
+
+/**
+ * Schema migrations, applied in order, each once. Bump by appending: never edit a released one.
+ * Version 1 is the core API's schema; version 2 adds offline timestamps, idle/end reasons and
+ * idempotency. New columns are nullable and read through COALESCE so an upgrade rewrites no rows.
+ */
+export const MIGRATIONS: ReadonlyArray<{ version: number; statements: readonly string[] }> = [
+  {
+    version: 1,
+    statements: [
+      "CREATE TABLE schema_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID",
+      `CREATE TABLE sessions (
+        session_id TEXT PRIMARY KEY,
+        started_at INTEGER NOT NULL,
+        ended_at INTEGER,
+        stamp_count INTEGER NOT NULL,
+        last_stamp_at INTEGER NOT NULL
+      ) WITHOUT ROWID`,
+      `CREATE TABLE stamps (
+        session_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        ts INTEGER NOT NULL,
+        meta TEXT,
+        PRIMARY KEY (session_id, seq)
+      ) WITHOUT ROWID`,
+    ],
+  },
+  {
+    version: 2,
+    statements: [
+      "ALTER TABLE sessions ADD COLUMN end_reason TEXT",
+      "ALTER TABLE sessions ADD COLUMN last_activity_at INTEGER",
+      "ALTER TABLE stamps ADD COLUMN received_at INTEGER",
+      `CREATE TABLE idempotency (
+        key TEXT PRIMARY KEY,
+        created_at INTEGER NOT NULL,
+        fingerprint TEXT NOT NULL,
+        outcome TEXT NOT NULL
+      ) WITHOUT ROWID`,
+    ],
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+const SESSION_COLUMNS = `session_id, started_at, ended_at,
+  CASE WHEN ended_at IS NULL THEN NULL ELSE COALESCE(end_reason, 'client') END AS end_reason,
+  stamp_count, last_stamp_at, COALESCE(last_activity_at, last_stamp_at) AS last_activity_at`;
+const STAMP_COLUMNS = "seq, status, ts, COALESCE(received_at, ts) AS received_at, meta";
+
+export class PersonaStore {
+  readonly sql: Sql;
+
+  constructor(storage: SqlStorage) {
+    this.sql = new Sql(storage);
+  }
+
+  schemaVersion(): number {
+    const table = this.sql.one<{ name: string }>(
+      "schema_meta exists",
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_meta'",
+    );
+    if (!table) return 0;
+    return this.sql.one<{ value: number }>("schema version", "SELECT value FROM schema_meta WHERE key = 'version'")?.value ?? 0;
+  }
+
+  /** Brings the schema up to `target` (default: the latest). Safe to call on every start-up. */
+  migrate(target = SCHEMA_VERSION): void {
+    let version = this.schemaVersion();
+    for (const migration of MIGRATIONS) {
+      if (migration.version <= version || migration.version > target) continue;
+      for (const statement of migration.statements) this.sql.run(`migration ${migration.version}`, statement);
+      this.sql.run(
+        "set schema version",
+        "INSERT INTO schema_meta (key, value) VALUES ('version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        migration.version,
+      );
+      version = migration.version;
+    }
+  }
+
+  /** The newest session, active or not: the largest UUIDv7 is the last one started. */
+  latestSession(): SessionRow | null {
+    return this.sql.one<SessionRow>(
+      "latest session",
+      `SELECT ${SESSION_COLUMNS} FROM sessions ORDER BY session_id DESC LIMIT 1`,
+    );
+  }
+
+  session(sessionId: string): SessionRow | null {
+    return this.sql.one<SessionRow>("session by id", `SELECT ${SESSION_COLUMNS} FROM sessions WHERE session_id = ?`, sessionId);
+  }
+
+  /** Ended sessions, newest first, strictly older than `before` when given. */
+  endedSessions(before: string | null, limit: number): SessionRow[] {
+    return this.sql.all<SessionRow>(
+      "ended sessions page",
+      `SELECT ${SESSION_COLUMNS} FROM sessions
+        WHERE ended_at IS NOT NULL AND session_id < ?
+        ORDER BY session_id DESC LIMIT ?`,
+      before ?? "~",
+      limit,
+    );
+  }
+
+  /** The caller inserts the session's first `stampCount` stamps itself, in the same transaction. */
+  insertSession(sessionId: string, startedAt: number, receivedAt: number, stampCount: number): void {
+    this.sql.run(
+      "insert session",
+      `INSERT INTO sessions (session_id, started_at, ended_at, end_reason, stamp_count, last_stamp_at, last_activity_at)
+        VALUES (?, ?, NULL, NULL, ?, ?, ?)`,
+      sessionId,
+      startedAt,
+      stampCount,
+      startedAt,
+      receivedAt,
+    );
+  }
+
+  insertStamp(sessionId: string, seq: number, status: string, ts: number, receivedAt: number, meta: string | null): void {
+    this.sql.run(
+      "insert stamp",
+      "INSERT INTO stamps (session_id, seq, status, ts, received_at, meta) VALUES (?, ?, ?, ?, ?, ?)",
+      sessionId,
+      seq,
+      status,
+      ts,
+      receivedAt,
+      meta,
+    );
+  }
+
+  /** Records new stamps' effect on the session's counters: one row written however many stamps. */
+  touchSession(sessionId: string, stampCount: number, lastStampAt: number, lastActivityAt: number): void {
+    this.sql.run(
+      "touch session",
+      "UPDATE sessions SET stamp_count = ?, last_stamp_at = ?, last_activity_at = ? WHERE session_id = ?",
+      stampCount,
+      lastStampAt,
+      lastActivityAt,
+      sessionId,
+    );
+  }
+
+  endSession(sessionId: string, endedAt: number, reason: string): void {
+    this.sql.run(
+      "end session",
+      "UPDATE sessions SET ended_at = ?, end_reason = ? WHERE session_id = ?",
+      endedAt,
+      reason,
+      sessionId,
+    );
+  }
+
+  stamps(sessionId: string, fromSeq = 1, toSeq = Number.MAX_SAFE_INTEGER): StampRow[] {
+    return this.sql.all<StampRow>(
+      "stamps of session",
+      `SELECT ${STAMP_COLUMNS} FROM stamps WHERE session_id = ? AND seq BETWEEN ? AND ? ORDER BY seq`,
+      sessionId,
+      fromSeq,
+      toSeq,
+    );
+  }
+
+  idempotency(key: string): IdempotencyRow | null {
+    return this.sql.one<IdempotencyRow>("idempotency by key", "SELECT fingerprint, outcome FROM idempotency WHERE key = ?", key);
+  }
+
+  putIdempotency(key: string, createdAt: number, fingerprint: string, outcome: string): void {
+    this.sql.run(
+      "insert idempotency",
+      "INSERT INTO idempotency (key, created_at, fingerprint, outcome) VALUES (?, ?, ?, ?)",
+      key,
+      createdAt,
+      fingerprint,
+      outcome,
+    );
+  }
+
+  // The queries below scan whole tables: they run only in the alarm, never on a request path.
+
+  pruneIdempotency(createdBefore: number): void {
+    this.sql.run("prune idempotency", "DELETE FROM idempotency WHERE created_at < ?", createdBefore);
+  }
+
+  oldestIdempotency(): number | null {
+    return this.sql.one<{ t: number | null }>("oldest idempotency", "SELECT MIN(created_at) AS t FROM idempotency")?.t ?? null;
+  }
+
+  deleteEndedBefore(endedBefore: number): void {
+    this.sql.run(
+      "retention: stamps",
+      `DELETE FROM stamps WHERE session_id IN
+        (SELECT session_id FROM sessions WHERE ended_at IS NOT NULL AND ended_at < ?)`,
+      endedBefore,
+    );
+    this.sql.run("retention: sessions", "DELETE FROM sessions WHERE ended_at IS NOT NULL AND ended_at < ?", endedBefore);
+  }
+
+  oldestEnded(): number | null {
+    return this.sql.one<{ t: number | null }>("oldest ended", "SELECT MIN(ended_at) AS t FROM sessions WHERE ended_at IS NOT NULL")?.t ?? null;
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * Request and response schemas: the single source for validation, TypeScript types and the
+ * OpenAPI document. Limits come from src/limits.ts.
+ */
+import { z } from "@hono/zod-openapi";
+import { ERROR_CODES } from "./errors";
+import { LIMITS } from "./limits";
+
+const utf8 = new TextEncoder();
+
+export const PersonaId = z
+  .string()
+  .regex(
+    new RegExp(`^(?!\\.+$)[A-Za-z0-9_.:-]{1,${LIMITS.personaIdMaxChars}}$`),
+    `persona_id must be 1 to ${LIMITS.personaIdMaxChars} characters of A-Z a-z 0-9 _ . : - and not only dots`,
+  )
+  .openapi({ example: "d28fd898-7c1e-4f0a-9b7e-2f5f3f1b6a10" });
+
+export const SessionId = z.uuid().openapi({ example: "019ac5a0-8f1e-7c3a-9d2b-5e4f6a7b8c9d" });
+
+export const Status = z
+  .string()
+  .regex(
+    new RegExp(`^[^\\p{Cc}\\p{Cs}]{1,${LIMITS.statusMaxChars}}$`, "u"),
+    `status must be 1 to ${LIMITS.statusMaxChars} characters with no control characters`,
+  )
+  .openapi({ description: "Status label, freely defined by the tenant; stored exactly as given.", example: "SHOPPING" });
+
+export const Meta = z
+  .record(z.string(), z.unknown())
+  .refine((meta) => utf8.encode(JSON.stringify(meta)).byteLength <= LIMITS.metaMaxBytes, {
+    message: `meta must be at most ${LIMITS.metaMaxBytes} bytes as JSON`,
+  })
+  .openapi({
+    type: "object",
+    description: `Any JSON object, at most ${LIMITS.metaMaxBytes} bytes as JSON; stored and returned as a JSON round trip.`,
+    example: { zone: "processed_food", cart_items: 3 },
+  });
+
+export const OccurredAt = z.iso.datetime({ offset: true }).openapi({
+  description: "When the event happened, for events a kiosk recorded offline (ISO 8601 with zone). At most 60 s ahead of the server clock.",
+  example: "2026-04-17T10:05:00Z",
+});
+
+export const Timestamp = z.string().openapi({ description: "ISO 8601 UTC", example: "2026-04-17T10:05:00.000Z" });
+
+export const PersonaParams = z.object({ persona_id: PersonaId.openapi({ param: { name: "persona_id", in: "path" } }) });
+export const SessionParams = PersonaParams.extend({ session_id: SessionId.openapi({ param: { name: "session_id", in: "path" } }) });
+
+export const IdempotencyHeaders = z.object({
+  "idempotency-key": z
+    .string()
+    .regex(
+      new RegExp(`^[\\x20-\\x7E]{1,${LIMITS.idempotencyKeyMaxChars}}$`),
+      `Idempotency-Key must be 1 to ${LIMITS.idempotencyKeyMaxChars} printable ASCII characters`,
+    )
+    .optional()
+    .openapi({
+      param: { name: "Idempotency-Key", in: "header" },
+      description: "Makes a retry safe: the same key and request within 24 hours replays the first answer.",
+    }),
+});
+
+export const StartBody = z.strictObject({ occurred_at: OccurredAt.optional() }).openapi("StartRequest");
+
+const StampFields = { status: Status, meta: Meta.optional(), occurred_at: OccurredAt.optional() };
+const SessionGuard = SessionId.optional().openapi({
+  description: "If given and not the persona's active session, the request gets 409 SESSION_MISMATCH and changes nothing.",
+});
+
+export const StampBody = z.strictObject({ ...StampFields, session_id: SessionGuard }).openapi("StampRequest");
+export const BatchBody = z
+  .strictObject({
+    stamps: z.array(z.strictObject(StampFields)).min(1).max(LIMITS.batchMaxItems),
+    session_id: SessionGuard,
+  })
+  .openapi("StampBatchRequest");
+export const EndBody = z.strictObject({ occurred_at: OccurredAt.optional(), session_id: SessionGuard }).openapi("EndRequest");
+
+export const HistoryQuery = z.object({
+  limit: z
+    .string()
+    .regex(/^[0-9]{1,3}$/, `limit must be a whole number from 1 to ${LIMITS.historyPageMax}`)
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(LIMITS.historyPageMax))
+    .optional()
+    .openapi({ param: { name: "limit", in: "query" }, type: "integer", example: 20 }),
+  cursor: z
+    .string()
+    .max(200)
+    .optional()
+    .openapi({ param: { name: "cursor", in: "query" }, description: "next_cursor from the previous page" }),
+});
+
+export const StampOut = z
+  .object({
+    status: z.string(),
+    timestamp: Timestamp,
+    received_at: Timestamp.openapi({ description: "When the server received the stamp" }),
+    meta: z.record(z.string(), z.unknown()).optional(),
+  })
+  .openapi("Stamp");
+
+export const StartData = z
+  .object({ session_id: SessionId, persona_id: z.string(), started_at: Timestamp })
+  .openapi("StartedSession");
+export const StampData = z.object({ session_id: SessionId, status: z.string(), timestamp: Timestamp }).openapi("RecordedStamp");
+export const BatchData = z
+  .object({ session_id: SessionId, stamps: z.array(z.object({ status: z.string(), timestamp: Timestamp })) })
+  .openapi("RecordedStamps");
+export const EndReason = z.enum(["client", "idle_timeout"]);
+export const SessionData = z
+  .object({
+    session_id: SessionId,
+    persona_id: z.string(),
+    started_at: Timestamp,
+    ended_at: Timestamp.nullable(),
+    end_reason: EndReason.nullable(),
+    stamp_count: z.number().int(),
+    stamps: z.array(StampOut),
+  })
+  .openapi("Session");
+export const HistoryData = z
+  .object({
+    sessions: z.array(
+      z.object({
+        session_id: SessionId,
+        started_at: Timestamp,
+        ended_at: Timestamp,
+        end_reason: EndReason,
+        stamp_count: z.number().int(),
+      }),
+    ),
+    next_cursor: z.string().nullable(),
+  })
+  .openapi("SessionHistory");
+
+export const ErrorEnvelope = z
+  .object({
+    success: z.literal(false),
+    error: z.object({
+      code: z.enum(ERROR_CODES as [string, ...string[]]),
+      message: z.string(),
+      details: z.record(z.string(), z.unknown()).optional(),
+      request_id: z.string(),
+    }),
+  })
+  .openapi("Error");
+
+export function successEnvelope<T extends z.ZodType>(data: T) {
+  return z.object({ success: z.literal(true), data });
+}

@@ -1,0 +1,52 @@
+/**
+ * The only way this project touches SQL: parameterised statements with a name, so a failure
+ * says which query broke, and running totals of the rows the platform bills for.
+ */
+export type SqlParam = string | number | null;
+
+export class QueryError extends Error {
+  constructor(
+    readonly query: string,
+    cause: unknown,
+  ) {
+    super(`SQL query "${query}" failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = "QueryError";
+  }
+}
+
+export interface RowCounts {
+  rowsRead: number;
+  rowsWritten: number;
+}
+
+export class Sql {
+  /** Cumulative billing units since the object started; read by tests and the bench's storage probe. */
+  readonly counts: RowCounts = { rowsRead: 0, rowsWritten: 0 };
+
+  constructor(private readonly sql: SqlStorage) {}
+
+  /** All rows of a SELECT. The row type is the query's own column list; callers name it. */
+  all<T extends Record<string, SqlStorageValue>>(name: string, query: string, ...params: SqlParam[]): T[] {
+    try {
+      const cursor = this.sql.exec<T>(query, ...params);
+      const rows = cursor.toArray();
+      this.count(cursor);
+      return rows;
+    } catch (e) {
+      throw new QueryError(name, e);
+    }
+  }
+
+  one<T extends Record<string, SqlStorageValue>>(name: string, query: string, ...params: SqlParam[]): T | null {
+    return this.all<T>(name, query, ...params)[0] ?? null;
+  }
+
+  run(name: string, query: string, ...params: SqlParam[]): void {
+    this.all(name, query, ...params);
+  }
+
+  private count(cursor: SqlStorageCursor<Record<string, SqlStorageValue>>): void {
+    this.counts.rowsRead += cursor.rowsRead;
+    this.counts.rowsWritten += cursor.rowsWritten;
+  }
+}
