@@ -170,11 +170,12 @@ async function idempotency(c: Context<AppEnv>, key: string | undefined): Promise
 }
 
 /** A session as the API shows it: stored meta text becomes the `meta` object again. */
-function sessionData(personaId: string, view: SessionView) {
+function sessionData(personaId: string, { session_id, stamps, ...rest }: SessionView) {
   return {
+    session_id,
     persona_id: personaId,
-    ...view,
-    stamps: view.stamps.map(({ meta_json, ...stamp }) =>
+    ...rest,
+    stamps: stamps.map(({ meta_json, ...stamp }) =>
       // meta_json is text this API validated as a JSON object before storing it.
       meta_json === undefined ? stamp : { ...stamp, meta: JSON.parse(meta_json) as Record<string, unknown> },
     ),

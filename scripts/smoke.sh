@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Starts `npm run dev` on a free port with throwaway state, walks the seed's journey with the
+# README's curl commands (demo key), and stops the server. Exits non-zero on any surprise.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+state=$(mktemp -d)
+log="$state/dev.log"
+# Its own process group, so the whole tree (npm, wrangler, workerd) stops together.
+setsid npm run dev -- --port "$port" --persist-to "$state/wrangler" --inspector-port 0 >"$log" 2>&1 &
+dev=$!
+trap 'kill -TERM -- -$dev 2>/dev/null || true; wait $dev 2>/dev/null || true; rm -rf "$state"' EXIT
+
+base="http://127.0.0.1:$port"
+for _ in $(seq 1 120); do
+  curl -s -o /dev/null "$base/healthz" && break
+  sleep 0.5
+done
+curl -sf "$base/healthz" >/dev/null || { echo "smoke: dev server did not come up"; cat "$log"; exit 1; }
+
+SDK_KEY=sk_demo_0123456789abcdefghijklmnopqrstuvwxyzABCDEF
+PERSONA_ID="smoke-$(date +%s)"
+check() { # check <expected status> <curl args...>
+  local want=$1; shift
+  local out status
+  out=$(curl -s -w '\n%{http_code}' "$@")
+  status=${out##*$'\n'}
+  if [ "$status" != "$want" ]; then echo "smoke: expected $want, got $status for: $*"; echo "${out%$'\n'*}"; exit 1; fi
+  echo "smoke: $status ${out%$'\n'*}" | cut -c1-160
+}
+check 201 -X POST "$base/v1/persona/$PERSONA_ID/session/start" -H "Authorization: Bearer $SDK_KEY"
+for status in CHAT SHOPPING PAYMENT COMPLETE; do
+  check 201 -X POST "$base/v1/persona/$PERSONA_ID/session/stamp" -H "Authorization: Bearer $SDK_KEY" \
+    -H "Content-Type: application/json" -d "{\"status\": \"$status\", \"meta\": {\"zone\": \"wine\"}}"
+done
+check 200 "$base/v1/persona/$PERSONA_ID/session" -H "Authorization: Bearer $SDK_KEY"
+check 200 -X POST "$base/v1/persona/$PERSONA_ID/session/end" -H "Authorization: Bearer $SDK_KEY"
+check 404 "$base/v1/persona/$PERSONA_ID/session" -H "Authorization: Bearer $SDK_KEY"
+check 401 "$base/v1/persona/$PERSONA_ID/session"
+echo "smoke: ok"
