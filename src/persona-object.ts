@@ -50,7 +50,8 @@ function refuse(code: ErrorCode, details?: RefusalDetails, message?: string): De
  * check-then-write exact without locks.
  */
 export class PersonaSession extends DurableObject<Env> {
-  private readonly store: PersonaStore;
+  /** Protected so the bench's storage probe (bench/) can read its row counts; no route exposes it. */
+  protected readonly store: PersonaStore;
   private readonly config: Config;
   /** Mirror of the scheduled alarm, so a request only writes the alarm when it must move earlier. */
   private alarmAt: number | null = null;
