@@ -53,3 +53,19 @@ export const current = (persona: string, call: ApiCall = {}) => api(`${base(pers
 export function personaStub(persona: string, tenant = "acme") {
   return env.PERSONA.getByName(`${tenant}:${persona}`);
 }
+
+export const stamps = (persona: string, body: unknown, call: ApiCall = {}) =>
+  api(`${base(persona)}/session/stamps`, { method: "POST", body, ...call });
+export const history = (persona: string, query = "", call: ApiCall = {}) => api(`${base(persona)}/sessions${query}`, call);
+export const sessionById = (persona: string, sessionId: string, call: ApiCall = {}) =>
+  api(`${base(persona)}/sessions/${sessionId}`, call);
+export const erase = (persona: string, call: ApiCall = {}) => api(base(persona), { method: "DELETE", ...call });
+
+/** Runs SQL inside the persona's object, e.g. to backdate rows instead of waiting hours. */
+export async function sqlIn(persona: string, query: string, ...params: (string | number | null)[]) {
+  const { runInDurableObject } = await import("cloudflare:test");
+  return runInDurableObject(personaStub(persona), (_instance, state) => state.storage.sql.exec(query, ...params).toArray());
+}
+
+export const HOUR = 3_600_000;
+export const DAY = 24 * HOUR;
