@@ -12,6 +12,6 @@ const SDK_KEYS = [
 ].join(",");
 
 export default defineConfig({
-  plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" }, miniflare: { bindings: { SDK_KEYS } } })],
+  plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" }, miniflare: { bindings: { SDK_KEYS, RATE_LIMITS: "off" } } })],
   test: { include: ["test/**/*.test.ts"], silent: "passed-only" },
 });

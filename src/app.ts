@@ -1,10 +1,14 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
+import { cors } from "hono/cors";
+import { methodNotAllowed } from "hono/method-not-allowed";
+import { secureHeaders } from "hono/secure-headers";
 import { sdkKeyAuth } from "./auth";
 import type { AppEnv } from "./context";
 import { errorResponse } from "./envelope";
 import { ApiError } from "./errors";
 import { LIMITS } from "./limits";
+import { rateLimits } from "./rate-limit";
 import { sessionRoutes } from "./routes";
 
 const REQUEST_ID = new RegExp(`^[\\x21-\\x7E]{1,${LIMITS.requestIdMaxChars}}$`);
@@ -19,19 +23,37 @@ function requestContext(): MiddlewareHandler<AppEnv> {
     await next();
     c.header("X-Request-Id", requestId);
     c.header("Cache-Control", "no-store");
-    const route = c.req.matchedRoutes.findLast((r) => r.method !== "ALL")?.path;
+    // Never the key, never meta: only what locates the request.
     console.log(
       JSON.stringify({
         request_id: requestId,
-        tenant: c.get("tenant"),
+        tenant: c.get("tenant") ?? null,
         method: c.req.method,
-        route: route ?? null,
+        route: c.req.matchedRoutes.findLast((r) => r.method !== "ALL")?.path ?? null,
         status: c.res.status,
         ms: Date.now() - started,
         ...(c.get("errorCode") ? { code: c.get("errorCode") } : {}),
       }),
     );
   };
+}
+
+/** CORS for browser kiosks, from `CORS_ORIGINS` (comma-separated; empty means none). */
+function kioskCors(): MiddlewareHandler<AppEnv> {
+  let parsed: { raw: string | undefined; origins: Set<string> } | undefined;
+  const allowed = (raw: string | undefined) => {
+    if (!parsed || parsed.raw !== raw) {
+      parsed = { raw, origins: new Set((raw ?? "").split(",").map((o) => o.trim()).filter(Boolean)) };
+    }
+    return parsed.origins;
+  };
+  return cors({
+    origin: (origin, c) => (allowed(c.env.CORS_ORIGINS).has(origin) ? origin : null),
+    allowMethods: ["GET", "HEAD", "POST", "DELETE"],
+    allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id", "If-None-Match"],
+    exposeHeaders: ["X-Request-Id", "Retry-After", "Idempotent-Replayed", "ETag"],
+    maxAge: 600,
+  });
 }
 
 export function createApp() {
@@ -48,32 +70,50 @@ export function createApp() {
     },
   });
 
-  app.use("*", requestContext());
   app.onError((err, c) => errorResponse(c, err));
+  app.notFound((c) => errorResponse(c, new ApiError("NOT_FOUND")));
+
+  app.use("*", requestContext());
+  app.use(
+    "*",
+    secureHeaders({
+      // JSON only: nothing here may be framed, run scripts or load anything.
+      contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
+      crossOriginResourcePolicy: false,
+    }),
+  );
+  app.use("*", kioskCors());
+  // Runs after the route answered: a 404 from a path that other methods serve becomes a 405.
+  app.use(
+    "*",
+    methodNotAllowed({
+      app,
+      onMethodNotAllowed: (c, methods) =>
+        errorResponse(
+          c,
+          new ApiError("METHOD_NOT_ALLOWED", `This route accepts ${methods.join(", ")}.`, { allowed: methods }, { Allow: methods.join(", ") }),
+        ),
+    }),
+  );
+
   app.get("/healthz", (c) => c.json({ success: true as const, data: { status: "ok" } }, 200));
-  app.use("/v1/*", sdkKeyAuth());
+  app.use("/v1/*", sdkKeyAuth(), rateLimits());
 
   const routes = sessionRoutes(app);
 
-  app.openAPIRegistry.registerComponent("securitySchemes", "SdkKey", { type: "http", scheme: "bearer" });
+  app.openAPIRegistry.registerComponent("securitySchemes", "SdkKey", {
+    type: "http",
+    scheme: "bearer",
+    description: "An SDK key from `npm run keygen`; it names the tenant.",
+  });
   app.doc31("/openapi.json", {
     openapi: "3.1.0",
-    info: { title: "Persona session API", version: "1.0.0" },
-  });
-
-  // Hono has no 405 of its own: a path that some route serves with another method gets one.
-  const table = app.routes
-    .filter((r) => r.method !== "ALL")
-    .map((r) => ({ method: r.method, pattern: new RegExp(`^${r.path.replace(/:[^/]+/g, "[^/]+")}$`) }));
-  app.notFound((c) => {
-    const path = c.req.path;
-    const allowed = [...new Set(table.filter((r) => r.pattern.test(path)).map((r) => r.method))];
-    if (allowed.includes("GET")) allowed.push("HEAD");
-    if (allowed.length === 0) return errorResponse(c, new ApiError("NOT_FOUND"));
-    return errorResponse(
-      c,
-      new ApiError("METHOD_NOT_ALLOWED", `This route accepts ${allowed.join(", ")}.`, { allowed }, { Allow: allowed.join(", ") }),
-    );
+    info: {
+      title: "Persona session API",
+      version: "1.0.0",
+      description: "Record each persona's visit as a session of timestamped status stamps.",
+    },
+    servers: [{ url: "http://localhost:8787", description: "npm run dev" }],
   });
 
   return routes;

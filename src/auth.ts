@@ -10,6 +10,8 @@ import { LIMITS } from "./limits";
  */
 export interface KeyEntry {
   tenant: string;
+  /** The first 16 hex digits of the hash: names the key in limits without revealing it. */
+  id: string;
   hash: Uint8Array;
   readOnly: boolean;
 }
@@ -28,7 +30,7 @@ export function parseSdkKeys(raw: string | undefined): { entries: KeyEntry[]; pr
       problems.push(`SDK_KEYS entry ${i + 1} is not tenant_id:sha256hex[:read]; ignored`);
       continue;
     }
-    entries.push({ tenant, hash: hexBytes(hash), readOnly: scope === "read" });
+    entries.push({ tenant, id: hash.slice(0, 16), hash: hexBytes(hash), readOnly: scope === "read" });
   }
   if (entries.length === 0) problems.push("SDK_KEYS has no valid entry: every /v1 request will get 401");
   return { entries, problems };
@@ -72,6 +74,7 @@ export function sdkKeyAuth(): MiddlewareHandler<AppEnv> {
     const entry = await findKey(match[1]!, keyEntries(c.env.SDK_KEYS));
     if (!entry) throw unauthorized();
     c.set("tenant", entry.tenant);
+    c.set("keyId", entry.id);
     c.set("readOnly", entry.readOnly);
     await next();
   };

@@ -6,6 +6,8 @@ export interface AppEnv {
   Variables: {
     requestId: string;
     tenant: string;
+    /** A short, non-secret id of the SDK key used (a prefix of its hash), for per-key limits. */
+    keyId: string;
     readOnly: boolean;
     /** The raw request body, kept for the idempotency fingerprint. */
     rawBody: ArrayBuffer;

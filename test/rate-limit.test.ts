@@ -1,0 +1,43 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { app } from "../src/app";
+import { KEYS, personaId } from "./helpers";
+
+/** The suite runs with RATE_LIMITS=off; these requests turn the limits on, as production has them. */
+function limited(path: string, key: string = KEYS.acme, vars: Partial<Env> = {}) {
+  return app.request(path, { headers: { authorization: `Bearer ${key}` } }, { ...env, RATE_LIMITS: "on", ...vars });
+}
+
+describe("rate limits", () => {
+  it("refuses a persona over 120 requests per 10 s with 429 and Retry-After, while another persona of the same key goes on", async () => {
+    const busy = personaId("busy");
+    const calm = personaId("calm");
+    const statuses: number[] = [];
+    for (let i = 0; i < 130; i++) statuses.push((await limited(`/v1/persona/${busy}/session`)).status);
+    expect(statuses.slice(0, 120).every((s) => s === 404)).toBe(true); // no session: the object answered
+    expect(statuses.slice(120).every((s) => s === 429)).toBe(true);
+
+    const refused = await limited(`/v1/persona/${busy}/session`);
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get("retry-after")).toBe("10");
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("RATE_LIMITED");
+
+    expect((await limited(`/v1/persona/${calm}/session`)).status).toBe(404);
+    // the same persona id of another tenant is a different persona
+    expect((await limited(`/v1/persona/${busy}/session`, KEYS.globex)).status).toBe(404);
+  });
+
+  it("comes after authentication: a bad key is 401 even for a limited persona", async () => {
+    const busy = personaId("busy401");
+    for (let i = 0; i < 121; i++) await limited(`/v1/persona/${busy}/session`);
+    expect((await limited(`/v1/persona/${busy}/session`, "sk_wrong")).status).toBe(401);
+  });
+
+  it("RATE_LIMITS=off turns them off", async () => {
+    const persona = personaId("unlimited");
+    for (let i = 0; i < 125; i++) {
+      const res = await limited(`/v1/persona/${persona}/session`, KEYS.acmeRotated, { RATE_LIMITS: "off" });
+      expect(res.status).toBe(404);
+    }
+  });
+});
