@@ -37,4 +37,6 @@ check 200 "$base/v1/persona/$PERSONA_ID/session" -H "Authorization: Bearer $SDK_
 check 200 -X POST "$base/v1/persona/$PERSONA_ID/session/end" -H "Authorization: Bearer $SDK_KEY"
 check 404 "$base/v1/persona/$PERSONA_ID/session" -H "Authorization: Bearer $SDK_KEY"
 check 401 "$base/v1/persona/$PERSONA_ID/session"
+curl -sf "$base/openapi.json" -o "$state/openapi.json"
+npm run --silent openapi:validate -- "$state/openapi.json"
 echo "smoke: ok"

@@ -3,10 +3,11 @@ import type { MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import { secureHeaders } from "hono/secure-headers";
+import { healthRoute } from "./api-contract";
 import { sdkKeyAuth } from "./auth";
 import type { AppEnv } from "./context";
 import { errorResponse } from "./envelope";
-import { ApiError } from "./errors";
+import { ApiError, ERROR_CODES, ERRORS } from "./errors";
 import { LIMITS } from "./limits";
 import { rateLimits } from "./rate-limit";
 import { sessionRoutes } from "./routes";
@@ -43,7 +44,15 @@ function kioskCors(): MiddlewareHandler<AppEnv> {
   let parsed: { raw: string | undefined; origins: Set<string> } | undefined;
   const allowed = (raw: string | undefined) => {
     if (!parsed || parsed.raw !== raw) {
-      parsed = { raw, origins: new Set((raw ?? "").split(",").map((o) => o.trim()).filter(Boolean)) };
+      parsed = {
+        raw,
+        origins: new Set(
+          (raw ?? "")
+            .split(",")
+            .map((o) => o.trim())
+            .filter(Boolean),
+        ),
+      };
     }
     return parsed.origins;
   };
@@ -91,12 +100,17 @@ export function createApp() {
       onMethodNotAllowed: (c, methods) =>
         errorResponse(
           c,
-          new ApiError("METHOD_NOT_ALLOWED", `This route accepts ${methods.join(", ")}.`, { allowed: methods }, { Allow: methods.join(", ") }),
+          new ApiError(
+            "METHOD_NOT_ALLOWED",
+            `This route accepts ${methods.join(", ")}.`,
+            { allowed: methods },
+            { Allow: methods.join(", ") },
+          ),
         ),
     }),
   );
 
-  app.get("/healthz", (c) => c.json({ success: true as const, data: { status: "ok" } }, 200));
+  app.openapi(healthRoute, (c) => c.json({ success: true as const, data: { status: "ok" as const } }, 200));
   app.use("/v1/*", sdkKeyAuth(), rateLimits());
 
   const routes = sessionRoutes(app);
@@ -111,7 +125,15 @@ export function createApp() {
     info: {
       title: "Persona session API",
       version: "1.0.0",
-      description: "Record each persona's visit as a session of timestamped status stamps.",
+      description: [
+        "Record each persona's visit as a session of timestamped status stamps.",
+        "",
+        "Every error uses the envelope `{success: false, error: {code, message, details?, request_id}}`. The codes:",
+        "",
+        "| code | status |",
+        "| --- | --- |",
+        ...ERROR_CODES.map((code) => `| ${code} | ${ERRORS[code].status} |`),
+      ].join("\n"),
     },
     servers: [{ url: "http://localhost:8787", description: "npm run dev" }],
   });

@@ -22,7 +22,10 @@ const HASH = /^[0-9a-f]{64}$/;
 export function parseSdkKeys(raw: string | undefined): { entries: KeyEntry[]; problems: string[] } {
   const entries: KeyEntry[] = [];
   const problems: string[] = [];
-  const items = (raw ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  const items = (raw ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const [i, item] of items.entries()) {
     const [tenant = "", hash = "", scope, ...rest] = item.split(":");
     if (!TENANT.test(tenant) || !HASH.test(hash) || (scope !== undefined && scope !== "read") || rest.length) {

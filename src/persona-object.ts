@@ -10,8 +10,8 @@ import type {
   Failure,
   HistoryPage,
   IdempotencyInput,
-  RefusalDetails,
   Outcome,
+  RefusalDetails,
   SessionSummary,
   SessionView,
   StampData,
@@ -31,7 +31,12 @@ import { PersonaStore, type SessionRow, type StampRow } from "./persona-store";
  * history (an ended session no longer changes, so a reference to it is exact).
  */
 const StoredOutcome = z.discriminatedUnion("k", [
-  z.object({ k: z.literal("error"), code: z.enum(Object.keys(ERRORS) as [ErrorCode, ...ErrorCode[]]), message: z.string().optional(), details: z.record(z.string(), z.union([z.string(), z.number(), z.null()])).optional() }),
+  z.object({
+    k: z.literal("error"),
+    code: z.enum(Object.keys(ERRORS) as [ErrorCode, ...ErrorCode[]]),
+    message: z.string().optional(),
+    details: z.record(z.string(), z.union([z.string(), z.number(), z.null()])).optional(),
+  }),
   z.object({ k: z.literal("start"), sid: z.string() }),
   z.object({ k: z.literal("stamps"), sid: z.string(), from: z.number(), to: z.number() }),
   z.object({ k: z.literal("end"), sid: z.string() }),
@@ -75,7 +80,11 @@ export class PersonaSession extends DurableObject<Env> {
         const bad =
           this.checkNotFuture(input.occurredAt, now) ??
           (latest?.ended_at != null && input.occurredAt < latest.ended_at
-            ? refuse("VALIDATION_ERROR", { rule: "occurred_at_before_previous_session_end", previous_ended_at: iso(latest.ended_at) }, "occurred_at is before the end of this persona's previous session.")
+            ? refuse(
+                "VALIDATION_ERROR",
+                { rule: "occurred_at_before_previous_session_end", previous_ended_at: iso(latest.ended_at) },
+                "occurred_at is before the end of this persona's previous session.",
+              )
             : null);
         if (bad) return bad;
         startedAt = input.occurredAt;

@@ -121,10 +121,7 @@ export class PersonaStore {
 
   /** The newest session, active or not: the largest UUIDv7 is the last one started. */
   latestSession(): SessionRow | null {
-    return this.sql.one<SessionRow>(
-      "latest session",
-      `SELECT ${SESSION_COLUMNS} FROM sessions ORDER BY session_id DESC LIMIT 1`,
-    );
+    return this.sql.one<SessionRow>("latest session", `SELECT ${SESSION_COLUMNS} FROM sessions ORDER BY session_id DESC LIMIT 1`);
   }
 
   session(sessionId: string): SessionRow | null {
@@ -183,13 +180,7 @@ export class PersonaStore {
   }
 
   endSession(sessionId: string, endedAt: number, reason: string): void {
-    this.sql.run(
-      "end session",
-      "UPDATE sessions SET ended_at = ?, end_reason = ? WHERE session_id = ?",
-      endedAt,
-      reason,
-      sessionId,
-    );
+    this.sql.run("end session", "UPDATE sessions SET ended_at = ?, end_reason = ? WHERE session_id = ?", endedAt, reason, sessionId);
   }
 
   stamps(sessionId: string, fromSeq = 1, toSeq = Number.MAX_SAFE_INTEGER): StampRow[] {
@@ -238,6 +229,8 @@ export class PersonaStore {
   }
 
   oldestEnded(): number | null {
-    return this.sql.one<{ t: number | null }>("oldest ended", "SELECT MIN(ended_at) AS t FROM sessions WHERE ended_at IS NOT NULL")?.t ?? null;
+    return (
+      this.sql.one<{ t: number | null }>("oldest ended", "SELECT MIN(ended_at) AS t FROM sessions WHERE ended_at IS NOT NULL")?.t ?? null
+    );
   }
 }

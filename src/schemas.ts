@@ -56,7 +56,7 @@ export const IdempotencyHeaders = z.object({
     )
     .optional()
     .openapi({
-      param: { name: "Idempotency-Key", in: "header" },
+      param: { name: "idempotency-key", in: "header" },
       description: "Makes a retry safe: the same key and request within 24 hours replays the first answer.",
     }),
 });
@@ -101,9 +101,7 @@ export const StampOut = z
   })
   .openapi("Stamp");
 
-export const StartData = z
-  .object({ session_id: SessionId, persona_id: z.string(), started_at: Timestamp })
-  .openapi("StartedSession");
+export const StartData = z.object({ session_id: SessionId, persona_id: z.string(), started_at: Timestamp }).openapi("StartedSession");
 export const StampData = z.object({ session_id: SessionId, status: z.string(), timestamp: Timestamp }).openapi("RecordedStamp");
 export const BatchData = z
   .object({ session_id: SessionId, stamps: z.array(z.object({ status: z.string(), timestamp: Timestamp })) })

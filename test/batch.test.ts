@@ -27,7 +27,9 @@ describe("POST /session/stamps: batches", () => {
     const stored = (await current(persona)).json.data.stamps;
     expect(stored.map((s: { status: string }) => s.status)).toEqual(["ENTER", "CHAT", "SHOPPING", "PAYMENT"]);
     expect(stored[2].meta).toEqual({ zone: "wine" });
-    expect(stored.slice(1).map((s: { timestamp: string }) => s.timestamp)).toEqual(res.json.data.stamps.map((s: { timestamp: string }) => s.timestamp));
+    expect(stored.slice(1).map((s: { timestamp: string }) => s.timestamp)).toEqual(
+      res.json.data.stamps.map((s: { timestamp: string }) => s.timestamp),
+    );
   });
 
   it("refuses the whole batch when one item is invalid", async () => {
@@ -41,7 +43,10 @@ describe("POST /session/stamps: batches", () => {
   it("refuses the whole batch when an item goes back in time, naming its index", async () => {
     const persona = await active("batch-order");
     const res = await stamps(persona, {
-      stamps: [{ status: "A", occurred_at: ago(30_000) }, { status: "B", occurred_at: ago(40_000) }],
+      stamps: [
+        { status: "A", occurred_at: ago(30_000) },
+        { status: "B", occurred_at: ago(40_000) },
+      ],
     });
     expect(res.status).toBe(400);
     expect(res.json.error.details).toMatchObject({ rule: "occurred_at_before_latest_stamp", index: 1 });

@@ -57,8 +57,7 @@ export function personaStub(persona: string, tenant = "acme") {
 export const stamps = (persona: string, body: unknown, call: ApiCall = {}) =>
   api(`${base(persona)}/session/stamps`, { method: "POST", body, ...call });
 export const history = (persona: string, query = "", call: ApiCall = {}) => api(`${base(persona)}/sessions${query}`, call);
-export const sessionById = (persona: string, sessionId: string, call: ApiCall = {}) =>
-  api(`${base(persona)}/sessions/${sessionId}`, call);
+export const sessionById = (persona: string, sessionId: string, call: ApiCall = {}) => api(`${base(persona)}/sessions/${sessionId}`, call);
 export const erase = (persona: string, call: ApiCall = {}) => api(base(persona), { method: "DELETE", ...call });
 
 /** Runs SQL inside the persona's object, e.g. to backdate rows instead of waiting hours. */

@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest";
 import { runDurableObjectAlarm } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
 import { DAY, end, history, personaId, personaStub, sessionById, sqlIn, stamp, stamps, start } from "./helpers";
 
 async function visits(persona: string, n: number) {

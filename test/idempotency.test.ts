@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest";
 import { runDurableObjectAlarm } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
 import { api, base, current, DAY, end, HOUR, personaId, personaStub, sqlIn, stamp, stamps, start } from "./helpers";
 
 const key = () => `key-${crypto.randomUUID()}`;
@@ -113,9 +113,7 @@ describe("Idempotency-Key", () => {
     ["non-ASCII", "clé"],
   ])("refuses a key that is %s with 400", async (_label, k) => {
     const persona = personaId("bad-key");
-    const res = await api(`${base(persona)}/session/start`, { method: "POST", headers: { "idempotency-key": k } }).catch(
-      () => null,
-    );
+    const res = await api(`${base(persona)}/session/start`, { method: "POST", headers: { "idempotency-key": k } }).catch(() => null);
     // Some invalid header values cannot even be sent by fetch; those never reach the API.
     if (res) {
       expect(res.status).toBe(400);

@@ -1,0 +1,118 @@
+import { exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { createClient } from "../src/client";
+import { current, KEYS, personaId } from "./helpers";
+
+type Fetch = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
+const worker: Fetch = (input, init) => exports.default.fetch(new Request(input, init));
+
+function client(fetchImpl: Fetch = worker, sleeps: number[] = []) {
+  return createClient({
+    baseUrl: "https://api.test",
+    sdkKey: KEYS.acme,
+    fetch: fetchImpl,
+    sleep: async (ms) => void sleeps.push(ms),
+  });
+}
+
+describe("typed client against the real Worker", () => {
+  it("walks the seed's journey with typed results", async () => {
+    const api = client();
+    const persona = personaId("client");
+    const started = await api.start(persona);
+    expect(started.ok).toBe(true);
+    if (!started.ok) return;
+    expect(started.status).toBe(201);
+    expect(api.activeSession(persona)).toBe(started.data.session_id);
+    for (const status of ["CHAT", "SHOPPING", "PAYMENT", "COMPLETE"]) {
+      const r = await api.stamp(persona, { status, meta: status === "SHOPPING" ? { zone: "wine" } : undefined });
+      expect(r.ok && r.data.status).toBe(status);
+    }
+    const batch = await api.stamps(persona, [{ status: "A" }, { status: "B" }]);
+    expect(batch.ok && batch.data.stamps.length).toBe(2);
+    const live = await api.current(persona);
+    expect(live.ok && live.data.stamp_count).toBe(7);
+    const ended = await api.end(persona);
+    expect(ended.ok && ended.data.stamps.map((s) => s.status)).toEqual(["ENTER", "CHAT", "SHOPPING", "PAYMENT", "COMPLETE", "A", "B"]);
+    expect(api.activeSession(persona)).toBeUndefined();
+    const past = await api.history(persona, { limit: 5 });
+    expect(past.ok && past.data.sessions[0]?.session_id).toBe(started.data.session_id);
+    const one = await api.session(persona, started.data.session_id);
+    expect(one.ok && one.data.end_reason).toBe("client");
+    const erased = await api.erase(persona);
+    expect(erased.ok && erased.status).toBe(204);
+  });
+
+  it("returns typed error codes", async () => {
+    const api = client();
+    const persona = personaId("client-err");
+    const res = await api.stamp(persona, { status: "CHAT" });
+    expect(res.ok).toBe(false);
+    if (res.ok) return;
+    expect(res.status).toBe(404);
+    expect(res.error.code).toBe("NO_ACTIVE_SESSION");
+    expect(res.error.request_id).toBe(res.requestId);
+  });
+
+  it("retries a stamp whose response was lost without duplicating it (same Idempotency-Key)", async () => {
+    const persona = personaId("client-lost");
+    let dropped = 0;
+    const keys: string[] = [];
+    const flaky: Fetch = async (input, init) => {
+      const req = new Request(input, init);
+      if (req.method === "POST") keys.push(req.headers.get("idempotency-key") ?? "");
+      const res = await worker(req);
+      if (req.url.endsWith("/session/stamp") && dropped === 0) {
+        dropped++;
+        throw new TypeError("network connection lost"); // the server acted; the answer never came
+      }
+      return res;
+    };
+    const sleeps: number[] = [];
+    const api = client(flaky, sleeps);
+    await api.start(persona);
+    const res = await api.stamp(persona, { status: "PAYMENT" });
+    expect(res.ok).toBe(true);
+    expect(res.ok && res.replayed).toBe(true);
+    expect(sleeps).toHaveLength(1);
+    expect(keys[1]).toBe(keys[2]);
+    expect((await current(persona)).json.data.stamps.map((s: { status: string }) => s.status)).toEqual(["ENTER", "PAYMENT"]);
+  });
+
+  it("retries 429 and 503, honouring Retry-After, and gives up after its retries", async () => {
+    const persona = personaId("client-busy");
+    let busy = 2;
+    const sleeps: number[] = [];
+    const api = client(async (input, init) => {
+      if (busy-- > 0) {
+        return new Response(JSON.stringify({ success: false, error: { code: "RATE_LIMITED", message: "slow down" } }), {
+          status: busy === 1 ? 429 : 503,
+          headers: { "retry-after": "2", "content-type": "application/json" },
+        });
+      }
+      return worker(input, init);
+    }, sleeps);
+    expect((await api.start(persona)).ok).toBe(true);
+    expect(sleeps).toEqual([2000, 2000]);
+
+    const down = client(async () => {
+      throw new TypeError("offline");
+    });
+    const res = await down.current(persona);
+    expect(res.ok).toBe(false);
+    expect(!res.ok && res.error.code).toBe("NETWORK_ERROR");
+  });
+
+  it("sends the session guard, so a stale client cannot stamp into the next visit", async () => {
+    const persona = personaId("client-guard");
+    const kiosk = client();
+    const other = client();
+    await kiosk.start(persona);
+    await other.end(persona); // someone else ends the visit and starts the next one
+    await other.start(persona);
+    const late = await kiosk.stamp(persona, { status: "LATE" });
+    expect(late.ok).toBe(false);
+    expect(!late.ok && late.error.code).toBe("SESSION_MISMATCH");
+    expect((await current(persona)).json.data.stamp_count).toBe(1);
+  });
+});
