@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export WRANGLER_SEND_METRICS=false
+# The console (http://localhost:8787/console/) is static assets: build them first.
+npm run --silent build:console
 args=()
 if [ ! -f .dev.vars ]; then
   args+=(--env-file .dev.vars.example)

@@ -1,0 +1,72 @@
+/**
+ * The console's API client: same origin only, the key only in the Authorization header.
+ * Never logs the key or the request headers.
+ */
+import { retryAfterSeconds, type Session, type SessionSummary } from "./timeline";
+
+export type ApiResult<T> =
+  | { kind: "ok"; data: T; etag: string | null }
+  | { kind: "not-modified" }
+  | { kind: "http"; status: number; code: string; message: string; requestId: string | null; retryAfter: number | null }
+  | { kind: "network"; message: string };
+
+export interface HistoryPage {
+  sessions: SessionSummary[];
+  next_cursor: string | null;
+}
+
+export interface Client {
+  current(personaId: string, etag: string | null, signal?: AbortSignal): Promise<ApiResult<Session>>;
+  history(personaId: string, cursor: string | null, limit: number, signal?: AbortSignal): Promise<ApiResult<HistoryPage>>;
+  session(personaId: string, sessionId: string, signal?: AbortSignal): Promise<ApiResult<Session>>;
+}
+
+interface Envelope<T> {
+  success: boolean;
+  data?: T;
+  error?: { code?: string; message?: string; request_id?: string };
+}
+
+/** A client for the API at this origin. `fetchImpl` is for tests. */
+export function createClient(getKey: () => string, fetchImpl: typeof fetch = (...args) => fetch(...args)): Client {
+  async function get<T>(path: string, etag: string | null, signal?: AbortSignal): Promise<ApiResult<T>> {
+    const headers = new Headers({ Accept: "application/json", Authorization: `Bearer ${getKey()}` });
+    if (etag !== null) headers.set("If-None-Match", etag);
+    let res: Response;
+    try {
+      // no-store: the ETag handling is ours, and a 304 must reach this code as a 304.
+      res = await fetchImpl(path, { headers, signal, cache: "no-store", credentials: "omit", referrerPolicy: "no-referrer" });
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      return { kind: "network", message: err instanceof Error ? err.message : "request failed" };
+    }
+    if (res.status === 304) return { kind: "not-modified" };
+    let body: Envelope<T> | null = null;
+    try {
+      body = (await res.json()) as Envelope<T>;
+    } catch (err) {
+      if (signal?.aborted) throw err; // the caller moved on; its answer is not wanted
+      // Not our JSON (a proxy page, an empty body): reported by status below.
+    }
+    if (res.ok && body?.success && body.data !== undefined) return { kind: "ok", data: body.data, etag: res.headers.get("ETag") };
+    return {
+      kind: "http",
+      status: res.status,
+      code: body?.error?.code ?? `HTTP_${res.status}`,
+      message: body?.error?.message ?? (res.statusText || "Unexpected answer"),
+      requestId: body?.error?.request_id ?? res.headers.get("X-Request-Id"),
+      retryAfter: retryAfterSeconds(res.headers.get("Retry-After"), Date.now(), 1, 300),
+    };
+  }
+
+  const base = (personaId: string) => `/v1/persona/${encodeURIComponent(personaId)}`;
+  return {
+    current: (personaId, etag, signal) => get<Session>(`${base(personaId)}/session`, etag, signal),
+    history: (personaId, cursor, limit, signal) => {
+      const query = new URLSearchParams({ limit: String(limit) });
+      if (cursor !== null) query.set("cursor", cursor);
+      return get<HistoryPage>(`${base(personaId)}/sessions?${query}`, null, signal);
+    },
+    session: (personaId, sessionId, signal) => get<Session>(`${base(personaId)}/sessions/${encodeURIComponent(sessionId)}`, null, signal),
+  };
+}
