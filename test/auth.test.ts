@@ -1,4 +1,6 @@
-import { describe, expect, it } from "vitest";
+import { env } from "cloudflare:workers";
+import { describe, expect, it, vi } from "vitest";
+import { app } from "../src/app";
 import { parseSdkKeys } from "../src/auth";
 import { api, base, current, KEYS, personaId, stamp, start } from "./helpers";
 
@@ -29,6 +31,24 @@ describe("SDK key authentication", () => {
     }
     // and nothing was created behind the refusal
     expect((await current(persona)).status).toBe(404);
+  });
+
+  it("fails closed with no SDK_KEYS configured: every key is refused, and the log says why", async () => {
+    const warnings: string[] = [];
+    const spy = vi.spyOn(console, "warn").mockImplementation((line: string) => void warnings.push(line));
+    try {
+      for (const keys of ["", "not-an-entry"]) {
+        const res = await app.request(
+          `/v1/persona/${personaId("closed")}/session`,
+          { headers: { authorization: `Bearer ${KEYS.acme}` } },
+          { ...env, SDK_KEYS: keys },
+        );
+        expect(res.status).toBe(401);
+      }
+    } finally {
+      spy.mockRestore();
+    }
+    expect(warnings.join("\n")).toMatch(/SDK_KEYS has no valid entry/);
   });
 
   it("accepts every key configured for a tenant (rotation) and both see the same personas", async () => {
