@@ -6,6 +6,34 @@ const JSON_TYPE = /^application\/json\s*(;.*)?$/i;
 const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
 /**
+ * Reads a stream into one buffer, giving up (null) as soon as it passes `maxBytes`, so a
+ * chunked body with no Content-Length cannot make the Worker buffer more than the limit.
+ */
+async function readAtMost(stream: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<ArrayBuffer | null> {
+  if (!stream) return new ArrayBuffer(0);
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel();
+      return null;
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out.buffer;
+}
+
+/**
  * Reads a JSON request body before the route's validators run, so faults come out in the
  * documented order: 415 (not JSON), then 413 (too large), then 400 INVALID_JSON; schema errors
  * follow from the validators as 400 VALIDATION_ERROR. An absent body reads as `{}`.
@@ -18,8 +46,8 @@ export function jsonBody(options: { maxBytes: number }): MiddlewareHandler<AppEn
       new ApiError("PAYLOAD_TOO_LARGE", `The request body must be at most ${options.maxBytes} bytes.`, { max_bytes: options.maxBytes });
     const declared = Number(c.req.header("content-length") ?? 0);
     if (declared > options.maxBytes) throw tooLarge();
-    const raw = await c.req.arrayBuffer();
-    if (raw.byteLength > options.maxBytes) throw tooLarge();
+    const raw = await readAtMost(c.req.raw.body, options.maxBytes);
+    if (raw === null) throw tooLarge();
     if (raw.byteLength > 0 && type === undefined) throw new ApiError("UNSUPPORTED_MEDIA_TYPE");
     let text = "{}";
     if (raw.byteLength > 0) {

@@ -231,3 +231,25 @@ describe("routes", () => {
     expect(bad.json.error.request_id).toBe(bad.headers.get("x-request-id"));
   });
 });
+
+describe("streamed bodies", () => {
+  it("refuses a chunked body with no Content-Length once it passes 16 KiB", async () => {
+    const persona = personaId("chunked");
+    await start(persona);
+    const chunk = new TextEncoder().encode(`{"status":"A","meta":{"k":"${"x".repeat(4000)}`);
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent++ < 10) controller.enqueue(chunk);
+        else controller.close();
+      },
+    });
+    const res = await exports.default.fetch(`https://api.test${base(persona)}/session/stamp`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${KEYS.acme}` },
+      body,
+    });
+    expect(res.status).toBe(413);
+    expect((await current(persona)).json.data.stamp_count).toBe(1);
+  });
+});
