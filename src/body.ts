@@ -61,6 +61,10 @@ export function jsonBody(options: { maxBytes: number }): MiddlewareHandler<AppEn
     // The validators read the body through Hono's cache; give them the text we checked.
     // (Hono types the cache by its resolved value; it stores and awaits promises.)
     c.req.bodyCache.text = Promise.resolve(text) as unknown as string;
+    // And the bytes as read: otherwise Hono derives arrayBuffer from the "{}" above, and
+    // @hono/zod-openapi's media-type gate then sees a body in an empty POST (Content-Length: 0,
+    // as fetch sends it) without Content-Type and answers 415.
+    c.req.bodyCache.arrayBuffer = Promise.resolve(raw) as unknown as ArrayBuffer;
     c.set("rawBody", raw);
     await next();
   };
