@@ -150,6 +150,16 @@ describe("bodies", () => {
     expect((await start(persona)).status).toBe(409);
   });
 
+  it("takes an empty POST sent with Content-Length: 0 and no Content-Type", async () => {
+    const persona = personaId("empty-post");
+    const res = await exports.default.fetch(`https://api.test${base(persona)}/session/start`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${KEYS.acme}`, "content-length": "0" },
+      body: new Uint8Array(0),
+    });
+    expect(res.status).toBe(201);
+  });
+
   it("refuses unknown fields on start", async () => {
     const persona = personaId("start-typo");
     const res = await start(persona, { body: { ocurred_at: "2026-01-01T00:00:00Z" } });
