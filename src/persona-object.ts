@@ -159,7 +159,7 @@ export class PersonaSession extends DurableObject<Env> {
       const latest = this.expireIfIdle(Date.now());
       if (!latest || latest.ended_at !== null) return fail("NO_ACTIVE_SESSION");
       const etag = `"${latest.session_id}.${latest.stamp_count}"`;
-      if (ifNoneMatch !== undefined && ifNoneMatch === etag) return { ok: true, data: { etag } };
+      if (ifNoneMatch !== undefined && matchesEtag(ifNoneMatch, etag)) return { ok: true, data: { etag } };
       return { ok: true, data: { etag, session: this.view(latest) } };
     });
   }
@@ -344,6 +344,12 @@ export class PersonaSession extends DurableObject<Env> {
 
 function fail(code: ErrorCode, details?: RefusalDetails, message?: string): Failure {
   return { ok: false, code, ...(message ? { message } : {}), ...(details ? { details } : {}) };
+}
+
+/** If-None-Match: `*`, or a list of tags compared weakly (a `W/` prefix is ignored). */
+function matchesEtag(header: string, etag: string): boolean {
+  if (header.trim() === "*") return true;
+  return header.split(",").some((tag) => tag.trim().replace(/^W\//, "") === etag);
 }
 
 function stampView(row: StampRow): StoredStamp {
