@@ -1,0 +1,776 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench [-- --quick] [-- --out FILE] [-- --rounds N]`
+ *
+ * Builds the service and the baseline Worker (bench/baseline/) with `wrangler deploy --dry-run`,
+ * serves each in workerd (bench/serve.mjs, one process group each, free ports on 127.0.0.1),
+ * drives both with autocannon from this process with the same request stream, alternating
+ * service and baseline rounds after a warm-up, and reports medians and ratios. Then it measures
+ * the storage cost (billed SQL rows, database bytes) through the bench-only probe build
+ * (bench/storage/) and the deployable bundle's gzipped size. Writes a table to stdout and the
+ * full results to bench/results.json (or --out). See bench/README.md.
+ */
+import { spawn } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { createServer } from "node:net";
+import os from "node:os";
+import { dirname, extname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+import autocannon from "autocannon";
+import { groupCpuSeconds } from "./proc.mjs";
+
+process.env.WRANGLER_SEND_METRICS = "false";
+const { unstable_getMiniflareWorkerOptions } = await import("wrangler");
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const require = createRequire(import.meta.url);
+const WRANGLER_BIN = join(dirname(require.resolve("wrangler/package.json")), "bin", "wrangler.js");
+
+// ---------------------------------------------------------------------------------------------
+// Options and plan
+
+const args = process.argv.slice(2);
+const flag = (name) => args.includes(name);
+const option = (name) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+if (flag("--help") || flag("-h")) {
+  console.log("usage: npm run bench [-- --quick] [-- --out FILE] [-- --rounds N]");
+  process.exit(0);
+}
+const QUICK = flag("--quick");
+const OUT = resolve(option("--out") ?? join(ROOT, "bench", "results.json"));
+const ROUNDS = Number(option("--rounds") ?? (QUICK ? 1 : 5));
+if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error("--rounds must be a whole number >= 1");
+
+/** Fixed request counts (never durations): per connection, so every connection does the same work. */
+const PLAN = QUICK
+  ? {
+      spread: { connections: 64, personas: 1000, perConnection: 20, warmupPerConnection: 16 },
+      hot: { connections: 16, perConnection: 60, warmupPerConnection: 20 },
+      journey: { connections: 32, personas: 256, sessionsPerConnection: 3, warmupSessionsPerConnection: 8 },
+      growth: { stamps: 990, warmupStamps: 50 },
+    }
+  : {
+      spread: { connections: 64, personas: 1000, perConnection: 100, warmupPerConnection: 40 },
+      hot: { connections: 16, perConnection: 300, warmupPerConnection: 100 },
+      journey: { connections: 32, personas: 256, sessionsPerConnection: 12, warmupSessionsPerConnection: 8 },
+      growth: { stamps: 990, warmupStamps: 200 },
+    };
+/** A hot persona takes this many stamps before the stream moves on (ENTER + 950 < the 1,000 limit). */
+const HOT_STAMPS_PER_PERSONA = 950;
+const STAMP_LIMIT_MARGIN = 960;
+
+const BENCH_KEY = `sk_bench_${randomBytes(32).toString("base64url")}`;
+const BENCH_TENANT = "bench";
+const SDK_KEYS = `${BENCH_TENANT}:${createHash("sha256").update(BENCH_KEY).digest("hex")}`;
+const RUN = randomBytes(3).toString("hex");
+
+const work = mkdtempSync(join(os.tmpdir(), "persona-bench-"));
+const servers = new Set();
+const t0 = performance.now();
+const elapsed = () => `${((performance.now() - t0) / 1000).toFixed(1)}s`;
+const say = (msg) => process.stderr.write(`[bench ${elapsed()}] ${msg}\n`);
+
+// ---------------------------------------------------------------------------------------------
+// Processes
+
+function run(cmd, argv, opts = {}) {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(cmd, argv, { cwd: ROOT, env: { ...process.env, FORCE_COLOR: "0" }, ...opts });
+    let out = "";
+    child.stdout?.on("data", (d) => (out += d));
+    child.stderr?.on("data", (d) => (out += d));
+    child.on("error", reject);
+    child.on("exit", (code) =>
+      code === 0 ? resolvePromise(out) : reject(new Error(`${cmd} ${argv.join(" ")} exited ${code}\n${out.slice(-4000)}`)),
+    );
+  });
+}
+
+async function freePort() {
+  return new Promise((resolvePromise, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolvePromise(port));
+    });
+  });
+}
+
+/** Builds a Worker exactly as `wrangler deploy` would upload it, into its own directory. */
+async function build(name, config) {
+  const outdir = join(work, `build-${name}`);
+  const out = await run(process.execPath, [WRANGLER_BIN, "deploy", "--dry-run", "--outdir", outdir, "--config", config]);
+  const reported = /gzip:\s*([\d.]+)\s*KiB/.exec(out);
+  return { outdir, reportedGzipKiB: reported ? Number(reported[1]) : null };
+}
+
+function bundleSize(outdir) {
+  let raw = 0;
+  let gzip = 0;
+  for (const file of readdirSync(outdir)) {
+    if (![".js", ".mjs", ".wasm", ".bin", ".txt"].includes(extname(file))) continue; // not maps, not README
+    const bytes = readFileSync(join(outdir, file));
+    raw += bytes.length;
+    gzip += gzipSync(bytes).length;
+  }
+  return { raw, gzip };
+}
+
+/** Starts bench/serve.mjs in its own process group; resolves with its port once it serves. */
+async function serve(name, config, outdir, bindings, compat, extra = {}) {
+  const port = await freePort();
+  const dir = join(work, `serve-${name}`);
+  mkdirSync(dir, { recursive: true });
+  const spec = {
+    config,
+    bundleDir: outdir,
+    port,
+    persistDir: join(dir, "state"),
+    bindings,
+    compatibilityDate: compat.date,
+    compatibilityFlags: compat.flags,
+    logFile: join(dir, "worker.log"),
+    ...extra,
+  };
+  const child = spawn(process.execPath, [join(ROOT, "bench", "serve.mjs"), JSON.stringify(spec)], {
+    cwd: ROOT,
+    detached: true, // own process group: stopping it stops workerd too
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, FORCE_COLOR: "0" },
+  });
+  const server = { name, port, child, dir, stderr: "" };
+  servers.add(server);
+  child.stderr.on("data", (d) => (server.stderr = (server.stderr + d).slice(-8000)));
+  await new Promise((resolvePromise, reject) => {
+    let out = "";
+    const timer = setTimeout(() => reject(new Error(`${name} did not start in 60 s\n${server.stderr}`)), 60_000);
+    child.stdout.on("data", (d) => {
+      out += d;
+      if (out.includes('"ready"')) {
+        clearTimeout(timer);
+        resolvePromise();
+      }
+    });
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited (${code}) before serving\n${server.stderr}`));
+    });
+  });
+  child.removeAllListeners("exit");
+  return server;
+}
+
+async function stop(server) {
+  if (!servers.delete(server)) return;
+  const { child } = server;
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once("exit", r));
+  try {
+    process.kill(-child.pid, "SIGTERM");
+  } catch {
+    return;
+  }
+  const timer = setTimeout(() => {
+    try {
+      process.kill(-child.pid, "SIGKILL");
+    } catch {}
+  }, 5000);
+  await exited;
+  clearTimeout(timer);
+  // Miniflare's workerd child is in the same group; make sure nothing of the group lingers.
+  try {
+    process.kill(-child.pid, "SIGKILL");
+  } catch {}
+}
+
+function killAllNow() {
+  for (const { child } of servers) {
+    try {
+      process.kill(-child.pid, "SIGKILL");
+    } catch {}
+  }
+  servers.clear();
+}
+process.on("exit", () => {
+  killAllNow();
+  if (!flag("--keep-work")) rmSync(work, { recursive: true, force: true });
+});
+for (const sig of ["SIGINT", "SIGTERM"]) {
+  process.on(sig, () => {
+    killAllNow();
+    process.exit(130);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP helpers (set-up and the storage probe; the timed load is autocannon's)
+
+const AUTH = { authorization: `Bearer ${BENCH_KEY}` };
+const JSON_HEADERS = { ...AUTH, "content-type": "application/json" };
+
+async function call(port, method, path, { body, headers = {} } = {}) {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+    method,
+    headers: body === undefined ? { ...AUTH, ...headers } : { ...JSON_HEADERS, ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {}
+  return { status: res.status, json, text };
+}
+
+async function expect(status, port, method, path, opts) {
+  const res = await call(port, method, path, opts);
+  if (res.status !== status) throw new Error(`${method} ${path}: expected ${status}, got ${res.status}: ${res.text.slice(0, 300)}`);
+  return res.json;
+}
+
+async function inParallel(items, concurrency, fn) {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      await fn(items[i], i);
+    }
+  });
+  await Promise.all(workers);
+}
+
+const personaPath = (persona, action) => `/v1/persona/${persona}/session/${action}`;
+const startAll = (port, personas) => inParallel(personas, 64, (p) => expect(201, port, "POST", personaPath(p, "start")));
+
+// ---------------------------------------------------------------------------------------------
+// Load
+
+function percentile(sorted, q) {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+}
+const round2 = (x) => (x === null || x === undefined || Number.isNaN(x) ? null : Math.round(x * 100) / 100);
+const median = (xs) => {
+  const s = xs.filter((x) => x !== null).sort((a, b) => a - b);
+  if (s.length === 0) return null;
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/**
+ * One autocannon run. `requests` is autocannon's request list (its setupRequest picks the path);
+ * latency is taken from every response (autocannon's own histogram has 1 ms resolution).
+ */
+async function load(target, { connections, amount, requests }) {
+  const latencies = [];
+  const statuses = {};
+  let socketErrors = 0;
+  const cpuBefore = groupCpuSeconds(target.child.pid);
+  const started = performance.now();
+  let lastResponse = started;
+  const instance = autocannon({
+    url: `http://127.0.0.1:${target.port}`,
+    connections,
+    amount,
+    requests,
+    timeout: 30,
+    excludeErrorStats: false,
+  });
+  instance.on("response", (_client, statusCode, _bytes, responseTime) => {
+    lastResponse = performance.now();
+    latencies.push(responseTime);
+    statuses[statusCode] = (statuses[statusCode] ?? 0) + 1;
+  });
+  instance.on("reqError", () => socketErrors++);
+  const result = await instance;
+  // Not result.finish - result.start: autocannon only notices the end on its 1-second tick.
+  const seconds = (lastResponse - started) / 1000;
+  const cpuAfter = groupCpuSeconds(target.child.pid);
+  latencies.sort((a, b) => a - b);
+  const non2xx = Object.entries(statuses).reduce((n, [code, count]) => (code.startsWith("2") ? n : n + count), 0);
+  return {
+    requests: latencies.length,
+    seconds: round2(seconds),
+    rps: round2(latencies.length / seconds),
+    p50_ms: round2(percentile(latencies, 0.5)),
+    p99_ms: round2(percentile(latencies, 0.99)),
+    // CPU of the server's whole process group (workerd + its Node parent) per response.
+    server_cpu_ms: cpuBefore === null ? null : round2(((cpuAfter - cpuBefore) * 1000) / latencies.length),
+    // autocannon counts socket errors and timeouts in `errors`.
+    errors: non2xx + Math.max(socketErrors, result.errors),
+    statuses,
+  };
+}
+
+const stampRequest = (pathFor, body) => [
+  {
+    method: "POST",
+    headers: JSON_HEADERS,
+    body: JSON.stringify(body),
+    setupRequest: (req) => ({ ...req, path: pathFor() }),
+  },
+];
+
+/**
+ * Runs `makeRound(target, index)` for the service and the baseline: one warm-up each, then
+ * `ROUNDS` rounds alternating which goes first (ABBA), so drift and noise hit both alike.
+ */
+async function alternate(name, targets, makeRound) {
+  const rounds = { service: [], baseline: [] };
+  for (const target of targets) await makeRound(target, "warmup");
+  for (let r = 0; r < ROUNDS; r++) {
+    const order = r % 2 === 0 ? targets : [...targets].reverse();
+    for (const target of order) {
+      const res = await makeRound(target, r);
+      rounds[target.role].push(res);
+      say(`${name} round ${r + 1}/${ROUNDS} ${target.role}: ${res.rps ?? res.ratio} ${res.rps !== undefined ? "rps" : ""}`);
+    }
+  }
+  return rounds;
+}
+
+function summarize(rounds, extra = () => ({})) {
+  const pick = (rs, k) => median(rs.map((r) => r[k]));
+  const figures = (rs) => ({
+    rps: round2(pick(rs, "rps")),
+    p50_ms: round2(pick(rs, "p50_ms")),
+    p99_ms: round2(pick(rs, "p99_ms")),
+    server_cpu_ms: round2(pick(rs, "server_cpu_ms")),
+  });
+  const service = figures(rounds.service);
+  const baseline = figures(rounds.baseline);
+  const pairs = rounds.service.map((s, i) => ({
+    rps_ratio: round2(s.rps / rounds.baseline[i].rps),
+    p99_ratio: round2(s.p99_ms / rounds.baseline[i].p99_ms),
+  }));
+  return {
+    ...service,
+    errors: rounds.service.reduce((n, r) => n + r.errors, 0),
+    ...extra(rounds.service),
+    baseline: { ...baseline, errors: rounds.baseline.reduce((n, r) => n + r.errors, 0), ...extra(rounds.baseline) },
+    rps_ratio: round2(service.rps / baseline.rps),
+    p99_ratio: round2(service.p99_ms / baseline.p99_ms),
+    server_cpu_ratio: service.server_cpu_ms && baseline.server_cpu_ms ? round2(service.server_cpu_ms / baseline.server_cpu_ms) : null,
+    per_round_ratios: pairs,
+    rounds: { service: rounds.service, baseline: rounds.baseline },
+  };
+}
+
+// --- stamp_spread: 64 connections, round-robin over 1,000 personas that each have a session.
+async function stampSpread(service, baseline, name = "stamp_spread") {
+  const { connections, personas: n, perConnection, warmupPerConnection } = PLAN.spread;
+  let pool = null;
+  const rounds = await alternate(name, [service, baseline], async (target, r) => {
+    const amount = connections * (r === "warmup" ? warmupPerConnection : perConnection);
+    const perPersona = Math.ceil(amount / n) + 1;
+    // Both targets of a round get the same personas; before any session would near the stamp
+    // limit, the next round moves to a fresh set (started here, untimed).
+    if (!pool || pool.round !== r) {
+      if (!pool || pool.used + perPersona > STAMP_LIMIT_MARGIN) {
+        const id = pool ? pool.id + 1 : 0;
+        const personas = Array.from({ length: n }, (_, i) => `spread-${RUN}-${id}-${i}`);
+        say(`${name}: starting ${n} sessions (set-up)`);
+        await startAll(service.port, personas);
+        pool = { id, personas, used: 1 }; // ENTER
+      }
+      pool.used += perPersona;
+      pool.round = r;
+    }
+    let i = 0;
+    return load(target, {
+      connections,
+      amount,
+      requests: stampRequest(() => personaPath(pool.personas[i++ % n], "stamp"), { status: "SHOPPING" }),
+    });
+  });
+  return summarize(rounds);
+}
+
+// --- stamp_hot: 16 connections, every stamp for one persona; the next persona after 950 stamps.
+async function stampHot(service, baseline) {
+  const { connections, perConnection, warmupPerConnection } = PLAN.hot;
+  const rounds = await alternate("stamp_hot", [service, baseline], async (target, r) => {
+    const amount = connections * (r === "warmup" ? warmupPerConnection : perConnection);
+    // Fresh personas per round, started before timing; both targets get the same names.
+    const count = Math.ceil(amount / HOT_STAMPS_PER_PERSONA) + 1;
+    const personas = Array.from({ length: count }, (_, i) => `hot-${RUN}-${r}-${i}`);
+    if (target.role === "service") await inParallel(personas, 1, (p) => expect(201, service.port, "POST", personaPath(p, "start")));
+    let i = 0;
+    return load(target, {
+      connections,
+      amount,
+      requests: stampRequest(() => personaPath(personas[Math.floor(i++ / HOT_STAMPS_PER_PERSONA)], "stamp"), { status: "SHOPPING" }),
+    });
+  });
+  return summarize(rounds);
+}
+
+// --- journey: start, four stamps with meta, end; each connection walks whole sessions.
+async function journey(service, baseline) {
+  const { connections, personas: n, sessionsPerConnection, warmupSessionsPerConnection } = PLAN.journey;
+  const personas = Array.from({ length: n }, (_, i) => `journey-${RUN}-${i}`);
+  const steps = [
+    ["CHAT", { lang: "en" }],
+    ["SHOPPING", { zone: "wine" }],
+    ["PAYMENT", { method: "card", amount_cents: 4599 }],
+    ["COMPLETE", { receipt: "r-1029" }],
+  ];
+  const rounds = await alternate("journey", [service, baseline], async (target, r) => {
+    const sessions = connections * (r === "warmup" ? warmupSessionsPerConnection : sessionsPerConnection);
+    // A persona is lent to one connection from its start until its end answers, so two sessions
+    // never overlap on one persona; it is reused by a later session (objects stay warm).
+    const free = [...personas];
+    const requests = [
+      {
+        method: "POST",
+        headers: AUTH,
+        setupRequest: (req, context) => {
+          context.persona = free.shift();
+          return { ...req, path: personaPath(context.persona, "start") };
+        },
+      },
+      ...steps.map(([status, meta]) => ({
+        method: "POST",
+        headers: JSON_HEADERS,
+        body: JSON.stringify({ status, meta }),
+        setupRequest: (req, context) => ({ ...req, path: personaPath(context.persona, "stamp") }),
+      })),
+      {
+        method: "POST",
+        headers: AUTH,
+        setupRequest: (req, context) => ({ ...req, path: personaPath(context.persona, "end") }),
+        onResponse: (_status, _body, context) => free.push(context.persona),
+      },
+    ];
+    const res = await load(target, { connections, amount: sessions * requests.length, requests });
+    return { ...res, sessions, sessions_per_s: round2(sessions / res.seconds) };
+  });
+  const summary = summarize(rounds, (rs) => ({ sessions_per_s: round2(median(rs.map((x) => x.sessions_per_s))) }));
+  return {
+    sessions_per_s: summary.sessions_per_s,
+    sessions_per_s_ratio: round2(summary.sessions_per_s / summary.baseline.sessions_per_s),
+    ...summary,
+  };
+}
+
+// --- growth: one session, 990 sequential stamps; mean of the last 100 over the first 100.
+async function growth(service, baseline) {
+  const { stamps, warmupStamps } = PLAN.growth;
+  let errors = 0;
+  const session = async (target, count, persona) => {
+    if (target.role === "service") await expect(201, target.port, "POST", personaPath(persona, "start"));
+    const times = [];
+    for (let i = 0; i < count; i++) {
+      const t = performance.now();
+      const res = await call(target.port, "POST", personaPath(persona, "stamp"), { body: { status: `STEP_${i % 7}` } });
+      times.push(performance.now() - t);
+      if (res.status < 200 || res.status > 299) errors += target.role === "service" ? 1 : 0;
+    }
+    return times;
+  };
+  const rounds = await alternate("growth", [service, baseline], async (target, r) => {
+    const persona = `growth-${RUN}-${r}`;
+    if (r === "warmup") {
+      await session(target, warmupStamps, persona);
+      return {};
+    }
+    const times = await session(target, stamps, persona);
+    const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const first100 = mean(times.slice(0, 100));
+    const last100 = mean(times.slice(-100));
+    const sorted = (xs) => [...xs].sort((a, b) => a - b);
+    return {
+      first100_ms: round2(first100),
+      last100_ms: round2(last100),
+      ratio: round2(last100 / first100),
+      // Medians are less sensitive to a single stall than the means the budget uses.
+      median_ratio: round2(percentile(sorted(times.slice(-100)), 0.5) / percentile(sorted(times.slice(0, 100)), 0.5)),
+    };
+  });
+  const pick = (rs, k) => round2(median(rs.map((x) => x[k])));
+  return {
+    first100_ms: pick(rounds.service, "first100_ms"),
+    last100_ms: pick(rounds.service, "last100_ms"),
+    ratio: pick(rounds.service, "ratio"),
+    median_ratio: pick(rounds.service, "median_ratio"),
+    stamps,
+    errors,
+    baseline: {
+      first100_ms: pick(rounds.baseline, "first100_ms"),
+      last100_ms: pick(rounds.baseline, "last100_ms"),
+      ratio: pick(rounds.baseline, "ratio"),
+    },
+    rounds,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Storage cost, through the probe build (bench/storage/)
+
+async function storage(probe) {
+  const port = probe.port;
+  const counts = async (persona) => {
+    const res = await call(port, "GET", `/__probe/${BENCH_TENANT}/${persona}`);
+    if (res.status !== 200) throw new Error(`storage probe: ${res.status} ${res.text.slice(0, 200)}`);
+    return res.json;
+  };
+  /** Billed rows of one API request, as the object's own counters saw them. */
+  const measure = async (persona, status, method, path, opts) => {
+    const before = await counts(persona);
+    await expect(status, port, method, path, opts);
+    const after = await counts(persona);
+    return { rows_read: after.rows_read - before.rows_read, rows_written: after.rows_written - before.rows_written };
+  };
+  const per = (list) => ({
+    rows_read: round2(list.reduce((n, x) => n + x.rows_read, 0) / list.length),
+    rows_written: round2(list.reduce((n, x) => n + x.rows_written, 0) / list.length),
+    max_rows_read: Math.max(...list.map((x) => x.rows_read)),
+    max_rows_written: Math.max(...list.map((x) => x.rows_written)),
+  });
+  const stampBody = (i) => ({ status: "SHOPPING", meta: { zone: "wine", aisle: i % 40 } });
+  const out = {};
+
+  // A brand-new object's first start: everything since the object started (schema creation too).
+  const fresh = `storage-${RUN}-new`;
+  await expect(201, port, "POST", personaPath(fresh, "start"));
+  const freshCounts = await counts(fresh);
+  out.start_new_object = { rows_read: freshCounts.rows_read, rows_written: freshCounts.rows_written };
+
+  // An object whose schema exists: the probe call wakes it (and runs its migration check) first.
+  const p = `storage-${RUN}-a`;
+  const wake = await counts(p);
+  out.schema_create = { rows_read: wake.rows_read, rows_written: wake.rows_written };
+  out.start_first_session = await measure(p, 201, "POST", personaPath(p, "start"));
+  if (out.start_first_session.rows_written === 0) {
+    throw new Error("storage probe: a start wrote no rows — does bench/storage/index.ts address the object the routes use?");
+  }
+  const stamps = [];
+  for (let i = 0; i < 4; i++) stamps.push(await measure(p, 201, "POST", personaPath(p, "stamp"), { body: stampBody(i) }));
+  out.stamp = per(stamps);
+  out.get = { ...(await measure(p, 200, "GET", `/v1/persona/${p}/session`)), session_stamps: 5 };
+  out.end = { ...(await measure(p, 200, "POST", personaPath(p, "end"))), session_stamps: 5 };
+  out.start = { ...(await measure(p, 201, "POST", personaPath(p, "start"))), previous_sessions: 1 };
+
+  // Stamps with an Idempotency-Key (each a new key), and a replay of one.
+  const keyed = [];
+  for (let i = 0; i < 4; i++) {
+    keyed.push(
+      await measure(p, 201, "POST", personaPath(p, "stamp"), { body: stampBody(i), headers: { "idempotency-key": `bench-${RUN}-${i}` } }),
+    );
+  }
+  out.stamp_idempotent = per(keyed);
+  out.stamp_replay = await measure(p, 201, "POST", personaPath(p, "stamp"), {
+    body: stampBody(0),
+    headers: { "idempotency-key": `bench-${RUN}-0` },
+  });
+
+  // Growth of a session: bytes per stamp from databaseSize, and rows per stamp late in a session.
+  const g = `storage-${RUN}-growth`;
+  await expect(201, port, "POST", personaPath(g, "start"));
+  const early = [];
+  for (let i = 0; i < 4; i++) early.push(await measure(g, 201, "POST", personaPath(g, "stamp"), { body: stampBody(i) }));
+  const sizeBefore = (await counts(g)).db_bytes;
+  const batches = 9;
+  for (let b = 0; b < batches; b++) {
+    const items = Array.from({ length: 100 }, (_, i) => stampBody(b * 100 + i));
+    await expect(201, port, "POST", personaPath(g, "stamps"), { body: { stamps: items } });
+  }
+  const sizeAfter = (await counts(g)).db_bytes;
+  out.bytes_per_stamp = round2((sizeAfter - sizeBefore) / (batches * 100));
+  out.bytes_per_stamp_method = `databaseSize delta over ${batches * 100} stamps of ${JSON.stringify(stampBody(7))}`;
+  const late = [];
+  for (let i = 0; i < 4; i++) late.push(await measure(g, 201, "POST", personaPath(g, "stamp"), { body: stampBody(i) }));
+  out.stamp_early_in_session = { ...per(early), at_stamp: 2 };
+  out.stamp_late_in_session = { ...per(late), at_stamp: 5 + batches * 100 };
+  out.stamp_rows_read_grow = per(late).max_rows_read > per(early).max_rows_read;
+  out.get_late_in_session = { ...(await measure(g, 200, "GET", `/v1/persona/${g}/session`)), session_stamps: 9 + batches * 100 };
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+function budget(results) {
+  const s = results.scenarios;
+  const st = results.storage;
+  const item = (value, limit, ok) => ({ value, limit, ok: value !== null && value !== undefined && ok });
+  return {
+    stamp_spread_rps_ratio: item(s.stamp_spread.rps_ratio, ">= 0.85", s.stamp_spread.rps_ratio >= 0.85),
+    stamp_spread_p99_ratio: item(s.stamp_spread.p99_ratio, "<= 1.3", s.stamp_spread.p99_ratio <= 1.3),
+    stamp_hot_rps_ratio: item(s.stamp_hot.rps_ratio, ">= 0.85", s.stamp_hot.rps_ratio >= 0.85),
+    stamp_hot_p99_ratio: item(s.stamp_hot.p99_ratio, "<= 1.3", s.stamp_hot.p99_ratio <= 1.3),
+    growth_ratio: item(results.growth.ratio, "<= 1.15", results.growth.ratio <= 1.15),
+    rows_written_per_stamp: item(st.stamp.max_rows_written, "<= 2", st.stamp.max_rows_written <= 2),
+    rows_written_per_stamp_with_key: item(st.stamp_idempotent.max_rows_written, "<= 3", st.stamp_idempotent.max_rows_written <= 3),
+    rows_written_per_start: item(
+      Math.max(st.start.rows_written, st.start_first_session.rows_written),
+      "<= 4",
+      Math.max(st.start.rows_written, st.start_first_session.rows_written) <= 4,
+    ),
+    stamp_rows_read_constant: item(!st.stamp_rows_read_grow, "true", !st.stamp_rows_read_grow),
+    zero_errors: item(results.errors, "0", results.errors === 0),
+  };
+}
+
+function table(results) {
+  const s = results.scenarios;
+  const pad = (x, n) => String(x ?? "-").padStart(n);
+  const lines = [];
+  lines.push(
+    `persona-session-api bench (${results.mode}, ${results.rounds} round${results.rounds > 1 ? "s" : ""} + warm-up, medians) — ${results.date}`,
+    `machine: ${results.machine.cpus} cores (${results.machine.cpu_model}), ${results.machine.memory_gib} GiB, node ${results.machine.node}, wrangler ${results.machine.wrangler}; load avg before ${results.machine.loadavg_before.join(" ")}`,
+    "",
+    "service vs baseline; cpu = server process CPU ms per request",
+    `${"scenario".padEnd(26)}${pad("rps", 8)}${pad("p50", 7)}${pad("p99", 7)}${pad("cpu", 6)}  |${pad("base rps", 9)}${pad("p50", 7)}${pad("p99", 7)}${pad("cpu", 6)}  |${pad("rps ratio", 10)}${pad("p99 ratio", 10)}${pad("cpu ratio", 10)}${pad("errors", 7)}`,
+  );
+  const rows = [...["stamp_spread", "stamp_hot", "journey"].map((n) => [n, s[n]]), ...Object.entries(results.supplementary)];
+  for (const [name, x] of rows) {
+    lines.push(
+      `${name.padEnd(26)}${pad(x.rps, 8)}${pad(x.p50_ms, 7)}${pad(x.p99_ms, 7)}${pad(x.server_cpu_ms, 6)}  |${pad(x.baseline.rps, 9)}${pad(x.baseline.p50_ms, 7)}${pad(x.baseline.p99_ms, 7)}${pad(x.baseline.server_cpu_ms, 6)}  |${pad(x.rps_ratio, 10)}${pad(x.p99_ratio, 10)}${pad(x.server_cpu_ratio, 10)}${pad(x.errors, 7)}`,
+    );
+  }
+  const j = s.journey;
+  const g = results.growth;
+  const st = results.storage;
+  const rw = (x) => `${x.rows_read}/${x.rows_written}`;
+  lines.push(
+    `journey: ${j.sessions_per_s} sessions/s (baseline, same requests as single inserts: ${j.baseline.sessions_per_s}/s)`,
+    `growth: first 100 ${g.first100_ms} ms, last 100 ${g.last100_ms} ms, ratio ${g.ratio} (median-based ${g.median_ratio}; baseline ratio ${g.baseline.ratio})`,
+    `storage rows read/written: start ${rw(st.start)} (first session ${rw(st.start_first_session)}, brand-new object ${rw(st.start_new_object)}), ` +
+      `stamp ${rw(st.stamp)}, stamp with key ${rw(st.stamp_idempotent)} (replay ${rw(st.stamp_replay)}), end ${rw(st.end)}, get ${rw(st.get)} (5-stamp session)`,
+    `storage: stamp at #${st.stamp_late_in_session.at_stamp} ${rw(st.stamp_late_in_session)} vs #2 ${rw(st.stamp_early_in_session)}; ${st.bytes_per_stamp} bytes/stamp`,
+    `bundle: ${results.bundle.gzip_bytes} bytes gzipped (${results.bundle.raw_bytes} raw)`,
+    `errors (service, all scenarios): ${results.errors}`,
+    "",
+    "budget:",
+  );
+  for (const [name, b] of Object.entries(results.budget)) lines.push(`  ${b.ok ? "ok  " : "MISS"} ${name} = ${b.value} (${b.limit})`);
+  return lines.join("\n");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Main
+
+async function main() {
+  const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
+  const machine = {
+    cpus: os.availableParallelism(),
+    cpu_model: os.cpus()[0]?.model ?? "unknown",
+    memory_gib: round2(os.totalmem() / 2 ** 30),
+    platform: `${os.platform()} ${os.release()}`,
+    node: process.version,
+    wrangler: JSON.parse(readFileSync(require.resolve("wrangler/package.json"), "utf8")).version,
+    loadavg_before: os.loadavg().map(round2),
+  };
+  let commit = null;
+  try {
+    commit = (await run("git", ["rev-parse", "--short", "HEAD"])).trim();
+  } catch {}
+
+  if (pkg.scripts?.["build:console"]) {
+    say("npm run build:console (the Worker's [assets] come from it)");
+    await run("npm", ["run", "build:console"]);
+  }
+  say("building service, baseline and storage probe (wrangler deploy --dry-run)");
+  const rootConfig = join(ROOT, "wrangler.toml");
+  const baselineConfig = join(ROOT, "bench", "baseline", "wrangler.toml");
+  const probeConfig = join(ROOT, "bench", "storage", "wrangler.toml");
+  const [svcBuild, baseBuild, probeBuild] = await Promise.all([
+    build("service", rootConfig),
+    build("baseline", baselineConfig),
+    build("probe", probeConfig),
+  ]);
+  const bundle = bundleSize(svcBuild.outdir);
+  const rootOptions = unstable_getMiniflareWorkerOptions(rootConfig).workerOptions;
+  // Everything runs with the service's compatibility date and flags, whatever the bench configs say.
+  const compat = { date: rootOptions.compatibilityDate, flags: rootOptions.compatibilityFlags ?? [] };
+  const serviceVars = { SDK_KEYS, RATE_LIMITS: "off" };
+
+  // The API Worker is compared without the [assets] layer: see bench/README.md ("Static assets").
+  // Its cost is measured on its own, after the scenarios, in full runs.
+  const hasAssets = Boolean(rootOptions.assets);
+  say("starting service and baseline");
+  const [svc, base] = await Promise.all([
+    serve("service", rootConfig, svcBuild.outdir, serviceVars, compat, { withoutAssets: true }),
+    serve("baseline", baselineConfig, baseBuild.outdir, {}, compat),
+  ]);
+  svc.role = "service";
+  base.role = "baseline";
+  // The key works (404 NO_ACTIVE_SESSION, not 401) before anything is timed.
+  await expect(404, svc.port, "GET", `/v1/persona/check-${RUN}/session`);
+  const scenarios = {};
+  const supplementary = {};
+  let growthResult;
+  const running = [svc, base];
+  try {
+    scenarios.stamp_spread = await stampSpread(svc, base);
+    scenarios.stamp_hot = await stampHot(svc, base);
+    scenarios.journey = await journey(svc, base);
+    growthResult = await growth(svc, base);
+    if (hasAssets && !QUICK) {
+      await stop(svc);
+      say("starting the service with its [assets] layer");
+      const svcAssets = await serve("service-assets", rootConfig, svcBuild.outdir, serviceVars, compat);
+      svcAssets.role = "service";
+      running.push(svcAssets);
+      supplementary.stamp_spread_with_assets = await stampSpread(svcAssets, base, "stamp_spread_with_assets");
+    }
+  } catch (e) {
+    for (const s of running) process.stderr.write(`--- ${s.name} stderr tail ---\n${s.stderr}\n`);
+    throw e;
+  } finally {
+    await Promise.all(running.map(stop));
+  }
+
+  say("storage probe");
+  const probe = await serve("probe", probeConfig, probeBuild.outdir, serviceVars, compat);
+  let storageResult;
+  try {
+    storageResult = await storage(probe);
+  } finally {
+    await stop(probe);
+  }
+
+  const errors = [...Object.values(scenarios), ...Object.values(supplementary)].reduce((n, x) => n + x.errors, 0) + growthResult.errors;
+  const results = {
+    mode: QUICK ? "quick" : "full",
+    rounds: ROUNDS,
+    date: new Date().toISOString(),
+    commit,
+    machine: { ...machine, loadavg_after: os.loadavg().map(round2) },
+    method: {
+      server: "workerd via Miniflare's API (bench/serve.mjs), request logging off, persisted state in a temp dir",
+      load: "autocannon in the harness process, fixed request counts per connection, same request stream for both targets",
+      plan: PLAN,
+      rate_limits: "RATE_LIMITS=off",
+      assets: hasAssets
+        ? "scenarios run the API Worker without the [assets] layer; supplementary.stamp_spread_with_assets (full runs) has it"
+        : "no [assets]",
+    },
+    errors,
+    scenarios,
+    supplementary,
+    growth: growthResult,
+    storage: storageResult,
+    bundle: { gzip_bytes: bundle.gzip, raw_bytes: bundle.raw, wrangler_reported_gzip_kib: svcBuild.reportedGzipKiB },
+    duration_s: round2((performance.now() - t0) / 1000),
+  };
+  results.budget = budget(results);
+  mkdirSync(dirname(OUT), { recursive: true });
+  writeFileSync(OUT, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(table(results));
+  console.log(`\nwrote ${OUT} in ${results.duration_s} s`);
+}
+
+main().catch((e) => {
+  console.error(e?.stack ?? e);
+  killAllNow();
+  process.exit(1);
+});

@@ -1,0 +1,78 @@
+/**
+ * Serves one built Worker in workerd through Miniflare's programmatic API, on 127.0.0.1:<port>.
+ * Started by bench/run.mjs as its own process (and process group), one per Worker under test.
+ *
+ * Why not `wrangler dev`: it puts a proxy Worker (a second workerd process) in front of the
+ * Worker for live reload, so every request would cross an extra HTTP hop. Miniflare serves
+ * workerd's own listener, with only Miniflare's in-process entry Worker in front, and with
+ * request logging off (otherwise each request makes a loopback call to Node to print a line).
+ *
+ * Input: one JSON argument {config, bundleDir, port, persistDir, bindings, compatibilityDate,
+ * compatibilityFlags, logFile, inspectorPort?, withoutAssets?}. Output: one line
+ * `{"ready": "<url>"}` on stdout once serving. `inspectorPort` and `withoutAssets` are for
+ * bench/profile.mjs (attributing time); the bench itself serves the Worker as configured.
+ */
+import { createWriteStream, readdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import { extname, join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { unstable_getMiniflareWorkerOptions } from "wrangler";
+
+const opts = JSON.parse(process.argv[2]);
+// Miniflare is wrangler's own dependency: load the copy wrangler uses, wherever npm put it.
+const requireFromWrangler = createRequire(import.meta.resolve("wrangler"));
+const { Miniflare, Log, LogLevel, convertV4MiniflareOptions } = await import(pathToFileURL(requireFromWrangler.resolve("miniflare")).href);
+
+const log = createWriteStream(opts.logFile, { flags: "a" });
+const { workerOptions } = unstable_getMiniflareWorkerOptions(opts.config);
+if (opts.withoutAssets) delete workerOptions.assets;
+
+// unstable_getMiniflareWorkerOptions speaks the v4 option shape; convert it for this Miniflare.
+const mf = new Miniflare(
+  convertV4MiniflareOptions({
+    host: "127.0.0.1",
+    port: opts.port,
+    ...(opts.inspectorPort ? { inspectorPort: opts.inspectorPort } : {}),
+    logRequests: false,
+    enableDevRegistry: false,
+    telemetry: { enabled: false },
+    log: new Log(LogLevel.WARN),
+    cf: false, // no network: Miniflare would otherwise fetch a Request.cf sample from Cloudflare
+    resourcePersistencePath: opts.persistDir,
+    // The Worker's console output (the service logs one JSON line per request) goes to a file.
+    handleStructuredLogs: (entry) => log.write(`${entry.level} ${entry.message}\n`),
+    workers: [
+      {
+        ...workerOptions,
+        name: "bench",
+        modulesRules: undefined,
+        modulesRoot: opts.bundleDir,
+        modules: bundleModules(opts.bundleDir),
+        compatibilityDate: opts.compatibilityDate,
+        compatibilityFlags: opts.compatibilityFlags,
+        bindings: { ...workerOptions.bindings, ...opts.bindings },
+      },
+    ],
+  }),
+);
+
+/** The modules `wrangler deploy --dry-run --outdir` wrote: index.js first (the entry), then the rest. */
+function bundleModules(dir) {
+  const types = { ".js": "ESModule", ".mjs": "ESModule", ".wasm": "CompiledWasm", ".bin": "Data", ".txt": "Text" };
+  const files = readdirSync(dir).filter((f) => types[extname(f)] && f !== "index.js");
+  return ["index.js", ...files].map((f) => ({ type: types[extname(f)], path: join(dir, f) }));
+}
+
+const url = await mf.ready;
+process.stdout.write(`${JSON.stringify({ ready: url.href })}\n`);
+
+let closing = false;
+async function close() {
+  if (closing) return;
+  closing = true;
+  await mf.dispose().catch(() => {});
+  log.end(() => process.exit(0));
+}
+process.on("SIGTERM", close);
+process.on("SIGINT", close);
+process.on("disconnect", close);
