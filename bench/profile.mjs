@@ -29,11 +29,14 @@ const WRANGLER_BIN = join(dirname(require.resolve("wrangler/package.json")), "bi
 
 const args = process.argv.slice(2);
 const HOT = args.includes("--hot");
+const JOURNEY = args.includes("--journey");
 const NO_ASSETS = args.includes("--no-assets");
 const CONFIG = args.includes("--config") ? resolve(args[args.indexOf("--config") + 1]) : join(ROOT, "wrangler.toml");
 const BASELINE = args.includes("--baseline");
 const PROFILE = !args.includes("--no-profile");
-const AMOUNT = Number(args.includes("--amount") ? args[args.indexOf("--amount") + 1] : HOT ? 4800 : 6400);
+// Journeys: whole sessions on every connection (32 connections x 6 requests).
+const roundAmount = (n) => (JOURNEY ? Math.max(192, Math.round(n / 192) * 192) : n);
+const AMOUNT = roundAmount(Number(args.includes("--amount") ? args[args.indexOf("--amount") + 1] : HOT ? 4800 : JOURNEY ? 5760 : 6400));
 const work = mkdtempSync(join(os.tmpdir(), "persona-profile-"));
 let server;
 process.on("exit", () => {
@@ -94,7 +97,7 @@ await new Promise((res) => server.stdout.on("data", (d) => String(d).includes("r
 
 const headers = { authorization: `Bearer ${key}`, "content-type": "application/json" };
 const personas = Array.from({ length: HOT ? Math.ceil((AMOUNT * 2) / 950) + 1 : 1000 }, (_, i) => `p${i}`);
-if (!BASELINE) {
+if (!BASELINE && !JOURNEY) {
   let next = 0;
   await Promise.all(
     Array.from({ length: 32 }, async () => {
@@ -111,21 +114,47 @@ if (!BASELINE) {
 }
 let i = 0;
 const pathFor = () => `/v1/persona/${HOT ? personas[Math.floor(i++ / 950)] : personas[i++ % personas.length]}/session/stamp`;
+// --journey: start, four stamps with meta, end, over 256 personas lent one session at a time.
+const free = Array.from({ length: 256 }, (_, n) => `j${n}`);
+const journeyRequests = () => [
+  {
+    method: "POST",
+    headers: { authorization: headers.authorization },
+    setupRequest: (r, ctx) => {
+      ctx.persona = free.shift();
+      return { ...r, path: `/v1/persona/${ctx.persona}/session/start` };
+    },
+  },
+  ...["CHAT", "SHOPPING", "PAYMENT", "COMPLETE"].map((status) => ({
+    method: "POST",
+    headers,
+    body: JSON.stringify({ status, meta: { zone: "wine" } }),
+    setupRequest: (r, ctx) => ({ ...r, path: `/v1/persona/${ctx.persona}/session/stamp` }),
+  })),
+  {
+    method: "POST",
+    headers: { authorization: headers.authorization },
+    setupRequest: (r, ctx) => ({ ...r, path: `/v1/persona/${ctx.persona}/session/end` }),
+    onResponse: (_s, _b, ctx) => free.push(ctx.persona),
+  },
+];
 // autocannon's own start/finish are only as fine as its 1 s tick: time to the last response here.
 const stampLoad = async (amount) => {
   const t = performance.now();
   let last = t;
   const instance = autocannon({
     url: `http://127.0.0.1:${port}`,
-    connections: HOT ? 16 : 64,
+    connections: HOT ? 16 : JOURNEY ? 32 : 64,
     amount,
-    requests: [{ method: "POST", headers, body: JSON.stringify({ status: "SHOPPING" }), setupRequest: (r) => ({ ...r, path: pathFor() }) }],
+    requests: JOURNEY
+      ? journeyRequests()
+      : [{ method: "POST", headers, body: JSON.stringify({ status: "SHOPPING" }), setupRequest: (r) => ({ ...r, path: pathFor() }) }],
   });
   instance.on("response", () => (last = performance.now()));
   const result = await instance;
   return { ...result, seconds: (last - t) / 1000 };
 };
-await stampLoad(Math.round(AMOUNT / 2)); // warm-up
+await stampLoad(roundAmount(Math.round(AMOUNT / 2))); // warm-up
 
 // One CDP session per isolate workerd exposes.
 const targets = PROFILE ? await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json() : [];
@@ -176,7 +205,7 @@ for (const s of sessions) {
 const seconds = result.seconds;
 const done = result["2xx"] + result.non2xx;
 console.log(
-  `${BASELINE ? "baseline" : "service"}${NO_ASSETS ? " without [assets]" : ""}, ${HOT ? "stamp_hot" : "stamp_spread"}: ` +
+  `${BASELINE ? "baseline" : "service"}${NO_ASSETS ? " without [assets]" : ""}, ${HOT ? "stamp_hot" : JOURNEY ? "journey" : "stamp_spread"}: ` +
     `${done} requests, ${(done / seconds).toFixed(0)} rps, non2xx ${result.non2xx}, errors ${result.errors}; ` +
     `server process group CPU ${(((cpu1 - cpu0) * 1000) / done).toFixed(3)} ms/request${PROFILE ? " (profiler on)" : ""} (${Object.keys(
       names1,
