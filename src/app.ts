@@ -56,13 +56,15 @@ function kioskCors(): MiddlewareHandler<AppEnv> {
     }
     return parsed.origins;
   };
-  return cors({
+  const handler = cors({
     origin: (origin, c) => (allowed(c.env.CORS_ORIGINS).has(origin) ? origin : null),
     allowMethods: ["GET", "HEAD", "POST", "DELETE"],
     allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id", "If-None-Match"],
     exposeHeaders: ["X-Request-Id", "Retry-After", "Idempotent-Replayed", "ETag"],
     maxAge: 600,
   });
+  // Kiosks that are not browsers send no Origin: nothing to do for them.
+  return (c, next) => (c.req.header("origin") === undefined ? next() : handler(c, next));
 }
 
 export function createApp() {

@@ -45,15 +45,27 @@ function hexBytes(hex: string): Uint8Array {
   return out;
 }
 
-let cached: { raw: string | undefined; entries: KeyEntry[] } | undefined;
+interface KeyConfig {
+  raw: string | undefined;
+  entries: KeyEntry[];
+  /**
+   * Keys already accepted under this configuration, so a kiosk's every request does not hash
+   * its key again. Only accepted keys are kept (a wrong key is always hashed and compared), the
+   * map is bounded, and it is dropped with the configuration it was checked against.
+   */
+  accepted: Map<string, KeyEntry>;
+}
+
+const ACCEPTED_KEYS_MAX = 1024;
+let config: KeyConfig | undefined;
 
 /** Parses once per distinct SDK_KEYS value, logging configuration problems once. */
-function keyEntries(raw: string | undefined): KeyEntry[] {
-  if (cached && cached.raw === raw) return cached.entries;
+function keyConfig(raw: string | undefined): KeyConfig {
+  if (config && config.raw === raw) return config;
   const { entries, problems } = parseSdkKeys(raw);
   for (const problem of problems) console.warn(JSON.stringify({ level: "warn", msg: problem }));
-  cached = { raw, entries };
-  return entries;
+  config = { raw, entries, accepted: new Map() };
+  return config;
 }
 
 export async function findKey(token: string, entries: KeyEntry[]): Promise<KeyEntry | null> {
@@ -74,8 +86,15 @@ export function sdkKeyAuth(): MiddlewareHandler<AppEnv> {
     const header = c.req.header("authorization");
     const match = header ? /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header) : null;
     if (!match) throw unauthorized();
-    const entry = await findKey(match[1]!, keyEntries(c.env.SDK_KEYS));
-    if (!entry) throw unauthorized();
+    const token = match[1]!;
+    const keys = keyConfig(c.env.SDK_KEYS);
+    let entry = keys.accepted.get(token) ?? null;
+    if (!entry) {
+      entry = await findKey(token, keys.entries);
+      if (!entry) throw unauthorized();
+      if (keys.accepted.size >= ACCEPTED_KEYS_MAX) keys.accepted.clear();
+      keys.accepted.set(token, entry);
+    }
     c.set("tenant", entry.tenant);
     c.set("keyId", entry.id);
     c.set("readOnly", entry.readOnly);

@@ -44,10 +44,12 @@ export function jsonBody(options: { maxBytes: number }): MiddlewareHandler<AppEn
     if (type !== undefined && !JSON_TYPE.test(type)) throw new ApiError("UNSUPPORTED_MEDIA_TYPE");
     const tooLarge = () =>
       new ApiError("PAYLOAD_TOO_LARGE", `The request body must be at most ${options.maxBytes} bytes.`, { max_bytes: options.maxBytes });
-    const declared = Number(c.req.header("content-length") ?? 0);
-    if (declared > options.maxBytes) throw tooLarge();
-    const raw = await readAtMost(c.req.raw.body, options.maxBytes);
-    if (raw === null) throw tooLarge();
+    const length = c.req.header("content-length");
+    if (length !== undefined && Number(length) > options.maxBytes) throw tooLarge();
+    // With a declared length within the limit the runtime enforces it, so one read is safe and
+    // cheapest; a body of unknown length is streamed and cut off at the limit.
+    const raw = length !== undefined ? await c.req.raw.arrayBuffer() : await readAtMost(c.req.raw.body, options.maxBytes);
+    if (raw === null || raw.byteLength > options.maxBytes) throw tooLarge();
     if (raw.byteLength > 0 && type === undefined) throw new ApiError("UNSUPPORTED_MEDIA_TYPE");
     let text = "{}";
     if (raw.byteLength > 0) {

@@ -43,10 +43,14 @@ const StoredOutcome = z.discriminatedUnion("k", [
 ]);
 type StoredOutcome = z.infer<typeof StoredOutcome>;
 
-type Decision = StoredOutcome;
+/** What an operation decided: the record to keep, and its answer when it is known already. */
+interface Decision<T = unknown> {
+  record: StoredOutcome;
+  data?: T;
+}
 
-function refuse(code: ErrorCode, details?: RefusalDetails, message?: string): Decision {
-  return { k: "error", code, details, message };
+function refuse(code: ErrorCode, details?: RefusalDetails, message?: string): Decision<never> {
+  return { record: { k: "error", code, details, message } };
 }
 
 /**
@@ -72,7 +76,7 @@ export class PersonaSession extends DurableObject<Env> {
   }
 
   start(input: StartInput): Outcome<StartData> {
-    return this.write(input.idempotency, (now) => {
+    return this.write<StartData>(input.idempotency, (now) => {
       const latest = this.expireIfIdle(now);
       if (latest && latest.ended_at === null) return refuse("SESSION_ACTIVE", { session_id: latest.session_id });
       let startedAt = now;
@@ -94,7 +98,7 @@ export class PersonaSession extends DurableObject<Env> {
       this.store.insertSession(sessionId, startedAt, now, 1);
       this.store.insertStamp(sessionId, 1, "ENTER", startedAt, now, null);
       if (this.config.idleTimeoutMs > 0) this.armAlarm(now + this.config.idleTimeoutMs);
-      return { k: "start", sid: sessionId };
+      return { record: { k: "start", sid: sessionId }, data: { session_id: sessionId, started_at: iso(startedAt) } };
     });
   }
 
@@ -111,7 +115,7 @@ export class PersonaSession extends DurableObject<Env> {
   }
 
   private record(input: BatchInput, batch: boolean): Outcome<BatchData> {
-    return this.write(input.idempotency, (now) => {
+    return this.write<BatchData>(input.idempotency, (now) => {
       const { session, refused } = this.activeFor(input.sessionId, now);
       if (refused) return refused;
       const count = session.stamp_count + input.items.length;
@@ -124,7 +128,8 @@ export class PersonaSession extends DurableObject<Env> {
         const ts = item.occurredAt ?? now;
         if (item.occurredAt !== undefined) {
           const bad = this.checkNotFuture(ts, now) ?? this.checkNotBefore(ts, latest);
-          if (bad) return batch && bad.k === "error" ? { ...bad, details: { ...bad.details, index } } : bad;
+          if (bad)
+            return batch && bad.record.k === "error" ? { record: { ...bad.record, details: { ...bad.record.details, index } } } : bad;
         }
         latest = Math.max(latest, ts);
         timestamps.push(ts);
@@ -134,12 +139,18 @@ export class PersonaSession extends DurableObject<Env> {
         this.store.insertStamp(session.session_id, from + i, item.status, timestamps[i]!, now, item.metaJson ?? null);
       });
       this.store.touchSession(session.session_id, count, latest, now);
-      return { k: "stamps", sid: session.session_id, from, to: count };
+      return {
+        record: { k: "stamps", sid: session.session_id, from, to: count },
+        data: {
+          session_id: session.session_id,
+          stamps: input.items.map((item, i) => ({ status: item.status, timestamp: iso(timestamps[i]!) })),
+        },
+      };
     });
   }
 
   end(input: EndInput): Outcome<SessionView> {
-    return this.write(input.idempotency, (now) => {
+    return this.write<SessionView>(input.idempotency, (now) => {
       const { session, refused } = this.activeFor(input.sessionId, now);
       if (refused) return refused;
       let endedAt = Math.max(now, session.last_stamp_at);
@@ -149,13 +160,13 @@ export class PersonaSession extends DurableObject<Env> {
         endedAt = input.occurredAt;
       }
       this.endSession(session, endedAt, "client");
-      return { k: "end", sid: session.session_id };
+      return { record: { k: "end", sid: session.session_id } };
     });
   }
 
   /** The active session; `ifNoneMatch` lets a poller skip the stamps when nothing changed. */
   current(ifNoneMatch?: string): Outcome<CurrentData> {
-    return this.ctx.storage.transactionSync(() => {
+    return this.transaction(() => {
       const latest = this.expireIfIdle(Date.now());
       if (!latest || latest.ended_at !== null) return fail("NO_ACTIVE_SESSION");
       const etag = `"${latest.session_id}.${latest.stamp_count}"`;
@@ -165,7 +176,7 @@ export class PersonaSession extends DurableObject<Env> {
   }
 
   session(sessionId: string): Outcome<SessionView> {
-    return this.ctx.storage.transactionSync(() => {
+    return this.transaction(() => {
       this.expireIfIdle(Date.now());
       const row = this.store.session(sessionId);
       return row ? { ok: true, data: this.view(row) } : fail("SESSION_NOT_FOUND");
@@ -174,7 +185,7 @@ export class PersonaSession extends DurableObject<Env> {
 
   /** Ended sessions, newest first, after the session id `after` when given. */
   history(limit: number, after: string | null): Outcome<HistoryPage> {
-    return this.ctx.storage.transactionSync(() => {
+    return this.transaction(() => {
       this.expireIfIdle(Date.now());
       const rows = this.store.endedSessions(after, limit + 1);
       const page = rows.slice(0, limit);
@@ -192,6 +203,7 @@ export class PersonaSession extends DurableObject<Env> {
   async erase(): Promise<void> {
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
+    this.store.forget();
     this.alarmAt = null;
     this.store.migrate();
   }
@@ -199,7 +211,7 @@ export class PersonaSession extends DurableObject<Env> {
   /** Idle expiry, idempotency pruning and retention. Idempotent: alarms are at-least-once. */
   override async alarm(): Promise<void> {
     this.alarmAt = null;
-    const next = this.ctx.storage.transactionSync(() => {
+    const next = this.transaction(() => {
       const now = Date.now();
       const latest = this.expireIfIdle(now);
       this.store.pruneIdempotency(now - LIMITS.idempotencyRetentionMs);
@@ -219,46 +231,57 @@ export class PersonaSession extends DurableObject<Env> {
 
   /**
    * Runs a mutating operation in one transaction, with its idempotency record when a key is given.
-   * The answer is always rendered from what was stored, so a replay is the first answer again.
+   * A replay is rendered from the record and the rows it references, which no longer change, so it
+   * is the first answer again (a test holds the two paths to that).
    */
-  private write<T>(idempotency: IdempotencyInput | undefined, decide: (now: number) => Decision): Outcome<T> {
-    return this.ctx.storage.transactionSync(() => {
+  private write<T>(idempotency: IdempotencyInput | undefined, decide: (now: number) => Decision<T>): Outcome<T> {
+    return this.transaction(() => {
       const now = Date.now();
       if (idempotency) {
-        const record = this.store.idempotency(idempotency.key);
-        if (record) {
-          if (record.fingerprint !== idempotency.fingerprint) return fail("IDEMPOTENCY_KEY_REUSED");
-          return { ...this.render<T>(StoredOutcome.parse(JSON.parse(record.outcome))), replayed: true };
+        const stored = this.store.idempotency(idempotency.key);
+        if (stored) {
+          if (stored.fingerprint !== idempotency.fingerprint) return fail("IDEMPOTENCY_KEY_REUSED");
+          return { ...this.render<T>(StoredOutcome.parse(JSON.parse(stored.outcome))), replayed: true };
         }
       }
-      const decision = decide(now);
+      const { record, data } = decide(now);
       if (idempotency) {
-        this.store.putIdempotency(idempotency.key, now, idempotency.fingerprint, JSON.stringify(decision));
+        this.store.putIdempotency(idempotency.key, now, idempotency.fingerprint, JSON.stringify(record));
         this.armAlarm(now + LIMITS.idempotencyRetentionMs + 1);
       }
-      return this.render<T>(decision);
+      return data !== undefined ? { ok: true, data } : this.render<T>(record);
     });
   }
 
-  private render<T>(decision: Decision): Outcome<T> {
+  /** A synchronous transaction; if it fails, the store forgets what it cached of the rolled-back state. */
+  private transaction<R>(fn: () => R): R {
+    try {
+      return this.ctx.storage.transactionSync(fn);
+    } catch (err) {
+      this.store.forget();
+      throw err;
+    }
+  }
+
+  private render<T>(record: StoredOutcome): Outcome<T> {
     // Each branch's data type is fixed by the operation that stored it; T names it for the caller.
     const ok = (data: unknown): Outcome<T> => ({ ok: true, data: data as T });
-    switch (decision.k) {
+    switch (record.k) {
       case "error":
-        return fail(decision.code, decision.details, decision.message);
+        return fail(record.code, record.details, record.message);
       case "start": {
-        const row = this.mustSession(decision.sid);
+        const row = this.mustSession(record.sid);
         return ok({ session_id: row.session_id, started_at: iso(row.started_at) } satisfies StartData);
       }
       case "stamps": {
-        const rows = this.store.stamps(decision.sid, decision.from, decision.to);
+        const rows = this.store.stamps(record.sid, record.from, record.to);
         return ok({
-          session_id: decision.sid,
+          session_id: record.sid,
           stamps: rows.map((s) => ({ status: s.status, timestamp: iso(s.ts) })),
         } satisfies BatchData);
       }
       case "end":
-        return ok(this.view(this.mustSession(decision.sid)) satisfies SessionView);
+        return ok(this.view(this.mustSession(record.sid)) satisfies SessionView);
     }
   }
 
@@ -287,7 +310,7 @@ export class PersonaSession extends DurableObject<Env> {
   private activeFor(
     sessionId: string | undefined,
     now: number,
-  ): { session: SessionRow; refused?: never } | { session?: never; refused: Decision } {
+  ): { session: SessionRow; refused?: never } | { session?: never; refused: Decision<never> } {
     const latest = this.expireIfIdle(now);
     const active = latest && latest.ended_at === null ? latest : null;
     if (sessionId !== undefined && sessionId !== active?.session_id) {
@@ -296,7 +319,7 @@ export class PersonaSession extends DurableObject<Env> {
     return active ? { session: active } : { refused: refuse("NO_ACTIVE_SESSION") };
   }
 
-  private checkNotFuture(ts: number, now: number): Decision | null {
+  private checkNotFuture(ts: number, now: number): Decision<never> | null {
     if (ts <= now + LIMITS.occurredAtMaxSkewMs) return null;
     return refuse(
       "VALIDATION_ERROR",
@@ -305,7 +328,7 @@ export class PersonaSession extends DurableObject<Env> {
     );
   }
 
-  private checkNotBefore(ts: number, latestStamp: number): Decision | null {
+  private checkNotBefore(ts: number, latestStamp: number): Decision<never> | null {
     if (ts >= latestStamp) return null;
     return refuse(
       "VALIDATION_ERROR",

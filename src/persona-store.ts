@@ -90,9 +90,21 @@ const STAMP_COLUMNS = "seq, status, ts, COALESCE(received_at, ts) AS received_at
 
 export class PersonaStore {
   readonly sql: Sql;
+  /**
+   * The newest session row as last read or written (undefined: not known). Every write to the
+   * sessions table goes through this class and updates it in step; the object calls forget()
+   * when a transaction rolls back or storage is wiped, so it never outlives the rows it mirrors.
+   * It saves the one query every request would otherwise start with.
+   */
+  private latest: Readonly<SessionRow> | null | undefined;
 
   constructor(storage: SqlStorage) {
     this.sql = new Sql(storage);
+  }
+
+  /** Drops what is cached; the next read goes to SQLite. */
+  forget(): void {
+    this.latest = undefined;
   }
 
   schemaVersion(): number {
@@ -106,6 +118,7 @@ export class PersonaStore {
 
   /** Brings the schema up to `target` (default: the latest). Safe to call on every start-up. */
   migrate(target = SCHEMA_VERSION): void {
+    this.forget();
     let version = this.schemaVersion();
     for (const migration of MIGRATIONS) {
       if (migration.version <= version || migration.version > target) continue;
@@ -120,8 +133,11 @@ export class PersonaStore {
   }
 
   /** The newest session, active or not: the largest UUIDv7 is the last one started. */
-  latestSession(): SessionRow | null {
-    return this.sql.one<SessionRow>("latest session", `SELECT ${SESSION_COLUMNS} FROM sessions ORDER BY session_id DESC LIMIT 1`);
+  latestSession(): Readonly<SessionRow> | null {
+    if (this.latest === undefined) {
+      this.latest = this.sql.one<SessionRow>("latest session", `SELECT ${SESSION_COLUMNS} FROM sessions ORDER BY session_id DESC LIMIT 1`);
+    }
+    return this.latest;
   }
 
   session(sessionId: string): SessionRow | null {
@@ -152,6 +168,16 @@ export class PersonaStore {
       startedAt,
       receivedAt,
     );
+    // Session ids only grow (UUIDv7, forced monotonic by the object), so this is now the newest.
+    this.latest = {
+      session_id: sessionId,
+      started_at: startedAt,
+      ended_at: null,
+      end_reason: null,
+      stamp_count: stampCount,
+      last_stamp_at: startedAt,
+      last_activity_at: receivedAt,
+    };
   }
 
   insertStamp(sessionId: string, seq: number, status: string, ts: number, receivedAt: number, meta: string | null): void {
@@ -177,10 +203,14 @@ export class PersonaStore {
       lastActivityAt,
       sessionId,
     );
+    if (this.latest?.session_id === sessionId) {
+      this.latest = { ...this.latest, stamp_count: stampCount, last_stamp_at: lastStampAt, last_activity_at: lastActivityAt };
+    }
   }
 
   endSession(sessionId: string, endedAt: number, reason: string): void {
     this.sql.run("end session", "UPDATE sessions SET ended_at = ?, end_reason = ? WHERE session_id = ?", endedAt, reason, sessionId);
+    if (this.latest?.session_id === sessionId) this.latest = { ...this.latest, ended_at: endedAt, end_reason: reason };
   }
 
   stamps(sessionId: string, fromSeq = 1, toSeq = Number.MAX_SAFE_INTEGER): StampRow[] {
@@ -226,6 +256,7 @@ export class PersonaStore {
       endedBefore,
     );
     this.sql.run("retention: sessions", "DELETE FROM sessions WHERE ended_at IS NOT NULL AND ended_at < ?", endedBefore);
+    this.forget();
   }
 
   oldestEnded(): number | null {

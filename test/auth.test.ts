@@ -51,6 +51,17 @@ describe("SDK key authentication", () => {
     expect(warnings.join("\n")).toMatch(/SDK_KEYS has no valid entry/);
   });
 
+  it("stops accepting a key as soon as its entry is removed from SDK_KEYS", async () => {
+    const path = `/v1/persona/${personaId("revoke")}/session`;
+    const headers = { authorization: `Bearer ${KEYS.acmeRotated}` };
+    expect((await app.request(path, { headers }, env)).status).toBe(404); // accepted (no session)
+    const without = env.SDK_KEYS.split(",").slice(0, 1).join(",");
+    expect((await app.request(path, { headers }, { ...env, SDK_KEYS: without })).status).toBe(401);
+    expect((await app.request(path, { headers: { authorization: `Bearer ${KEYS.acme}` } }, { ...env, SDK_KEYS: without })).status).toBe(
+      404,
+    );
+  });
+
   it("accepts every key configured for a tenant (rotation) and both see the same personas", async () => {
     const persona = personaId("rotate");
     const started = await start(persona, { key: KEYS.acme });

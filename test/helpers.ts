@@ -60,10 +60,17 @@ export const history = (persona: string, query = "", call: ApiCall = {}) => api(
 export const sessionById = (persona: string, sessionId: string, call: ApiCall = {}) => api(`${base(persona)}/sessions/${sessionId}`, call);
 export const erase = (persona: string, call: ApiCall = {}) => api(base(persona), { method: "DELETE", ...call });
 
-/** Runs SQL inside the persona's object, e.g. to backdate rows instead of waiting hours. */
+/**
+ * Runs SQL inside the persona's object, e.g. to backdate rows instead of waiting hours. A write
+ * behind the object's back is followed by a restart of the object, as if time had passed, so it
+ * reads the rows afresh rather than what it cached of them.
+ */
 export async function sqlIn(persona: string, query: string, ...params: (string | number | null)[]) {
-  const { runInDurableObject } = await import("cloudflare:test");
-  return runInDurableObject(personaStub(persona), (_instance, state) => state.storage.sql.exec(query, ...params).toArray());
+  const { evictDurableObject, runInDurableObject } = await import("cloudflare:test");
+  const stub = personaStub(persona);
+  const rows = await runInDurableObject(stub, (_instance, state) => state.storage.sql.exec(query, ...params).toArray());
+  if (!/^\s*SELECT/i.test(query)) await evictDurableObject(stub);
+  return rows;
 }
 
 export const HOUR = 3_600_000;
