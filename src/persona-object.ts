@@ -122,10 +122,12 @@ export class PersonaSession extends DurableObject<Env> {
       if (count > LIMITS.stampsPerSession) {
         return refuse("STAMP_LIMIT_REACHED", { limit: LIMITS.stampsPerSession, stamp_count: session.stamp_count });
       }
+      // Timestamps never go back within a session: a server-time stamp after an offline one that
+      // was a little ahead of this clock takes that one's time (received_at keeps the real one).
       let latest = session.last_stamp_at;
       const timestamps: number[] = [];
       for (const [index, item] of input.items.entries()) {
-        const ts = item.occurredAt ?? now;
+        const ts = item.occurredAt ?? Math.max(now, latest);
         if (item.occurredAt !== undefined) {
           const bad = this.checkNotFuture(ts, now) ?? this.checkNotBefore(ts, latest);
           if (bad)
@@ -138,7 +140,6 @@ export class PersonaSession extends DurableObject<Env> {
       input.items.forEach((item: StampItem, i) => {
         this.store.insertStamp(session.session_id, from + i, item.status, timestamps[i]!, now, item.metaJson ?? null);
       });
-      this.store.touchSession(session.session_id, count, latest, now);
       return {
         record: { k: "stamps", sid: session.session_id, from, to: count },
         data: {
@@ -150,18 +151,22 @@ export class PersonaSession extends DurableObject<Env> {
   }
 
   end(input: EndInput): Outcome<SessionView> {
-    return this.write<SessionView>(input.idempotency, (now) => {
-      const { session, refused } = this.activeFor(input.sessionId, now);
-      if (refused) return refused;
-      let endedAt = Math.max(now, session.last_stamp_at);
-      if (input.occurredAt !== undefined) {
-        const bad = this.checkNotFuture(input.occurredAt, now) ?? this.checkNotBefore(input.occurredAt, session.last_stamp_at);
-        if (bad) return bad;
-        endedAt = input.occurredAt;
-      }
-      this.endSession(session, endedAt, "client");
-      return { record: { k: "end", sid: session.session_id } };
-    });
+    return this.write<SessionView>(
+      input.idempotency,
+      (now) => {
+        const { session, refused } = this.activeFor(input.sessionId, now);
+        if (refused) return refused;
+        let endedAt = Math.max(now, session.last_stamp_at);
+        if (input.occurredAt !== undefined) {
+          const bad = this.checkNotFuture(input.occurredAt, now) ?? this.checkNotBefore(input.occurredAt, session.last_stamp_at);
+          if (bad) return bad;
+          endedAt = input.occurredAt;
+        }
+        this.endSession(session, endedAt, "client");
+        return { record: { k: "end", sid: session.session_id } };
+      },
+      { oneStatement: true },
+    );
   }
 
   /** The active session; `ifNoneMatch` lets a poller skip the stamps when nothing changed. */
@@ -234,8 +239,14 @@ export class PersonaSession extends DurableObject<Env> {
    * A replay is rendered from the record and the rows it references, which no longer change, so it
    * is the first answer again (a test holds the two paths to that).
    */
-  private write<T>(idempotency: IdempotencyInput | undefined, decide: (now: number) => Decision<T>): Outcome<T> {
-    return this.transaction(() => {
+  private write<T>(
+    idempotency: IdempotencyInput | undefined,
+    decide: (now: number) => Decision<T>,
+    { oneStatement = false }: { oneStatement?: boolean } = {},
+  ): Outcome<T> {
+    // One SQL statement is atomic by itself; anything more runs in a transaction.
+    const run = oneStatement && !idempotency ? <R>(fn: () => R) => fn() : <R>(fn: () => R) => this.transaction(fn);
+    return run(() => {
       const now = Date.now();
       if (idempotency) {
         const stored = this.store.idempotency(idempotency.key);
@@ -300,10 +311,10 @@ export class PersonaSession extends DurableObject<Env> {
     return this.endSession(latest, Math.max(due, latest.last_stamp_at), "idle_timeout");
   }
 
-  private endSession(session: SessionRow, endedAt: number, reason: EndReason): SessionRow {
-    this.store.endSession(session.session_id, endedAt, reason);
+  private endSession(session: Readonly<SessionRow>, endedAt: number, reason: EndReason): Readonly<SessionRow> {
+    const ended = this.store.endSession(session, endedAt, reason);
     if (this.config.retentionMs > 0) this.armAlarm(endedAt + this.config.retentionMs + 1);
-    return { ...session, ended_at: endedAt, end_reason: reason };
+    return ended;
   }
 
   /** The active session, if it is the one the client named (when it named one). */

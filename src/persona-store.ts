@@ -10,7 +10,10 @@ import { Sql } from "./sql";
  *   update writes one row and there are no secondary indexes.
  * - session ids are UUIDv7, so the primary key order is creation order: the newest session and
  *   history pages come straight off the key.
- * - a stamp is one inserted row plus one update of its session's counters; nothing grows per stamp.
+ * - a stamp is one inserted row and nothing else: an active session's counters (stamp count,
+ *   latest stamp time, last activity) are read off its last stamp row, and written to the
+ *   sessions row once, when it ends. So the sessions row of an active session holds its counters
+ *   as of its start; the methods here always return them current.
  */
 
 export interface SessionRow extends Record<string, SqlStorageValue> {
@@ -135,13 +138,33 @@ export class PersonaStore {
   /** The newest session, active or not: the largest UUIDv7 is the last one started. */
   latestSession(): Readonly<SessionRow> | null {
     if (this.latest === undefined) {
-      this.latest = this.sql.one<SessionRow>("latest session", `SELECT ${SESSION_COLUMNS} FROM sessions ORDER BY session_id DESC LIMIT 1`);
+      const row = this.sql.one<SessionRow>("latest session", `SELECT ${SESSION_COLUMNS} FROM sessions ORDER BY session_id DESC LIMIT 1`);
+      this.latest = row && this.withCurrentCounters(row);
     }
     return this.latest;
   }
 
-  session(sessionId: string): SessionRow | null {
-    return this.sql.one<SessionRow>("session by id", `SELECT ${SESSION_COLUMNS} FROM sessions WHERE session_id = ?`, sessionId);
+  session(sessionId: string): Readonly<SessionRow> | null {
+    if (this.latest?.session_id === sessionId) return this.latest;
+    const row = this.sql.one<SessionRow>("session by id", `SELECT ${SESSION_COLUMNS} FROM sessions WHERE session_id = ?`, sessionId);
+    return row && this.withCurrentCounters(row);
+  }
+
+  /** An active session's counters come from its last stamp (see the cost notes above). */
+  private withCurrentCounters(row: SessionRow): SessionRow {
+    if (row.ended_at !== null) return row;
+    const last = this.sql.one<{ seq: number; ts: number; received_at: number }>(
+      "last stamp",
+      "SELECT seq, ts, COALESCE(received_at, ts) AS received_at FROM stamps WHERE session_id = ? ORDER BY seq DESC LIMIT 1",
+      row.session_id,
+    );
+    if (!last || last.seq <= row.stamp_count) return row;
+    return {
+      ...row,
+      stamp_count: last.seq,
+      last_stamp_at: Math.max(row.last_stamp_at, last.ts),
+      last_activity_at: Math.max(row.last_activity_at, last.received_at),
+    };
   }
 
   /** Ended sessions, newest first, strictly older than `before` when given. */
@@ -180,6 +203,7 @@ export class PersonaStore {
     };
   }
 
+  /** Appends a stamp. Timestamps within a session never decrease (the object sees to that). */
   insertStamp(sessionId: string, seq: number, status: string, ts: number, receivedAt: number, meta: string | null): void {
     this.sql.run(
       "insert stamp",
@@ -191,26 +215,32 @@ export class PersonaStore {
       receivedAt,
       meta,
     );
-  }
-
-  /** Records new stamps' effect on the session's counters: one row written however many stamps. */
-  touchSession(sessionId: string, stampCount: number, lastStampAt: number, lastActivityAt: number): void {
-    this.sql.run(
-      "touch session",
-      "UPDATE sessions SET stamp_count = ?, last_stamp_at = ?, last_activity_at = ? WHERE session_id = ?",
-      stampCount,
-      lastStampAt,
-      lastActivityAt,
-      sessionId,
-    );
     if (this.latest?.session_id === sessionId) {
-      this.latest = { ...this.latest, stamp_count: stampCount, last_stamp_at: lastStampAt, last_activity_at: lastActivityAt };
+      this.latest = {
+        ...this.latest,
+        stamp_count: seq,
+        last_stamp_at: Math.max(this.latest.last_stamp_at, ts),
+        last_activity_at: Math.max(this.latest.last_activity_at, receivedAt),
+      };
     }
   }
 
-  endSession(sessionId: string, endedAt: number, reason: string): void {
-    this.sql.run("end session", "UPDATE sessions SET ended_at = ?, end_reason = ? WHERE session_id = ?", endedAt, reason, sessionId);
-    if (this.latest?.session_id === sessionId) this.latest = { ...this.latest, ended_at: endedAt, end_reason: reason };
+  /** Ends a session, writing its final counters (`session` is its current row). */
+  endSession(session: Readonly<SessionRow>, endedAt: number, reason: string): Readonly<SessionRow> {
+    this.sql.run(
+      "end session",
+      `UPDATE sessions SET ended_at = ?, end_reason = ?, stamp_count = ?, last_stamp_at = ?, last_activity_at = ?
+        WHERE session_id = ?`,
+      endedAt,
+      reason,
+      session.stamp_count,
+      session.last_stamp_at,
+      session.last_activity_at,
+      session.session_id,
+    );
+    const ended = { ...session, ended_at: endedAt, end_reason: reason };
+    if (this.latest?.session_id === session.session_id) this.latest = ended;
+    return ended;
   }
 
   stamps(sessionId: string, fromSeq = 1, toSeq = Number.MAX_SAFE_INTEGER): StampRow[] {

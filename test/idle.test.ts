@@ -8,6 +8,12 @@ const TIMEOUT = 7200 * 1000; // the default SESSION_IDLE_TIMEOUT_SECONDS
 /** Pretends the session's last start or stamp was received `ago` ms ago. */
 async function idleFor(persona: string, ago: number) {
   const at = Date.now() - ago;
+  await sqlIn(
+    persona,
+    "UPDATE stamps SET ts = ?, received_at = ? WHERE session_id IN (SELECT session_id FROM sessions WHERE ended_at IS NULL)",
+    at,
+    at,
+  );
   await sqlIn(persona, "UPDATE sessions SET last_activity_at = ?, last_stamp_at = ? WHERE ended_at IS NULL", at, at);
   return at;
 }
@@ -77,6 +83,7 @@ describe("idle auto-end", () => {
     await history(persona);
     const [row] = await sqlIn(persona, "SELECT last_activity_at FROM sessions");
     expect(row!.last_activity_at).toBe(at);
+    expect(await sqlIn(persona, "SELECT received_at FROM stamps")).toEqual([{ received_at: at }]);
   });
 
   it("SESSION_IDLE_TIMEOUT_SECONDS=0 disables it; malformed values fall back to the default", () => {

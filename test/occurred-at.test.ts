@@ -70,9 +70,12 @@ describe("occurred_at: offline timestamps", () => {
     await stamp(persona, { status: "LIVE" });
     const res = await stamp(persona, { status: "SOON", occurred_at: ahead(30_000) });
     expect(res.status).toBe(201);
-    await stamp(persona, { status: "LIVE2" });
-    const names = (await current(persona)).json.data.stamps.map((s: { status: string }) => s.status);
-    expect(names).toEqual(["ENTER", "LIVE", "SOON", "LIVE2"]);
+    const live2 = await stamp(persona, { status: "LIVE2" });
+    const stored = (await current(persona)).json.data.stamps;
+    expect(stored.map((s: { status: string }) => s.status)).toEqual(["ENTER", "LIVE", "SOON", "LIVE2"]);
+    // timestamps never go back: the server-time stamp takes the offline one's time; received_at keeps its own
+    expect(live2.json.data.timestamp).toBe(res.json.data.timestamp);
+    expect(Date.parse(stored[3].received_at)).toBeLessThan(Date.parse(stored[3].timestamp));
     // an end with server time never lands before the latest stamp
     const ended = await end(persona);
     expect(Date.parse(ended.json.data.ended_at)).toBeGreaterThanOrEqual(Date.parse(res.json.data.timestamp));
