@@ -115,39 +115,44 @@ export class PersonaSession extends DurableObject<Env> {
   }
 
   private record(input: BatchInput, batch: boolean): Outcome<BatchData> {
-    return this.write<BatchData>(input.idempotency, (now) => {
-      const { session, refused } = this.activeFor(input.sessionId, now);
-      if (refused) return refused;
-      const count = session.stamp_count + input.items.length;
-      if (count > LIMITS.stampsPerSession) {
-        return refuse("STAMP_LIMIT_REACHED", { limit: LIMITS.stampsPerSession, stamp_count: session.stamp_count });
-      }
-      // Timestamps never go back within a session: a server-time stamp after an offline one that
-      // was a little ahead of this clock takes that one's time (received_at keeps the real one).
-      let latest = session.last_stamp_at;
-      const timestamps: number[] = [];
-      for (const [index, item] of input.items.entries()) {
-        const ts = item.occurredAt ?? Math.max(now, latest);
-        if (item.occurredAt !== undefined) {
-          const bad = this.checkNotFuture(ts, now) ?? this.checkNotBefore(ts, latest);
-          if (bad)
-            return batch && bad.record.k === "error" ? { record: { ...bad.record, details: { ...bad.record.details, index } } } : bad;
+    return this.write<BatchData>(
+      input.idempotency,
+      (now) => {
+        const { session, refused } = this.activeFor(input.sessionId, now);
+        if (refused) return refused;
+        const count = session.stamp_count + input.items.length;
+        if (count > LIMITS.stampsPerSession) {
+          return refuse("STAMP_LIMIT_REACHED", { limit: LIMITS.stampsPerSession, stamp_count: session.stamp_count });
         }
-        latest = Math.max(latest, ts);
-        timestamps.push(ts);
-      }
-      const from = session.stamp_count + 1;
-      input.items.forEach((item: StampItem, i) => {
-        this.store.insertStamp(session.session_id, from + i, item.status, timestamps[i]!, now, item.metaJson ?? null);
-      });
-      return {
-        record: { k: "stamps", sid: session.session_id, from, to: count },
-        data: {
-          session_id: session.session_id,
-          stamps: input.items.map((item, i) => ({ status: item.status, timestamp: iso(timestamps[i]!) })),
-        },
-      };
-    });
+        // Timestamps never go back within a session: a server-time stamp after an offline one that
+        // was a little ahead of this clock takes that one's time (received_at keeps the real one).
+        let latest = session.last_stamp_at;
+        const timestamps: number[] = [];
+        for (const [index, item] of input.items.entries()) {
+          const ts = item.occurredAt ?? Math.max(now, latest);
+          if (item.occurredAt !== undefined) {
+            const bad = this.checkNotFuture(ts, now) ?? this.checkNotBefore(ts, latest);
+            if (bad)
+              return batch && bad.record.k === "error" ? { record: { ...bad.record, details: { ...bad.record.details, index } } } : bad;
+          }
+          latest = Math.max(latest, ts);
+          timestamps.push(ts);
+        }
+        const from = session.stamp_count + 1;
+        input.items.forEach((item: StampItem, i) => {
+          this.store.insertStamp(session.session_id, from + i, item.status, timestamps[i]!, now, item.metaJson ?? null);
+        });
+        return {
+          record: { k: "stamps", sid: session.session_id, from, to: count },
+          data: {
+            session_id: session.session_id,
+            stamps: input.items.map((item, i) => ({ status: item.status, timestamp: iso(timestamps[i]!) })),
+          },
+        };
+        // One stamp is one INSERT (or, when the session had gone idle, the one UPDATE that ends it).
+      },
+      { oneStatement: input.items.length === 1 },
+    );
   }
 
   end(input: EndInput): Outcome<SessionView> {
