@@ -39,4 +39,10 @@ check 404 "$base/v1/persona/$PERSONA_ID/session" -H "Authorization: Bearer $SDK_
 check 401 "$base/v1/persona/$PERSONA_ID/session"
 curl -sf "$base/openapi.json" -o "$state/openapi.json"
 npm run --silent openapi:validate -- "$state/openapi.json"
+# keygen: the entry it prints must be the hash of the key it prints.
+generated=$(npm run --silent keygen -- smoke-tenant --read)
+key=$(sed -n 's/^key: *//p' <<<"$generated")
+entry=$(sed -n 's/^SDK_KEYS entry: *//p' <<<"$generated")
+[[ "$key" =~ ^sk_[A-Za-z0-9_-]{43}$ ]] || { echo "smoke: keygen printed no valid key"; exit 1; }
+[ "$entry" = "smoke-tenant:$(printf %s "$key" | sha256sum | cut -d' ' -f1):read" ] || { echo "smoke: keygen entry does not match its key"; exit 1; }
 echo "smoke: ok"
