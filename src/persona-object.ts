@@ -54,9 +54,10 @@ function refuse(code: ErrorCode, details?: RefusalDetails, message?: string): De
 }
 
 /**
- * One persona of one tenant. Its methods are the domain operations; each mutating one runs as
- * a single synchronous SQLite transaction, so the object's serialized execution makes every
- * check-then-write exact without locks.
+ * One persona of one tenant. Its methods are the domain operations. Each mutating one checks and
+ * writes synchronously, with no await in between, so the object's serialized execution makes
+ * every check-then-write exact without locks; a write of more than one statement runs in one
+ * `transactionSync`.
  */
 export class PersonaSession extends DurableObject<Env> {
   /** Protected so the bench's storage probe (bench/) can read its row counts; no route exposes it. */
