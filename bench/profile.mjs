@@ -13,19 +13,14 @@
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
-import { createServer } from "node:net";
 import os from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join, resolve } from "node:path";
 import autocannon from "autocannon";
+import { freePort, ROOT, run, WRANGLER_BIN } from "./common.mjs";
 import { groupCpuSeconds } from "./proc.mjs";
 
 process.env.WRANGLER_SEND_METRICS = "false";
 const { unstable_getMiniflareWorkerOptions } = await import("wrangler");
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const require = createRequire(import.meta.url);
-const WRANGLER_BIN = join(dirname(require.resolve("wrangler/package.json")), "bin", "wrangler.js");
 
 const args = process.argv.slice(2);
 const HOT = args.includes("--hot");
@@ -48,28 +43,9 @@ process.on("exit", () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-const freePort = () =>
-  new Promise((res) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => res(port));
-    });
-  });
-
-function exec(cmd, argv) {
-  return new Promise((res, rej) => {
-    const c = spawn(cmd, argv, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    c.stdout.on("data", (d) => (out += d));
-    c.stderr.on("data", (d) => (out += d));
-    c.on("exit", (code) => (code === 0 ? res(out) : rej(new Error(out))));
-  });
-}
-
 const config = BASELINE ? join(ROOT, "bench", "baseline", "wrangler.toml") : CONFIG;
 const outdir = join(work, "build");
-await exec(process.execPath, [WRANGLER_BIN, "deploy", "--dry-run", "--outdir", outdir, "--config", config]);
+await run(process.execPath, [WRANGLER_BIN, "deploy", "--dry-run", "--outdir", outdir, "--config", config]);
 const opts = unstable_getMiniflareWorkerOptions(join(ROOT, "wrangler.toml")).workerOptions;
 const key = `sk_bench_${randomBytes(32).toString("base64url")}`;
 const port = await freePort();

@@ -13,21 +13,15 @@
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { createServer } from "node:net";
 import os from "node:os";
 import { dirname, extname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import autocannon from "autocannon";
+import { freePort, ROOT, run, WRANGLER_BIN, WRANGLER_PACKAGE_JSON } from "./common.mjs";
 import { groupCpuSeconds } from "./proc.mjs";
 
 process.env.WRANGLER_SEND_METRICS = "false";
 const { unstable_getMiniflareWorkerOptions } = await import("wrangler");
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const require = createRequire(import.meta.url);
-const WRANGLER_BIN = join(dirname(require.resolve("wrangler/package.json")), "bin", "wrangler.js");
 
 // ---------------------------------------------------------------------------------------------
 // Options and plan
@@ -78,31 +72,6 @@ const say = (msg) => process.stderr.write(`[bench ${elapsed()}] ${msg}\n`);
 
 // ---------------------------------------------------------------------------------------------
 // Processes
-
-function run(cmd, argv, opts = {}) {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(cmd, argv, { cwd: ROOT, env: { ...process.env, FORCE_COLOR: "0" }, ...opts });
-    let out = "";
-    child.stdout?.on("data", (d) => (out += d));
-    child.stderr?.on("data", (d) => (out += d));
-    child.on("error", reject);
-    child.on("exit", (code) =>
-      code === 0 ? resolvePromise(out) : reject(new Error(`${cmd} ${argv.join(" ")} exited ${code}\n${out.slice(-4000)}`)),
-    );
-  });
-}
-
-async function freePort() {
-  return new Promise((resolvePromise, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolvePromise(port));
-    });
-  });
-}
 
 /** Builds a Worker exactly as `wrangler deploy` would upload it, into its own directory. */
 async function build(name, config) {
@@ -666,7 +635,7 @@ async function main() {
     memory_gib: round2(os.totalmem() / 2 ** 30),
     platform: `${os.platform()} ${os.release()}`,
     node: process.version,
-    wrangler: JSON.parse(readFileSync(require.resolve("wrangler/package.json"), "utf8")).version,
+    wrangler: JSON.parse(readFileSync(WRANGLER_PACKAGE_JSON, "utf8")).version,
     loadavg_before: os.loadavg().map(round2),
   };
   let commit = null;
