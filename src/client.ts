@@ -75,6 +75,15 @@ type DataOf<R extends WireResponse> = Awaited<ReturnType<R["json"]>> extends { d
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** A stamp as the API takes it: optional fields only when given. */
+function stampBody(input: StampInput) {
+  return {
+    status: input.status,
+    ...(input.meta !== undefined ? { meta: input.meta } : {}),
+    ...(input.occurredAt ? { occurred_at: input.occurredAt } : {}),
+  };
+}
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
@@ -167,6 +176,11 @@ export function createClient(options: ClientOptions) {
   }
 
   const newKey = () => crypto.randomUUID();
+  /** The `session_id` guard for a write: the caller's, else the one last seen for the persona. */
+  const guard = (personaId: string, sessionId?: string) => {
+    const id = sessionId ?? active.get(personaId);
+    return id ? { session_id: id } : {};
+  };
   const persona = api.v1.persona[":persona_id"];
 
   return {
@@ -184,13 +198,7 @@ export function createClient(options: ClientOptions) {
 
     async stamp(personaId: string, input: StampInput, opts: { sessionId?: string } = {}): Promise<Result<Stamped>> {
       const key = newKey();
-      const sessionId = opts.sessionId ?? active.get(personaId);
-      const json = {
-        status: input.status,
-        ...(input.meta !== undefined ? { meta: input.meta } : {}),
-        ...(input.occurredAt ? { occurred_at: input.occurredAt } : {}),
-        ...(sessionId ? { session_id: sessionId } : {}),
-      };
+      const json = { ...stampBody(input), ...guard(personaId, opts.sessionId) };
       const result = await call(() =>
         persona.session.stamp.$post({ param: { persona_id: personaId }, header: { "idempotency-key": key }, json }),
       );
@@ -199,15 +207,7 @@ export function createClient(options: ClientOptions) {
 
     async stamps(personaId: string, items: StampInput[], opts: { sessionId?: string } = {}): Promise<Result<StampedBatch>> {
       const key = newKey();
-      const sessionId = opts.sessionId ?? active.get(personaId);
-      const json = {
-        stamps: items.map((i) => ({
-          status: i.status,
-          ...(i.meta !== undefined ? { meta: i.meta } : {}),
-          ...(i.occurredAt ? { occurred_at: i.occurredAt } : {}),
-        })),
-        ...(sessionId ? { session_id: sessionId } : {}),
-      };
+      const json = { stamps: items.map(stampBody), ...guard(personaId, opts.sessionId) };
       const result = await call(() =>
         persona.session.stamps.$post({ param: { persona_id: personaId }, header: { "idempotency-key": key }, json }),
       );
@@ -216,11 +216,7 @@ export function createClient(options: ClientOptions) {
 
     async end(personaId: string, opts: { occurredAt?: string; sessionId?: string } = {}): Promise<Result<Session>> {
       const key = newKey();
-      const sessionId = opts.sessionId ?? active.get(personaId);
-      const json = {
-        ...(opts.occurredAt ? { occurred_at: opts.occurredAt } : {}),
-        ...(sessionId ? { session_id: sessionId } : {}),
-      };
+      const json = { ...(opts.occurredAt ? { occurred_at: opts.occurredAt } : {}), ...guard(personaId, opts.sessionId) };
       const result = await call(() =>
         persona.session.end.$post({ param: { persona_id: personaId }, header: { "idempotency-key": key }, json }),
       );
