@@ -3,7 +3,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { currentRoute, endRoute, eraseRoute, historyRoute, sessionRoute, stampRoute, stampsRoute, startRoute } from "./api-contract";
 import { jsonBody } from "./body";
 import type { AppEnv } from "./context";
-import type { IdempotencyInput, SessionView } from "./domain";
+import type { IdempotencyInput, SessionView, StampItem } from "./domain";
 import { unwrap } from "./envelope";
 import { ApiError } from "./errors";
 import { sha256Hex } from "./ids";
@@ -45,6 +45,15 @@ function sessionData(personaId: string, { session_id, stamps, ...rest }: Session
 
 const ms = (iso: string | undefined) => (iso === undefined ? undefined : Date.parse(iso));
 
+/** A validated stamp as the object takes it: meta as the JSON text it will store. */
+function stampItem(input: { status: string; meta?: Record<string, unknown>; occurred_at?: string }): StampItem {
+  return {
+    status: input.status,
+    metaJson: input.meta === undefined ? undefined : JSON.stringify(input.meta),
+    occurredAt: ms(input.occurred_at),
+  };
+}
+
 const cursor = {
   encode: (sessionId: string) => btoa(`s:${sessionId}`).replace(/=+$/, ""),
   decode(value: string): string {
@@ -79,9 +88,7 @@ export function sessionRoutes(app: OpenAPIHono<AppEnv>) {
       const { persona_id } = c.req.valid("param");
       const input = c.req.valid("json");
       const outcome = await persona(c, persona_id).stamp({
-        status: input.status,
-        metaJson: input.meta === undefined ? undefined : JSON.stringify(input.meta),
-        occurredAt: ms(input.occurred_at),
+        ...stampItem(input),
         sessionId: input.session_id,
         idempotency: await idempotency(c, c.req.valid("header")["idempotency-key"]),
       });
@@ -91,11 +98,7 @@ export function sessionRoutes(app: OpenAPIHono<AppEnv>) {
       const { persona_id } = c.req.valid("param");
       const input = c.req.valid("json");
       const outcome = await persona(c, persona_id).stamps({
-        items: input.stamps.map((s) => ({
-          status: s.status,
-          metaJson: s.meta === undefined ? undefined : JSON.stringify(s.meta),
-          occurredAt: ms(s.occurred_at),
-        })),
+        items: input.stamps.map(stampItem),
         sessionId: input.session_id,
         idempotency: await idempotency(c, c.req.valid("header")["idempotency-key"]),
       });
