@@ -1,5 +1,5 @@
 /**
- * Typed client for kiosk apps, built on Hono's `hc` and the API contract (src/api-contract.ts).
+ * Typed client for kiosk apps, built on Hono's `hc` and the API contract (src/http/contract.ts).
  *
  *   const api = createClient({ baseUrl: "https://api.example.com", sdkKey: "sk_..." });
  *   const started = await api.start("persona-1");
@@ -15,9 +15,9 @@
  */
 import type { z } from "@hono/zod-openapi";
 import { hc } from "hono/client";
-import type { ApiContract } from "./api-contract";
 import type { ErrorCode } from "./errors";
-import type { BatchData, HistoryData, SessionData, StampData, StartData } from "./schemas";
+import type { ApiContract } from "./http/contract";
+import type { BatchData, HistoryData, SessionData, StampData, StartData } from "./http/schemas";
 
 export type { ErrorCode };
 

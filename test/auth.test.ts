@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import { app } from "../src/app";
-import { parseSdkKeys } from "../src/auth";
+import { app } from "../src/http/app";
+import { parseSdkKeys } from "../src/http/auth";
 import { api, base, current, KEYS, personaId, stamp, start } from "./helpers";
 
 const routes = (p: string): [string, string, unknown?][] => [

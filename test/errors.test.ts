@@ -1,8 +1,8 @@
 import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
-import type { AppEnv } from "../src/context";
-import { errorResponse } from "../src/envelope";
 import { ERROR_CODES, ERRORS } from "../src/errors";
+import type { AppEnv } from "../src/http/context";
+import { errorResponse } from "../src/http/envelope";
 
 /** A tiny app wired with the service's own error handler, throwing what the platform throws. */
 function appThrowing(err: unknown) {

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { app } from "../src/app";
+import { app } from "../src/http/app";
 import { api, KEYS, personaId, stamp, start } from "./helpers";
 
 const withOrigins = (origins: string) => ({ ...env, CORS_ORIGINS: origins });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { COMMON, WRITE } from "../src/api-contract";
-import { app } from "../src/app";
 import { ERROR_CODES, ERRORS } from "../src/errors";
+import { app } from "../src/http/app";
+import { COMMON, WRITE } from "../src/http/contract";
 import { api } from "./helpers";
 
 interface Operation {

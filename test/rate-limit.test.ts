@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { app } from "../src/app";
+import { app } from "../src/http/app";
 import { KEYS, personaId } from "./helpers";
 
 /** The suite runs with RATE_LIMITS=off; these requests turn the limits on, as production has them. */

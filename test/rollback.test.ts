@@ -1,6 +1,6 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { PersonaStore } from "../src/persona-store";
+import type { PersonaStore } from "../src/persona/store";
 import { current, personaId, personaStub, stamp, start } from "./helpers";
 
 interface Internals {

@@ -1,6 +1,6 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { PersonaStore, SCHEMA_VERSION } from "../src/persona-store";
+import { PersonaStore, SCHEMA_VERSION } from "../src/persona/store";
 import { current, end, history, personaId, personaStub, sessionById, stamp } from "./helpers";
 
 describe("schema upgrades", () => {

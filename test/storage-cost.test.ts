@@ -1,6 +1,6 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { PersonaSession } from "../src/persona-object";
+import type { PersonaSession } from "../src/persona/object";
 import type { RowCounts } from "../src/sql";
 import { current, end, personaId, personaStub, stamp, start } from "./helpers";
 

@@ -4,8 +4,8 @@
  * object's cumulative billed SQL rows (the `rowsRead`/`rowsWritten` of every cursor it ran, see
  * src/sql.ts) and its database size. The harness reads them before and after each API request.
  */
-import { app } from "../../src/app";
-import { PersonaSession as Base } from "../../src/persona-object";
+import { app } from "../../src/http/app";
+import { PersonaSession as Base } from "../../src/persona/object";
 
 export class PersonaSession extends Base {
   probeCounts(): { rows_read: number; rows_written: number; db_bytes: number } {

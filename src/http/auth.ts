@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from "hono";
+import { ApiError } from "../errors";
+import { LIMITS } from "../limits";
 import type { AppEnv } from "./context";
-import { ApiError } from "./errors";
-import { LIMITS } from "./limits";
 
 /**
  * SDK keys. `SDK_KEYS` is a comma-separated list of `tenant_id:sha256hex[:read]` entries: only

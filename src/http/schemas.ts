@@ -3,8 +3,8 @@
  * OpenAPI document. Limits come from src/limits.ts.
  */
 import { z } from "@hono/zod-openapi";
-import { ERROR_CODES } from "./errors";
-import { LIMITS } from "./limits";
+import { ERROR_CODES } from "../errors";
+import { LIMITS } from "../limits";
 
 const utf8 = new TextEncoder();
 

@@ -1,8 +1,8 @@
 /**
  * What the persona object's RPC methods take and return. Plain data only: HTTP status codes,
- * headers and the envelope are the Worker's business (src/app.ts renders these).
+ * headers and the envelope are the Worker's business (src/http/ renders these).
  */
-import type { ErrorCode } from "./errors";
+import type { ErrorCode } from "../errors";
 
 /** Facts about a refusal, flat so they cross the RPC boundary as plain data. */
 export type RefusalDetails = Record<string, string | number | null>;

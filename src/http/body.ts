@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
+import { ApiError } from "../errors";
 import type { AppEnv } from "./context";
-import { ApiError } from "./errors";
 
 const JSON_TYPE = /^application\/json\s*(;.*)?$/i;
 const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });

@@ -3,14 +3,14 @@ import type { MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import { secureHeaders } from "hono/secure-headers";
-import { healthRoute } from "./api-contract";
+import { ApiError, ERROR_CODES, ERRORS } from "../errors";
+import { LIMITS } from "../limits";
 import { sdkKeyAuth } from "./auth";
 import type { AppEnv } from "./context";
+import { healthRoute } from "./contract";
 import { errorResponse } from "./envelope";
-import { ApiError, ERROR_CODES, ERRORS } from "./errors";
-import { LIMITS } from "./limits";
 import { rateLimits } from "./rate-limit";
-import { sessionRoutes } from "./routes";
+import { sessionRoutes } from "./session-routes";
 
 const REQUEST_ID = new RegExp(`^[\\x21-\\x7E]{1,${LIMITS.requestIdMaxChars}}$`);
 

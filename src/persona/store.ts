@@ -1,4 +1,4 @@
-import { Sql } from "./sql";
+import { Sql } from "../sql";
 
 /**
  * SQLite storage of one persona (one Durable Object): its sessions and their stamps, and the

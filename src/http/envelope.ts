@@ -1,8 +1,8 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { ApiError, ERRORS } from "../errors";
+import type { Outcome } from "../persona/domain";
 import type { AppEnv } from "./context";
-import type { Outcome } from "./domain";
-import { ApiError, ERRORS } from "./errors";
 
 /** Turns any thrown value into the error envelope. Unexpected errors are logged with their stack. */
 export function errorResponse(c: Context<AppEnv>, err: unknown): Response {

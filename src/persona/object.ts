@@ -1,6 +1,9 @@
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
-import { type Config, readConfig } from "./config";
+import { type Config, readConfig } from "../config";
+import { ERRORS, type ErrorCode } from "../errors";
+import { iso, uuidv7, uuidv7Ms } from "../ids";
+import { LIMITS } from "../limits";
 import type {
   BatchData,
   BatchInput,
@@ -21,10 +24,7 @@ import type {
   StartInput,
   StoredStamp,
 } from "./domain";
-import { ERRORS, type ErrorCode } from "./errors";
-import { iso, uuidv7, uuidv7Ms } from "./ids";
-import { LIMITS } from "./limits";
-import { PersonaStore, type SessionRow, type StampRow } from "./persona-store";
+import { PersonaStore, type SessionRow, type StampRow } from "./store";
 
 /**
  * What an idempotency record keeps: enough to render the answer again, never a copy of a

@@ -1,11 +1,11 @@
 /**
  * The API contract: every route's method, path, parameters, body and documented responses,
- * built from the zod schemas. The Worker registers these with their handlers (src/routes.ts);
+ * built from the zod schemas. The Worker registers these with their handlers (src/http/session-routes.ts);
  * the typed client (src/client.ts) derives its types from them. Nothing here depends on the
  * Workers runtime, so a kiosk app can type-check against it with only DOM and ES libraries.
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { ERRORS, type ErrorCode } from "./errors";
+import { ERRORS, type ErrorCode } from "../errors";
 import {
   BatchBody,
   BatchData,

@@ -1,13 +1,13 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
-import { currentRoute, endRoute, eraseRoute, historyRoute, sessionRoute, stampRoute, stampsRoute, startRoute } from "./api-contract";
+import { ApiError } from "../errors";
+import { sha256Hex } from "../ids";
+import { LIMITS } from "../limits";
+import type { IdempotencyInput, SessionView, StampItem } from "../persona/domain";
 import { jsonBody } from "./body";
 import type { AppEnv } from "./context";
-import type { IdempotencyInput, SessionView, StampItem } from "./domain";
+import { currentRoute, endRoute, eraseRoute, historyRoute, sessionRoute, stampRoute, stampsRoute, startRoute } from "./contract";
 import { unwrap } from "./envelope";
-import { ApiError } from "./errors";
-import { sha256Hex } from "./ids";
-import { LIMITS } from "./limits";
 
 /** Read-only keys may only read. */
 function requireWriteScope(): MiddlewareHandler<AppEnv> {

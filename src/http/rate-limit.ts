@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
+import { ApiError } from "../errors";
 import type { AppEnv } from "./context";
-import { ApiError } from "./errors";
 
 /** Both limits use 10-second windows (wrangler.toml `[[ratelimits]]`): a client may retry after one. */
 const WINDOW_SECONDS = 10;

@@ -1,4 +1,4 @@
-import type { ErrorCode } from "./errors";
+import type { ErrorCode } from "../errors";
 
 /** The Hono context type, defined once for every middleware and route. */
 export interface AppEnv {
