@@ -2,7 +2,13 @@
  * Vars the code reads, with their defaults. A missing or malformed value falls back to the
  * default (and is logged once) so that a typo in a var never stops the service from starting.
  */
-export interface Config {
+
+/**
+ * What a persona object needs to know of its tenant's settings. The Worker sends it with every
+ * call (a tenant's settings, or these vars' defaults) and the object keeps the latest it received,
+ * so its alarm applies it too.
+ */
+export interface PersonaPolicy {
   idleTimeoutMs: number;
   retentionMs: number;
 }
@@ -28,7 +34,8 @@ function nonNegativeInt(name: keyof typeof DEFAULTS, raw: string | undefined): n
   return DEFAULTS[name];
 }
 
-export function readConfig(env: VarSource): Config {
+/** The service-wide policy from the vars: what tenants without settings of their own get. */
+export function defaultPolicy(env: VarSource): PersonaPolicy {
   return {
     idleTimeoutMs: nonNegativeInt("SESSION_IDLE_TIMEOUT_SECONDS", env.SESSION_IDLE_TIMEOUT_SECONDS) * 1000,
     retentionMs: nonNegativeInt("SESSION_RETENTION_DAYS", env.SESSION_RETENTION_DAYS) * 86_400_000,

@@ -1,6 +1,6 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { readConfig } from "../src/config";
+import { defaultPolicy } from "../src/config";
 import { current, HOUR, history, personaId, personaStub, sessionById, sqlIn, stamp, start } from "./helpers";
 
 const TIMEOUT = 7200 * 1000; // the default SESSION_IDLE_TIMEOUT_SECONDS
@@ -87,9 +87,9 @@ describe("idle auto-end", () => {
   });
 
   it("SESSION_IDLE_TIMEOUT_SECONDS=0 disables it; malformed values fall back to the default", () => {
-    expect(readConfig({ SESSION_IDLE_TIMEOUT_SECONDS: "0" }).idleTimeoutMs).toBe(0);
-    expect(readConfig({ SESSION_IDLE_TIMEOUT_SECONDS: "60" }).idleTimeoutMs).toBe(60_000);
-    expect(readConfig({ SESSION_IDLE_TIMEOUT_SECONDS: "soon" }).idleTimeoutMs).toBe(TIMEOUT);
-    expect(readConfig({}).retentionMs).toBe(90 * 24 * HOUR);
+    expect(defaultPolicy({ SESSION_IDLE_TIMEOUT_SECONDS: "0" }).idleTimeoutMs).toBe(0);
+    expect(defaultPolicy({ SESSION_IDLE_TIMEOUT_SECONDS: "60" }).idleTimeoutMs).toBe(60_000);
+    expect(defaultPolicy({ SESSION_IDLE_TIMEOUT_SECONDS: "soon" }).idleTimeoutMs).toBe(TIMEOUT);
+    expect(defaultPolicy({}).retentionMs).toBe(90 * 24 * HOUR);
   });
 });

@@ -12,7 +12,7 @@ describe("schema upgrades", () => {
 
     await runInDurableObject(personaStub(persona), (_instance, state) => {
       const sql = state.storage.sql;
-      for (const t of ["stamps", "sessions", "idempotency", "schema_meta"]) sql.exec(`DROP TABLE IF EXISTS ${t}`);
+      for (const t of ["stamps", "sessions", "idempotency", "object_state", "schema_meta"]) sql.exec(`DROP TABLE IF EXISTS ${t}`);
       const store = new PersonaStore(sql);
       store.migrate(1);
       expect(store.schemaVersion()).toBe(1);

@@ -1,4 +1,5 @@
 import type { MiddlewareHandler } from "hono";
+import { defaultPolicy } from "../config";
 import { ApiError } from "../errors";
 import { LIMITS } from "../limits";
 import type { AppEnv } from "./context";
@@ -98,6 +99,7 @@ export function sdkKeyAuth(): MiddlewareHandler<AppEnv> {
     c.set("tenant", entry.tenant);
     c.set("keyId", entry.id);
     c.set("readOnly", entry.readOnly);
+    c.set("policy", defaultPolicy(c.env));
     await next();
   };
 }

@@ -77,7 +77,7 @@ export function sessionRoutes(app: OpenAPIHono<AppEnv>) {
     .openapi({ ...startRoute, middleware: writeGuards(LIMITS.bodyMaxBytes) }, async (c) => {
       const { persona_id } = c.req.valid("param");
       const input = c.req.valid("json");
-      const outcome = await persona(c, persona_id).start({
+      const outcome = await persona(c, persona_id).start(c.get("policy"), {
         occurredAt: ms(input.occurred_at),
         idempotency: await idempotency(c, c.req.valid("header")["idempotency-key"]),
       });
@@ -87,7 +87,7 @@ export function sessionRoutes(app: OpenAPIHono<AppEnv>) {
     .openapi({ ...stampRoute, middleware: writeGuards(LIMITS.bodyMaxBytes) }, async (c) => {
       const { persona_id } = c.req.valid("param");
       const input = c.req.valid("json");
-      const outcome = await persona(c, persona_id).stamp({
+      const outcome = await persona(c, persona_id).stamp(c.get("policy"), {
         ...stampItem(input),
         sessionId: input.session_id,
         idempotency: await idempotency(c, c.req.valid("header")["idempotency-key"]),
@@ -97,7 +97,7 @@ export function sessionRoutes(app: OpenAPIHono<AppEnv>) {
     .openapi({ ...stampsRoute, middleware: writeGuards(LIMITS.batchBodyMaxBytes) }, async (c) => {
       const { persona_id } = c.req.valid("param");
       const input = c.req.valid("json");
-      const outcome = await persona(c, persona_id).stamps({
+      const outcome = await persona(c, persona_id).stamps(c.get("policy"), {
         items: input.stamps.map(stampItem),
         sessionId: input.session_id,
         idempotency: await idempotency(c, c.req.valid("header")["idempotency-key"]),
@@ -107,7 +107,7 @@ export function sessionRoutes(app: OpenAPIHono<AppEnv>) {
     .openapi({ ...endRoute, middleware: writeGuards(LIMITS.bodyMaxBytes) }, async (c) => {
       const { persona_id } = c.req.valid("param");
       const input = c.req.valid("json");
-      const outcome = await persona(c, persona_id).end({
+      const outcome = await persona(c, persona_id).end(c.get("policy"), {
         occurredAt: ms(input.occurred_at),
         sessionId: input.session_id,
         idempotency: await idempotency(c, c.req.valid("header")["idempotency-key"]),
@@ -116,7 +116,7 @@ export function sessionRoutes(app: OpenAPIHono<AppEnv>) {
     })
     .openapi(currentRoute, async (c) => {
       const { persona_id } = c.req.valid("param");
-      const data = unwrap(c, await persona(c, persona_id).current(c.req.header("if-none-match")));
+      const data = unwrap(c, await persona(c, persona_id).current(c.get("policy"), c.req.header("if-none-match")));
       c.header("ETag", data.etag);
       if (!data.session) return c.body(null, 304);
       return c.json({ success: true as const, data: sessionData(persona_id, data.session) }, 200);
@@ -125,7 +125,7 @@ export function sessionRoutes(app: OpenAPIHono<AppEnv>) {
       const { persona_id } = c.req.valid("param");
       const query = c.req.valid("query");
       const after = query.cursor === undefined ? null : cursor.decode(query.cursor);
-      const page = unwrap(c, await persona(c, persona_id).history(query.limit ?? LIMITS.historyPageDefault, after));
+      const page = unwrap(c, await persona(c, persona_id).history(c.get("policy"), query.limit ?? LIMITS.historyPageDefault, after));
       return c.json(
         {
           success: true as const,
@@ -136,7 +136,7 @@ export function sessionRoutes(app: OpenAPIHono<AppEnv>) {
     })
     .openapi(sessionRoute, async (c) => {
       const { persona_id, session_id } = c.req.valid("param");
-      const data = unwrap(c, await persona(c, persona_id).session(session_id));
+      const data = unwrap(c, await persona(c, persona_id).session(c.get("policy"), session_id));
       return c.json({ success: true as const, data: sessionData(persona_id, data) }, 200);
     })
     .openapi({ ...eraseRoute, middleware: [requireWriteScope()] }, async (c) => {

@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
-import { type Config, readConfig } from "../config";
+import { defaultPolicy, type PersonaPolicy } from "../config";
 import { ERRORS, type ErrorCode } from "../errors";
 import { iso, uuidv7, uuidv7Ms } from "../ids";
 import { LIMITS } from "../limits";
@@ -62,22 +62,23 @@ function refuse(code: ErrorCode, details?: RefusalDetails, message?: string): De
 export class PersonaSession extends DurableObject<Env> {
   /** Protected so the bench's storage probe (bench/) can read its row counts; no route exposes it. */
   protected readonly store: PersonaStore;
-  private readonly config: Config;
+  /** The tenant policy the object last received (kept in object_state, so the alarm has it too). */
+  private config!: PersonaPolicy;
   /** Mirror of the scheduled alarm, so a request only writes the alarm when it must move earlier. */
   private alarmAt: number | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new PersonaStore(ctx.storage.sql);
-    this.config = readConfig(env);
     void ctx.blockConcurrencyWhile(async () => {
       this.store.migrate();
+      this.loadPolicy();
       this.alarmAt = await ctx.storage.getAlarm();
     });
   }
 
-  start(input: StartInput): Outcome<StartData> {
-    return this.write<StartData>(input.idempotency, (now) => {
+  start(policy: PersonaPolicy, input: StartInput): Outcome<StartData> {
+    return this.write<StartData>(policy, input.idempotency, (now) => {
       const latest = this.expireIfIdle(now);
       if (latest && latest.ended_at === null) return refuse("SESSION_ACTIVE", { session_id: latest.session_id });
       let startedAt = now;
@@ -103,20 +104,21 @@ export class PersonaSession extends DurableObject<Env> {
     });
   }
 
-  stamp(input: StampInput): Outcome<StampData> {
-    const outcome = this.record({ items: [input], sessionId: input.sessionId, idempotency: input.idempotency }, false);
+  stamp(policy: PersonaPolicy, input: StampInput): Outcome<StampData> {
+    const outcome = this.record(policy, { items: [input], sessionId: input.sessionId, idempotency: input.idempotency }, false);
     if (!outcome.ok) return outcome;
     const stamp = outcome.data.stamps[0]!;
     return { ok: true, data: { session_id: outcome.data.session_id, ...stamp }, replayed: outcome.replayed };
   }
 
   /** Records the items in order, all or nothing. */
-  stamps(input: BatchInput): Outcome<BatchData> {
-    return this.record(input, true);
+  stamps(policy: PersonaPolicy, input: BatchInput): Outcome<BatchData> {
+    return this.record(policy, input, true);
   }
 
-  private record(input: BatchInput, batch: boolean): Outcome<BatchData> {
+  private record(policy: PersonaPolicy, input: BatchInput, batch: boolean): Outcome<BatchData> {
     return this.write<BatchData>(
+      policy,
       input.idempotency,
       (now) => {
         const { session, refused } = this.activeFor(input.sessionId, now);
@@ -156,8 +158,9 @@ export class PersonaSession extends DurableObject<Env> {
     );
   }
 
-  end(input: EndInput): Outcome<SessionView> {
+  end(policy: PersonaPolicy, input: EndInput): Outcome<SessionView> {
     return this.write<SessionView>(
+      policy,
       input.idempotency,
       (now) => {
         const { session, refused } = this.activeFor(input.sessionId, now);
@@ -176,8 +179,9 @@ export class PersonaSession extends DurableObject<Env> {
   }
 
   /** The active session; `ifNoneMatch` lets a poller skip the stamps when nothing changed. */
-  current(ifNoneMatch?: string): Outcome<CurrentData> {
+  current(policy: PersonaPolicy, ifNoneMatch?: string): Outcome<CurrentData> {
     return this.transaction(() => {
+      this.adopt(policy);
       const latest = this.expireIfIdle(Date.now());
       if (!latest || latest.ended_at !== null) return fail("NO_ACTIVE_SESSION");
       const etag = `"${latest.session_id}.${latest.stamp_count}"`;
@@ -186,8 +190,9 @@ export class PersonaSession extends DurableObject<Env> {
     });
   }
 
-  session(sessionId: string): Outcome<SessionView> {
+  session(policy: PersonaPolicy, sessionId: string): Outcome<SessionView> {
     return this.transaction(() => {
+      this.adopt(policy);
       this.expireIfIdle(Date.now());
       const row = this.store.session(sessionId);
       return row ? { ok: true, data: this.view(row) } : fail("SESSION_NOT_FOUND");
@@ -195,8 +200,9 @@ export class PersonaSession extends DurableObject<Env> {
   }
 
   /** Ended sessions, newest first, after the session id `after` when given. */
-  history(limit: number, after: string | null): Outcome<HistoryPage> {
+  history(policy: PersonaPolicy, limit: number, after: string | null): Outcome<HistoryPage> {
     return this.transaction(() => {
+      this.adopt(policy);
       this.expireIfIdle(Date.now());
       const rows = this.store.endedSessions(after, limit + 1);
       const page = rows.slice(0, limit);
@@ -217,6 +223,8 @@ export class PersonaSession extends DurableObject<Env> {
     this.store.forget();
     this.alarmAt = null;
     this.store.migrate();
+    // The policy went with the rest: the next call stores its own again.
+    this.loadPolicy();
   }
 
   /** Idle expiry, idempotency pruning and retention. Idempotent: alarms are at-least-once. */
@@ -246,13 +254,17 @@ export class PersonaSession extends DurableObject<Env> {
    * is the first answer again (a test holds the two paths to that).
    */
   private write<T>(
+    policy: PersonaPolicy,
     idempotency: IdempotencyInput | undefined,
     decide: (now: number) => Decision<T>,
     { oneStatement = false }: { oneStatement?: boolean } = {},
   ): Outcome<T> {
-    // One SQL statement is atomic by itself; anything more runs in a transaction.
-    const run = oneStatement && !idempotency ? <R>(fn: () => R) => fn() : <R>(fn: () => R) => this.transaction(fn);
+    // One SQL statement is atomic by itself; anything more runs in a transaction. A new policy is
+    // a write of its own, so its first request runs in a transaction too.
+    const single = oneStatement && !idempotency && this.samePolicy(policy);
+    const run = single ? <R>(fn: () => R) => fn() : <R>(fn: () => R) => this.transaction(fn);
     return run(() => {
+      this.adopt(policy);
       const now = Date.now();
       if (idempotency) {
         const stored = this.store.idempotency(idempotency.key);
@@ -270,12 +282,40 @@ export class PersonaSession extends DurableObject<Env> {
     });
   }
 
+  /** The stored policy, or the vars' defaults before any call brought one. */
+  private loadPolicy(): void {
+    const stored = this.store.state("policy");
+    // Written only by adopt(), from a PersonaPolicy.
+    this.config = stored ? (JSON.parse(stored) as PersonaPolicy) : defaultPolicy(this.env);
+  }
+
+  private samePolicy(policy: PersonaPolicy): boolean {
+    return policy.idleTimeoutMs === this.config.idleTimeoutMs && policy.retentionMs === this.config.retentionMs;
+  }
+
+  /**
+   * Takes the policy that came with a call. Stored only when it changed, so an unchanged policy
+   * costs no write; an earlier idle or retention deadline moves the alarm, a later one is found
+   * by the alarm when it runs and re-arms.
+   */
+  private adopt(policy: PersonaPolicy): void {
+    if (this.samePolicy(policy)) return;
+    const next = { idleTimeoutMs: policy.idleTimeoutMs, retentionMs: policy.retentionMs };
+    this.store.putState("policy", JSON.stringify(next));
+    this.config = next;
+    const latest = this.store.latestSession();
+    if (latest && latest.ended_at === null && next.idleTimeoutMs > 0) this.armAlarm(latest.last_activity_at + next.idleTimeoutMs);
+    const oldestEnded = next.retentionMs > 0 ? this.store.oldestEnded() : null;
+    if (oldestEnded !== null) this.armAlarm(oldestEnded + next.retentionMs + 1);
+  }
+
   /** A synchronous transaction; if it fails, the store forgets what it cached of the rolled-back state. */
   private transaction<R>(fn: () => R): R {
     try {
       return this.ctx.storage.transactionSync(fn);
     } catch (err) {
       this.store.forget();
+      this.loadPolicy();
       throw err;
     }
   }

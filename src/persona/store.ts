@@ -44,7 +44,7 @@ export interface IdempotencyRow extends Record<string, SqlStorageValue> {
 /**
  * Schema migrations, applied in order, each once. Bump by appending: never edit a released one.
  * Version 1 is the core API's schema; version 2 adds offline timestamps, idle/end reasons and
- * idempotency. New columns are nullable and read through COALESCE so an upgrade rewrites no rows.
+ * idempotency; version 3 adds object_state (the tenant policy the object last received). New columns are nullable and read through COALESCE so an upgrade rewrites no rows.
  */
 export const MIGRATIONS: ReadonlyArray<{ version: number; statements: readonly string[] }> = [
   {
@@ -80,6 +80,13 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; statements: readonly s
         fingerprint TEXT NOT NULL,
         outcome TEXT NOT NULL
       ) WITHOUT ROWID`,
+    ],
+  },
+  {
+    version: 3,
+    statements: [
+      // Small named values of the object itself (its tenant's policy, ...), as JSON text.
+      "CREATE TABLE object_state (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
     ],
   },
 ];
@@ -265,6 +272,20 @@ export class PersonaStore {
       createdAt,
       fingerprint,
       outcome,
+    );
+  }
+
+  /** A named value of `object_state`, as the JSON text stored. */
+  state(key: string): string | null {
+    return this.sql.one<{ value: string }>("state by key", "SELECT value FROM object_state WHERE key = ?", key)?.value ?? null;
+  }
+
+  putState(key: string, value: string): void {
+    this.sql.run(
+      "put state",
+      "INSERT INTO object_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      key,
+      value,
     );
   }
 
