@@ -17,6 +17,15 @@ export function uuidv7(ms: number): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
+/**
+ * The largest id of millisecond `ms` (every random bit set): it sorts after every UUIDv7 made at
+ * or before `ms`, and before every one made later. Used as an erasure's floor.
+ */
+export function uuidv7Max(ms: number): string {
+  const hex = Math.floor(ms).toString(16).padStart(12, "0");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-ffff-ffff-ffffffffffff`;
+}
+
 /** The millisecond time embedded in a UUIDv7. */
 export function uuidv7Ms(id: string): number {
   return Number.parseInt(id.slice(0, 8) + id.slice(9, 13), 16);

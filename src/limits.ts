@@ -16,4 +16,10 @@ export const LIMITS = {
   historyPageDefault: 20,
   historyPageMax: 100,
   requestIdMaxChars: 128,
+  indexPageMax: 100,
+  indexPageDefault: 20,
+  /** The longest `from`..`to` range a tenant-wide query may span. */
+  indexRangeMaxDays: 93,
+  /** How long after a change a persona object checks that the tenant index has it (and re-sends). */
+  indexRecheckMs: 10_000,
 } as const;

@@ -39,7 +39,7 @@ describe("the tenant policy a persona object receives", () => {
     const policy = { idleTimeoutMs: MINUTE, retentionMs: 0 };
     await stub.start(policy, {});
     await stub.erase();
-    expect(await sqlIn(persona, "SELECT value FROM object_state")).toEqual([]);
+    expect(await sqlIn(persona, "SELECT value FROM object_state WHERE key = 'policy'")).toEqual([]);
     await stub.start(policy, {});
     expect(await sqlIn(persona, "SELECT value FROM object_state WHERE key = 'policy'")).toEqual([{ value: JSON.stringify(policy) }]);
   });

@@ -9,6 +9,7 @@ import { sdkKeyAuth } from "./auth";
 import type { AppEnv } from "./context";
 import { healthRoute } from "./contract";
 import { errorResponse } from "./envelope";
+import { indexRoutes } from "./index-routes";
 import { rateLimits } from "./rate-limit";
 import { sessionRoutes } from "./session-routes";
 
@@ -122,7 +123,7 @@ export function createApp() {
   app.openapi(healthRoute, (c) => c.json({ success: true as const, data: { status: "ok" as const } }, 200));
   app.use("/v1/*", sdkKeyAuth(), rateLimits());
 
-  const routes = sessionRoutes(app);
+  const routes = indexRoutes(sessionRoutes(app));
 
   app.openAPIRegistry.registerComponent("securitySchemes", "SdkKey", {
     type: "http",

@@ -7,6 +7,8 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { ERRORS, type ErrorCode } from "../errors";
 import {
+  ActiveData,
+  ActiveQuery,
   BatchBody,
   BatchData,
   EndBody,
@@ -15,6 +17,8 @@ import {
   HistoryQuery,
   IdempotencyHeaders,
   PersonaParams,
+  SearchData,
+  SearchQuery,
   SessionData,
   SessionParams,
   StampBody,
@@ -150,6 +154,33 @@ export const eraseRoute = createRoute({
   responses: { 204: { description: "Erased (also when there was nothing to erase)" }, ...errors(...COMMON, "FORBIDDEN") },
 });
 
+const indexTags = ["tenant index"];
+
+export const activeRoute = createRoute({
+  method: "get",
+  path: "/v1/sessions/active",
+  operationId: "listActiveSessions",
+  summary: "Who is in a session now, across the tenant",
+  description:
+    "Every active session of the tenant, longest-running first, with counts by current status for the whole tenant. Served by the tenant index, which the persona objects update within seconds.",
+  tags: indexTags,
+  security,
+  request: { query: ActiveQuery },
+  responses: { 200: ok(ActiveData, "A page of active sessions"), ...errors(...COMMON) },
+});
+
+export const searchRoute = createRoute({
+  method: "get",
+  path: "/v1/sessions",
+  operationId: "searchSessions",
+  summary: "Sessions that started in a time range, across the tenant",
+  description: "Newest first. Served by the tenant index.",
+  tags: indexTags,
+  security,
+  request: { query: SearchQuery },
+  responses: { 200: ok(SearchData, "A page of sessions"), ...errors(...COMMON) },
+});
+
 export const healthRoute = createRoute({
   method: "get",
   path: "/healthz",
@@ -172,7 +203,9 @@ function contractApp() {
     .openapi(currentRoute, unreachable)
     .openapi(historyRoute, unreachable)
     .openapi(sessionRoute, unreachable)
-    .openapi(eraseRoute, unreachable);
+    .openapi(eraseRoute, unreachable)
+    .openapi(activeRoute, unreachable)
+    .openapi(searchRoute, unreachable);
 }
 
 export type ApiContract = ReturnType<typeof contractApp>;

@@ -148,3 +148,89 @@ export const ErrorEnvelope = z
 export function successEnvelope<T extends z.ZodType>(data: T) {
   return z.object({ success: z.literal(true), data });
 }
+
+// The tenant index (tenant-wide reads).
+
+const pageLimit = (max: number) =>
+  z
+    .string()
+    .regex(/^[0-9]{1,3}$/, `limit must be a whole number from 1 to ${max}`)
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(max))
+    .optional()
+    .openapi({ param: { name: "limit", in: "query" }, type: "integer", example: 20 });
+
+const cursorParam = z
+  .string()
+  .max(200)
+  .optional()
+  .openapi({ param: { name: "cursor", in: "query" }, description: "next_cursor from the previous page" });
+
+export const ActiveQuery = z.object({
+  status: Status.optional().openapi({
+    param: { name: "status", in: "query" },
+    description: "Only sessions whose current status is this label.",
+  }),
+  limit: pageLimit(LIMITS.indexPageMax),
+  cursor: cursorParam,
+});
+
+const rangeBound = (name: "from" | "to", description: string) =>
+  z.iso
+    .datetime({ offset: true })
+    .optional()
+    .openapi({ param: { name, in: "query" }, description, example: "2026-11-27T00:00:00Z" });
+
+export const SearchQuery = z.object({
+  from: rangeBound("from", "Sessions that started at or after this time (ISO 8601). Default: 24 hours before `to`."),
+  to: rangeBound(
+    "to",
+    `Sessions that started before this time (ISO 8601). Default: now. At most ${LIMITS.indexRangeMaxDays} days after \`from\`.`,
+  ),
+  status: Status.optional().openapi({ param: { name: "status", in: "query" }, description: "Only sessions with a stamp of this label." }),
+  persona_id: PersonaId.optional().openapi({ param: { name: "persona_id", in: "query" } }),
+  end_reason: EndReason.optional().openapi({ param: { name: "end_reason", in: "query" }, description: "Only sessions ended this way." }),
+  limit: pageLimit(LIMITS.indexPageMax),
+  cursor: cursorParam,
+});
+
+const AsOf = Timestamp.nullable().openapi({
+  description: "When the index last applied a change for this answer's data (null: never). Changes reach it within seconds.",
+});
+
+export const ActiveData = z
+  .object({
+    sessions: z.array(
+      z.object({
+        persona_id: z.string(),
+        session_id: SessionId,
+        started_at: Timestamp,
+        status: z.string().openapi({ description: "The label of the session's latest stamp." }),
+        status_since: Timestamp.openapi({ description: "The timestamp of that stamp." }),
+        stamp_count: z.number().int(),
+      }),
+    ),
+    counts_by_status: z.record(z.string(), z.number().int()).openapi({ description: "Active sessions per current status, whole tenant." }),
+    total_active: z.number().int(),
+    as_of: AsOf,
+    next_cursor: z.string().nullable(),
+  })
+  .openapi("ActiveSessions");
+
+export const SearchData = z
+  .object({
+    sessions: z.array(
+      z.object({
+        persona_id: z.string(),
+        session_id: SessionId,
+        started_at: Timestamp,
+        ended_at: Timestamp.nullable(),
+        end_reason: EndReason.nullable(),
+        stamp_count: z.number().int(),
+        last_status: z.string(),
+      }),
+    ),
+    as_of: AsOf,
+    next_cursor: z.string().nullable(),
+  })
+  .openapi("SessionSearch");

@@ -2,8 +2,9 @@ import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import { defaultPolicy, type PersonaPolicy } from "../config";
 import { ERRORS, type ErrorCode } from "../errors";
-import { iso, uuidv7, uuidv7Ms } from "../ids";
+import { iso, uuidv7, uuidv7Max, uuidv7Ms } from "../ids";
 import { LIMITS } from "../limits";
+import { monthOf } from "../tenant-index/messages";
 import type {
   BatchData,
   BatchInput,
@@ -24,6 +25,7 @@ import type {
   StartInput,
   StoredStamp,
 } from "./domain";
+import { IndexOutbox } from "./index-outbox";
 import { PersonaStore, type SessionRow, type StampRow } from "./store";
 
 /**
@@ -64,15 +66,25 @@ export class PersonaSession extends DurableObject<Env> {
   protected readonly store: PersonaStore;
   /** The tenant policy the object last received (kept in object_state, so the alarm has it too). */
   private config!: PersonaPolicy;
+  /** Tells the tenant index what changed, and makes sure it got it. */
+  private readonly outbox: IndexOutbox;
   /** Mirror of the scheduled alarm, so a request only writes the alarm when it must move earlier. */
   private alarmAt: number | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new PersonaStore(ctx.storage.sql);
+    this.outbox = new IndexOutbox({
+      store: this.store,
+      env,
+      name: ctx.id.name,
+      idleTimeoutMs: () => this.config.idleTimeoutMs,
+      armAlarm: (at) => this.armAlarm(at),
+    });
     void ctx.blockConcurrencyWhile(async () => {
       this.store.migrate();
       this.loadPolicy();
+      this.outbox.load();
       this.alarmAt = await ctx.storage.getAlarm();
     });
   }
@@ -95,8 +107,9 @@ export class PersonaSession extends DurableObject<Env> {
         if (bad) return bad;
         startedAt = input.occurredAt;
       }
-      // Strictly increasing ids even if the clock steps back, so key order stays start order.
-      const sessionId = uuidv7(Math.max(now, latest ? uuidv7Ms(latest.session_id) + 1 : 0));
+      // Strictly increasing ids even if the clock steps back, so key order stays start order, and
+      // always above the last erasure's floor, which the index never lets a session back under.
+      const sessionId = uuidv7(Math.max(now, latest ? uuidv7Ms(latest.session_id) + 1 : 0, this.outbox.minSessionMs() + 1));
       this.store.insertSession(sessionId, startedAt, now, 1);
       this.store.insertStamp(sessionId, 1, "ENTER", startedAt, now, null);
       if (this.config.idleTimeoutMs > 0) this.armAlarm(now + this.config.idleTimeoutMs);
@@ -180,7 +193,7 @@ export class PersonaSession extends DurableObject<Env> {
 
   /** The active session; `ifNoneMatch` lets a poller skip the stamps when nothing changed. */
   current(policy: PersonaPolicy, ifNoneMatch?: string): Outcome<CurrentData> {
-    return this.transaction(() => {
+    return this.read(() => {
       this.adopt(policy);
       const latest = this.expireIfIdle(Date.now());
       if (!latest || latest.ended_at !== null) return fail("NO_ACTIVE_SESSION");
@@ -191,7 +204,7 @@ export class PersonaSession extends DurableObject<Env> {
   }
 
   session(policy: PersonaPolicy, sessionId: string): Outcome<SessionView> {
-    return this.transaction(() => {
+    return this.read(() => {
       this.adopt(policy);
       this.expireIfIdle(Date.now());
       const row = this.store.session(sessionId);
@@ -201,7 +214,7 @@ export class PersonaSession extends DurableObject<Env> {
 
   /** Ended sessions, newest first, after the session id `after` when given. */
   history(policy: PersonaPolicy, limit: number, after: string | null): Outcome<HistoryPage> {
-    return this.transaction(() => {
+    return this.read(() => {
       this.adopt(policy);
       this.expireIfIdle(Date.now());
       const rows = this.store.endedSessions(after, limit + 1);
@@ -219,12 +232,25 @@ export class PersonaSession extends DurableObject<Env> {
   /** Deletes everything stored for this persona. A second call finds nothing and succeeds. */
   async erase(): Promise<void> {
     await this.ctx.storage.deleteAlarm();
+    // Storage calls keep other calls out (input gate) from here to the wipe: nothing starts between.
+    const sessions = this.store.sessionStarts();
+    const latest = sessions.at(-1)?.session_id ?? "";
+    const now = uuidv7Max(Date.now());
+    const floor = { id: [latest, now].sort().at(-1)!, months: [...new Set(sessions.map((s) => monthOf(s.started_at)))] };
     await this.ctx.storage.deleteAll();
     this.store.forget();
     this.alarmAt = null;
     this.store.migrate();
     // The policy went with the rest: the next call stores its own again.
     this.loadPolicy();
+    // The index drops the persona's rows too, and never takes them back.
+    this.outbox.erased(floor);
+    this.outbox.notify();
+  }
+
+  /** Sends this persona's whole state to the tenant index again (rebuilding the index). */
+  resendToIndex(): void {
+    this.outbox.resend();
   }
 
   /** Idle expiry, idempotency pruning and retention. Idempotent: alarms are at-least-once. */
@@ -234,7 +260,14 @@ export class PersonaSession extends DurableObject<Env> {
       const now = Date.now();
       const latest = this.expireIfIdle(now);
       this.store.pruneIdempotency(now - LIMITS.idempotencyRetentionMs);
-      if (this.config.retentionMs > 0) this.store.deleteEndedBefore(now - this.config.retentionMs);
+      if (this.config.retentionMs > 0) {
+        const cutoff = now - this.config.retentionMs;
+        const retired = this.store.sessionStarts(cutoff, false);
+        if (retired.length > 0) {
+          this.store.deleteEndedBefore(cutoff);
+          this.outbox.retired(retired);
+        }
+      }
       const due: number[] = [];
       if (latest && latest.ended_at === null && this.config.idleTimeoutMs > 0) {
         due.push(latest.last_activity_at + this.config.idleTimeoutMs);
@@ -245,6 +278,14 @@ export class PersonaSession extends DurableObject<Env> {
       if (oldestEnded !== null) due.push(oldestEnded + this.config.retentionMs + 1);
       return due.length ? Math.min(...due) : null;
     });
+    this.outbox.notify();
+    let indexPending = true;
+    try {
+      indexPending = await this.outbox.verify();
+    } catch (err) {
+      console.error(JSON.stringify({ level: "error", msg: "index check failed", error: err instanceof Error ? err.message : String(err) }));
+    }
+    if (indexPending) this.armAlarm(Date.now() + LIMITS.indexRecheckMs);
     if (next !== null) this.armAlarm(next);
   }
 
@@ -263,7 +304,7 @@ export class PersonaSession extends DurableObject<Env> {
     // a write of its own, so its first request runs in a transaction too.
     const single = oneStatement && !idempotency && this.samePolicy(policy);
     const run = single ? <R>(fn: () => R) => fn() : <R>(fn: () => R) => this.transaction(fn);
-    return run(() => {
+    const outcome = run((): Outcome<T> => {
       this.adopt(policy);
       const now = Date.now();
       if (idempotency) {
@@ -280,6 +321,15 @@ export class PersonaSession extends DurableObject<Env> {
       }
       return data !== undefined ? { ok: true, data } : this.render<T>(record);
     });
+    this.outbox.notify();
+    return outcome;
+  }
+
+  /** A read in one transaction; it may end an idle session first, which the index hears of. */
+  private read<R>(fn: () => R): R {
+    const result = this.transaction(fn);
+    this.outbox.notify();
+    return result;
   }
 
   /** The stored policy, or the vars' defaults before any call brought one. */
@@ -316,6 +366,7 @@ export class PersonaSession extends DurableObject<Env> {
     } catch (err) {
       this.store.forget();
       this.loadPolicy();
+      this.outbox.load();
       throw err;
     }
   }

@@ -174,6 +174,27 @@ export class PersonaStore {
     };
   }
 
+  /** Sessions from `sessionId` on (all when null), in start order, with current counters. */
+  sessionsFrom(sessionId: string | null): SessionRow[] {
+    const latest = this.latestSession();
+    if (latest && latest.session_id === sessionId) return [latest];
+    return this.sql
+      .all<SessionRow>(
+        "sessions from",
+        `SELECT ${SESSION_COLUMNS} FROM sessions WHERE session_id >= ? ORDER BY session_id`,
+        sessionId ?? "",
+      )
+      .map((row) => (row.session_id === latest?.session_id ? latest : row));
+  }
+
+  lastStamp(sessionId: string): StampRow | null {
+    return this.sql.one<StampRow>(
+      "last stamp of session",
+      `SELECT ${STAMP_COLUMNS} FROM stamps WHERE session_id = ? ORDER BY seq DESC LIMIT 1`,
+      sessionId,
+    );
+  }
+
   /** Ended sessions, newest first, strictly older than `before` when given. */
   endedSessions(before: string | null, limit: number): SessionRow[] {
     return this.sql.all<SessionRow>(
@@ -297,6 +318,17 @@ export class PersonaStore {
 
   oldestIdempotency(): number | null {
     return this.sql.one<{ t: number | null }>("oldest idempotency", "SELECT MIN(created_at) AS t FROM idempotency")?.t ?? null;
+  }
+
+  /** Every session's id and start, in start order (erasure and retention tell the index which). */
+  sessionStarts(endedBefore = Number.MAX_SAFE_INTEGER, includeActive = true): { session_id: string; started_at: number }[] {
+    return this.sql.all<{ session_id: string; started_at: number }>(
+      "session starts",
+      `SELECT session_id, started_at FROM sessions
+        WHERE (ended_at IS NOT NULL AND ended_at < ?) OR (? AND ended_at IS NULL) ORDER BY session_id`,
+      endedBefore,
+      includeActive ? 1 : 0,
+    );
   }
 
   deleteEndedBefore(endedBefore: number): void {

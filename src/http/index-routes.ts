@@ -1,0 +1,122 @@
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { ApiError } from "../errors";
+import { iso } from "../ids";
+import { LIMITS } from "../limits";
+import { liveShard, monthShard, monthsBetween } from "../tenant-index/messages";
+import type { IndexedSession } from "../tenant-index/store";
+import type { AppEnv } from "./context";
+import { activeRoute, searchRoute } from "./contract";
+
+const invalid = (field: string, message: string) => new ApiError("VALIDATION_ERROR", message, { fields: [{ path: field, message }] });
+
+/** Page cursors: a position (time, id) this API gave out, opaque to clients. */
+const cursor = {
+  encode: (kind: string, ms: number, id: string) => btoa(`${kind}:${ms}:${id}`).replace(/=+$/, ""),
+  decode(kind: string, value: string): [number, string] {
+    let decoded = "";
+    try {
+      decoded = atob(value);
+    } catch {
+      // refused below
+    }
+    const match = new RegExp(`^${kind}:(-?[0-9]{1,16}):(.{1,200})$`).exec(decoded);
+    if (!match) throw invalid("cursor", "cursor is not a cursor this API gave out for this route.");
+    return [Number(match[1]), match[2]!];
+  },
+};
+
+/** The `[from, to)` range of a tenant-wide query: defaults, order and the longest span. */
+function range(query: { from?: string; to?: string }): { from: number; to: number } {
+  const to = query.to === undefined ? Date.now() : Date.parse(query.to);
+  const from = query.from === undefined ? to - 86_400_000 : Date.parse(query.from);
+  if (from >= to) throw invalid("from", "from must be before to.");
+  if (to - from > LIMITS.indexRangeMaxDays * 86_400_000) {
+    throw invalid("to", `The range from..to may span at most ${LIMITS.indexRangeMaxDays} days.`);
+  }
+  return { from, to };
+}
+
+const shard = (c: Context<AppEnv>, name: string) => c.env.TENANT_INDEX.getByName(name);
+
+const asOf = (times: (number | null)[]) => {
+  const known = times.filter((t): t is number => t !== null);
+  return known.length ? iso(Math.max(...known)) : null;
+};
+
+export function indexRoutes(app: OpenAPIHono<AppEnv>) {
+  return app
+    .openapi(activeRoute, async (c) => {
+      const query = c.req.valid("query");
+      const limit = query.limit ?? LIMITS.indexPageDefault;
+      const after = query.cursor === undefined ? null : cursor.decode("a", query.cursor);
+      const page = await shard(c, liveShard(c.get("tenant"))).active({ status: query.status ?? null, after, limit: limit + 1 });
+      const rows = page.sessions.slice(0, limit);
+      const last = rows.at(-1);
+      return c.json(
+        {
+          success: true as const,
+          data: {
+            sessions: rows.map((r) => ({
+              persona_id: r.persona_id,
+              session_id: r.session_id,
+              started_at: iso(r.started_at),
+              status: r.status,
+              status_since: iso(r.status_since),
+              stamp_count: r.stamp_count,
+            })),
+            counts_by_status: page.counts,
+            total_active: page.total,
+            as_of: asOf([page.applied_at]),
+            next_cursor: page.sessions.length > limit && last ? cursor.encode("a", last.started_at, last.persona_id) : null,
+          },
+        },
+        200,
+      );
+    })
+    .openapi(searchRoute, async (c) => {
+      const query = c.req.valid("query");
+      const { from, to } = range(query);
+      const limit = query.limit ?? LIMITS.indexPageDefault;
+      const before = query.cursor === undefined ? null : cursor.decode("s", query.cursor);
+      const tenant = c.get("tenant");
+      // Each month's shard gives its newest `limit + 1`; the merge keeps the newest overall.
+      const pages = await Promise.all(
+        monthsBetween(from, to).map((month) =>
+          shard(c, monthShard(tenant, month)).search({
+            from,
+            to,
+            before,
+            persona: query.persona_id ?? null,
+            endReason: query.end_reason ?? null,
+            status: query.status ?? null,
+            limit: limit + 1,
+          }),
+        ),
+      );
+      const merged = pages
+        .flatMap((p) => p.sessions)
+        .sort((a: IndexedSession, b: IndexedSession) => b.started_at - a.started_at || (b.session_id > a.session_id ? 1 : -1));
+      const rows = merged.slice(0, limit);
+      const last = rows.at(-1);
+      return c.json(
+        {
+          success: true as const,
+          data: {
+            sessions: rows.map((r) => ({
+              persona_id: r.persona_id,
+              session_id: r.session_id,
+              started_at: iso(r.started_at),
+              ended_at: r.ended_at === null ? null : iso(r.ended_at),
+              end_reason: r.end_reason,
+              stamp_count: r.stamp_count,
+              last_status: r.last_status,
+            })),
+            as_of: asOf(pages.map((p) => p.applied_at)),
+            next_cursor: merged.length > limit && last ? cursor.encode("s", last.started_at, last.session_id) : null,
+          },
+        },
+        200,
+      );
+    });
+}

@@ -1,0 +1,277 @@
+import { uuidv7Ms } from "../ids";
+import { LIMITS } from "../limits";
+import { type IndexMessage, liveShard, monthOf, monthShard, type SessionDelta, STAMPS_PER_MESSAGE } from "../tenant-index/messages";
+import type { PersonaStore, SessionRow } from "./store";
+
+/**
+ * Where a persona's changes stand, in the order they happen: every session before `sid` complete
+ * (all its stamps, and its end), and session `sid` up to stamp `seq`, ended or not. Only the newest
+ * session ever changes, so one position says what the index has and what it still lacks.
+ */
+export interface Position {
+  sid: string;
+  seq: number;
+  ended: boolean;
+}
+
+export function positionOf(row: SessionRow): Position {
+  return { sid: row.session_id, seq: row.stamp_count, ended: row.ended_at !== null };
+}
+
+/** Whether `a` is further than `b` (anything is further than nothing). */
+export function isAfter(a: Position, b: Position | null): boolean {
+  if (b === null) return true;
+  if (a.sid !== b.sid) return a.sid > b.sid;
+  return a.seq > b.seq || (a.seq === b.seq && a.ended && !b.ended);
+}
+
+/** Sessions at or below `id` are gone from the index shards of these months (and the live view). */
+export interface Floor {
+  id: string;
+  months: string[];
+}
+
+/**
+ * What the object keeps of its index sync, in `object_state` under "index": a watermark and a
+ * floor, never a row per event. Written when the index confirms (by the alarm's check), and in
+ * the same transaction as an erasure or a retention pass.
+ */
+interface SyncState {
+  /** The furthest position the index is known to hold. */
+  confirmed: Position | null;
+  /** An erasure or retention the index has not yet confirmed. */
+  floor: Floor | null;
+  /** New session ids must sort after this time's: the last erasure's floor. */
+  min_ms: number;
+}
+
+export interface OutboxDeps {
+  store: PersonaStore;
+  env: Env;
+  /** `tenant:persona`, the object's name. */
+  name: string | undefined;
+  idleTimeoutMs: () => number;
+  armAlarm: (at: number) => void;
+}
+
+/**
+ * The persona object's side of the tenant index pipeline. After a change commits, `notify()`
+ * sends what changed since the last send to `INDEX_QUEUE`, without the answer waiting for it. The
+ * queue is not trusted to deliver (locally it keeps messages in memory; anywhere a message can end
+ * in the dead-letter queue): the alarm, about 10 s after a change, asks the index shards what they
+ * hold, moves the watermark over what they confirm and re-sends the rest, until nothing is missing.
+ */
+export class IndexOutbox {
+  private state: SyncState = { confirmed: null, floor: null, min_ms: 0 };
+  /** What was last handed to the queue (memory only: after a restart, everything unconfirmed). */
+  private sent: Position | null = null;
+  private floorToSend = false;
+  private lastSendAt = 0;
+  private flushing = false;
+  private again = false;
+  private readonly tenant: string | null;
+  private readonly persona: string | null;
+
+  constructor(private readonly deps: OutboxDeps) {
+    const name = deps.name ?? "";
+    const at = name.indexOf(":");
+    // Tenant ids never contain ':', persona ids may: the first ':' splits them.
+    this.tenant = at > 0 ? name.slice(0, at) : null;
+    this.persona = at > 0 ? name.slice(at + 1) : null;
+  }
+
+  /** Reads the stored state (at start-up, and after a rolled-back transaction or an erasure). */
+  load(): void {
+    const stored = this.deps.store.state("index");
+    // Written only by save(), from a SyncState.
+    this.state = stored ? (JSON.parse(stored) as SyncState) : { confirmed: null, floor: null, min_ms: 0 };
+    this.sent = this.state.confirmed;
+    this.floorToSend = this.state.floor !== null;
+  }
+
+  /** The earliest millisecond a new session id may carry (after an erasure's floor). */
+  minSessionMs(): number {
+    return this.state.min_ms;
+  }
+
+  /** After any call: if anything changed since the last send, send it and check on it later. */
+  notify(): void {
+    if (!this.tenant) return;
+    const latest = this.deps.store.latestSession();
+    const changed = (latest !== null && isAfter(positionOf(latest), this.sent)) || this.floorToSend;
+    if (!changed) return;
+    this.deps.armAlarm(Date.now() + LIMITS.indexRecheckMs);
+    void this.flush();
+  }
+
+  /** In the erasure, after storage was wiped: the index must drop every session up to `floor`. */
+  erased(floor: Floor): void {
+    this.save({ confirmed: null, floor: mergeFloor(this.state.floor, floor), min_ms: Math.max(this.state.min_ms, uuidv7Ms(floor.id)) });
+    this.sent = null;
+    this.floorToSend = true;
+  }
+
+  /** In the retention pass's transaction: these sessions were deleted. */
+  retired(sessions: { session_id: string; started_at: number }[]): void {
+    if (sessions.length === 0) return;
+    const floor = { id: sessions[sessions.length - 1]!.session_id, months: [...new Set(sessions.map((s) => monthOf(s.started_at)))] };
+    this.save({ ...this.state, floor: mergeFloor(this.state.floor, floor) });
+    this.floorToSend = true;
+  }
+
+  /** Forgets what the index confirmed, so the whole state is sent again (an index rebuild). */
+  resend(): void {
+    this.save({ ...this.state, confirmed: null });
+    this.sent = null;
+    this.floorToSend = this.state.floor !== null;
+    this.notify();
+  }
+
+  /**
+   * The alarm's check: asks the shards what they hold of the unconfirmed sessions and floor, moves
+   * the watermark over what they have, and re-sends what they lack. True while anything is missing.
+   */
+  async verify(): Promise<boolean> {
+    const { tenant, persona } = this;
+    if (!tenant || !persona) return false;
+    const { store, env } = this.deps;
+    const latest = store.latestSession();
+    const confirmed = this.state.confirmed;
+    const pending = latest && isAfter(positionOf(latest), confirmed) ? store.sessionsFrom(confirmed?.sid ?? null) : [];
+    const floor = this.state.floor;
+    if (pending.length === 0 && !floor) return false;
+
+    const asks = new Map<string, string[]>([[liveShard(tenant), []]]);
+    for (const month of floor?.months ?? []) asks.set(monthShard(tenant, month), []);
+    for (const row of pending) {
+      const shard = monthShard(tenant, monthOf(row.started_at));
+      asks.set(shard, [...(asks.get(shard) ?? []), row.session_id]);
+    }
+    const answers = new Map(
+      await Promise.all(
+        [...asks].map(async ([shard, ids]) => [shard, await env.TENANT_INDEX.getByName(shard).syncState(persona, ids)] as const),
+      ),
+    );
+    const live = answers.get(liveShard(tenant))!.live;
+
+    let reached = confirmed;
+    for (const row of pending) {
+      const held = answers.get(monthShard(tenant, monthOf(row.started_at)))?.sessions.find((s) => s.id === row.session_id);
+      const ended = row.ended_at !== null;
+      const inShard = held && held.stamps === row.stamp_count && held.stamp_count === row.stamp_count && held.ended === ended;
+      const inLive =
+        row.session_id !== latest?.session_id ||
+        (live !== null && live.session_id === row.session_id && live.stamp_count === row.stamp_count && (live.ended_at !== null) === ended);
+      if (!inShard || !inLive) break;
+      reached = positionOf(row);
+    }
+    // Other calls may have run while the shards answered: only ever move forward.
+    if (reached && isAfter(reached, this.state.confirmed)) this.save({ ...this.state, confirmed: reached });
+    const floorHeld = floor && [...answers.values()].every((a) => a.floor !== null && a.floor >= floor.id);
+    if (floorHeld && this.state.floor?.id === floor.id) this.save({ ...this.state, floor: null });
+
+    const now = store.latestSession();
+    const missing = (now !== null && isAfter(positionOf(now), this.state.confirmed)) || this.state.floor !== null;
+    // What was sent moments ago may simply not have been applied yet: re-send only older news.
+    if (missing && Date.now() - this.lastSendAt >= LIMITS.indexRecheckMs / 2) {
+      this.sent = this.state.confirmed;
+      this.floorToSend = this.state.floor !== null;
+      await this.flush();
+    }
+    return missing;
+  }
+
+  private save(state: SyncState): void {
+    this.state = state;
+    this.deps.store.putState("index", JSON.stringify(state));
+  }
+
+  /** Sends everything after `sent`; one send at a time, changes made meanwhile go in the next. */
+  private async flush(): Promise<void> {
+    if (this.flushing) {
+      this.again = true;
+      return;
+    }
+    this.flushing = true;
+    try {
+      do {
+        this.again = false;
+        const latest = this.deps.store.latestSession();
+        const messages = this.messages(this.deltas(this.sent), this.floorToSend ? this.state.floor : null);
+        if (messages.length === 0) break;
+        const before = { sent: this.sent, floorToSend: this.floorToSend };
+        this.sent = latest ? positionOf(latest) : this.sent;
+        this.floorToSend = false;
+        this.lastSendAt = Date.now();
+        try {
+          if (messages.length === 1) await this.deps.env.INDEX_QUEUE.send(messages[0]!, { contentType: "json" });
+          else for (const body of messages) await this.deps.env.INDEX_QUEUE.send(body, { contentType: "json" });
+        } catch (err) {
+          // The alarm's check re-sends it.
+          this.sent = before.sent;
+          this.floorToSend = before.floorToSend;
+          console.error(
+            JSON.stringify({ level: "error", msg: "index send failed", error: err instanceof Error ? err.message : String(err) }),
+          );
+          return;
+        }
+      } while (this.again);
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  /** Every session change after `from`: headers as they are now, and the stamps added since. */
+  private deltas(from: Position | null): SessionDelta[] {
+    const { store } = this.deps;
+    const idle = this.deps.idleTimeoutMs();
+    const out: SessionDelta[] = [];
+    for (const row of store.sessionsFrom(from?.sid ?? null)) {
+      const fromSeq = from && row.session_id === from.sid ? from.seq : 0;
+      if (from && row.session_id === from.sid && !isAfter(positionOf(row), from)) continue;
+      const stamps = row.stamp_count > fromSeq ? store.stamps(row.session_id, fromSeq + 1) : [];
+      const last = stamps.at(-1) ?? store.lastStamp(row.session_id);
+      if (!last) continue;
+      out.push({
+        id: row.session_id,
+        started_at: row.started_at,
+        ended_at: row.ended_at,
+        end_reason: row.ended_at === null ? null : (row.end_reason as "client" | "idle_timeout"),
+        stamp_count: row.stamp_count,
+        last_status: last.status,
+        last_ts: last.ts,
+        idle_at: row.ended_at === null && idle > 0 ? row.last_activity_at + idle : null,
+        stamps: stamps.map((s) => [s.seq, s.status, s.ts]),
+      });
+    }
+    return out;
+  }
+
+  /** Deltas packed into messages of at most STAMPS_PER_MESSAGE stamps; the floor goes first. */
+  private messages(deltas: SessionDelta[], floor: Floor | null): IndexMessage[] {
+    const tenant = this.tenant!;
+    const persona = this.persona!;
+    const messages: IndexMessage[] = [];
+    let current: IndexMessage = { v: 1, tenant, persona, sessions: [], ...(floor ? { floor } : {}) };
+    let count = 0;
+    for (const delta of deltas) {
+      for (let i = 0; i === 0 || i < delta.stamps.length; i += STAMPS_PER_MESSAGE) {
+        const part = { ...delta, stamps: delta.stamps.slice(i, i + STAMPS_PER_MESSAGE) };
+        if (count + part.stamps.length > STAMPS_PER_MESSAGE && current.sessions.length > 0) {
+          messages.push(current);
+          current = { v: 1, tenant, persona, sessions: [] };
+          count = 0;
+        }
+        current.sessions.push(part);
+        count += part.stamps.length;
+      }
+    }
+    if (current.sessions.length > 0 || current.floor) messages.push(current);
+    return messages;
+  }
+}
+
+function mergeFloor(a: Floor | null, b: Floor): Floor {
+  if (!a) return b;
+  return { id: [a.id, b.id].sort().at(-1)!, months: [...new Set([...a.months, ...b.months])].sort() };
+}

@@ -1,0 +1,61 @@
+import { IndexMessage, liveShard, monthOf, monthShard, type ShardItem } from "./messages";
+
+/**
+ * The `INDEX_QUEUE` consumer: groups a batch by tenant and shard, and applies each shard's items
+ * in one call (one transaction). A tenant's messages are acknowledged only when every one of its
+ * shards applied them; otherwise they are retried (applying is idempotent, so a partial apply
+ * being repeated changes nothing). After the retries a message goes to the dead-letter queue;
+ * the persona object's own check re-sends whatever the index still lacks.
+ */
+export async function consumeIndexBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  const tenants = new Map<string, { messages: Message<unknown>[]; shards: Map<string, ShardItem[]> }>();
+  for (const message of batch.messages) {
+    const parsed = IndexMessage.safeParse(message.body);
+    if (!parsed.success) {
+      // Retrying cannot make it readable; the sender's check will send the state again.
+      console.error(JSON.stringify({ level: "error", msg: "unreadable index message dropped", id: message.id }));
+      message.ack();
+      continue;
+    }
+    const { tenant, persona, sessions, floor } = parsed.data;
+    let group = tenants.get(tenant);
+    if (!group) {
+      group = { messages: [], shards: new Map() };
+      tenants.set(tenant, group);
+    }
+    group.messages.push(message);
+    const add = (shard: string, item: ShardItem) => {
+      const items = group.shards.get(shard);
+      if (items) items.push(item);
+      else group.shards.set(shard, [item]);
+    };
+    if (floor) {
+      for (const month of floor.months) add(monthShard(tenant, month), { kind: "floor", persona, floor: floor.id });
+      add(liveShard(tenant), { kind: "floor", persona, floor: floor.id });
+    }
+    for (const session of sessions) add(monthShard(tenant, monthOf(session.started_at)), { kind: "session", persona, session });
+    const latest = sessions.at(-1);
+    if (latest) {
+      const { stamps: _stamps, ...header } = latest;
+      add(liveShard(tenant), { kind: "live", persona, session: header });
+    }
+  }
+  await Promise.all(
+    [...tenants].map(async ([tenant, group]) => {
+      try {
+        await Promise.all([...group.shards].map(([shard, items]) => env.TENANT_INDEX.getByName(shard).apply(items)));
+        for (const message of group.messages) message.ack();
+      } catch (err) {
+        console.error(
+          JSON.stringify({
+            level: "error",
+            msg: "index batch not applied; retrying",
+            tenant,
+            error: err instanceof Error ? err.message : String(err),
+          }),
+        );
+        for (const message of group.messages) message.retry({ delaySeconds: 2 });
+      }
+    }),
+  );
+}

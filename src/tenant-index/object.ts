@@ -1,0 +1,79 @@
+import { DurableObject } from "cloudflare:workers";
+import type { ShardItem } from "./messages";
+import { type IndexedSession, IndexStore, type LiveRow, type SearchQuery, type SessionSyncState } from "./store";
+
+export interface ActivePage {
+  sessions: LiveRow[];
+  counts: Record<string, number>;
+  total: number;
+  applied_at: number | null;
+}
+
+export interface SearchPage {
+  sessions: IndexedSession[];
+  applied_at: number | null;
+}
+
+/**
+ * One shard of a tenant's index (see messages.ts for how shards are named and what each holds).
+ * The queue consumer applies a whole batch in one transaction; persona objects ask it what it
+ * holds of their sessions, so they know when their changes have landed.
+ */
+export class TenantIndex extends DurableObject<Env> {
+  /** Protected so tests can read its row counts; no route exposes it. */
+  protected readonly store: IndexStore;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.store = new IndexStore(ctx.storage.sql);
+    void ctx.blockConcurrencyWhile(async () => this.store.migrate());
+  }
+
+  /** Applies items in order, all in one transaction. Idempotent and order-independent per session. */
+  apply(items: ShardItem[]): void {
+    this.ctx.storage.transactionSync(() => {
+      const floors = new Map<string, string | null>();
+      const floorOf = (persona: string) => {
+        if (!floors.has(persona)) floors.set(persona, this.store.floor(persona));
+        return floors.get(persona) ?? null;
+      };
+      for (const item of items) {
+        if (item.kind === "floor") {
+          this.store.applyFloor(item.persona, item.floor);
+          floors.delete(item.persona);
+          continue;
+        }
+        // A session at or below the floor was erased or retired: late news never brings it back.
+        const floor = floorOf(item.persona);
+        if (floor !== null && item.session.id <= floor) continue;
+        if (item.kind === "session") this.store.applySession(item.persona, item.session);
+        else this.store.applyLive(item.persona, item.session);
+      }
+      this.store.markApplied(Date.now());
+    });
+  }
+
+  /** What this shard holds of a persona: the given sessions, its live row and its floor. */
+  syncState(persona: string, sessionIds: string[]): { sessions: SessionSyncState[]; live: LiveRow | null; floor: string | null } {
+    return { sessions: this.store.syncState(sessionIds), live: this.store.live(persona), floor: this.store.floor(persona) };
+  }
+
+  active(query: { status: string | null; after: [number, string] | null; limit: number }): ActivePage {
+    const now = Date.now();
+    const counts = Object.fromEntries(this.store.activeCounts(now).map((r) => [r.status, r.n]));
+    return {
+      sessions: this.store.active(now, query.status, query.after, query.limit),
+      counts,
+      total: Object.values(counts).reduce((a, b) => a + b, 0),
+      applied_at: this.store.appliedAt(),
+    };
+  }
+
+  search(query: SearchQuery): SearchPage {
+    return { sessions: this.store.search(query), applied_at: this.store.appliedAt() };
+  }
+
+  personas(after: string, limit: number): string[] {
+    return this.store.personas(after, limit);
+  }
+}

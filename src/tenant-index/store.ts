@@ -1,0 +1,324 @@
+import type { EndReason } from "../persona/domain";
+import { Sql } from "../sql";
+import type { SessionDelta, SessionHeader } from "./messages";
+
+/**
+ * SQLite storage of one tenant index shard. A month shard uses `sessions` and `stamps`; the live
+ * shard uses `live`; every shard keeps the `floors` of the personas whose rows it dropped.
+ * Every method is synchronous, so a batch is applied in one `transactionSync`.
+ */
+
+export const MIGRATIONS: ReadonlyArray<{ version: number; statements: readonly string[] }> = [
+  {
+    version: 1,
+    statements: [
+      "CREATE TABLE schema_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID",
+      `CREATE TABLE sessions (
+        session_id TEXT PRIMARY KEY,
+        persona_id TEXT NOT NULL,
+        started_at INTEGER NOT NULL,
+        ended_at INTEGER,
+        end_reason TEXT,
+        stamp_count INTEGER NOT NULL,
+        last_status TEXT NOT NULL,
+        last_ts INTEGER NOT NULL
+      ) WITHOUT ROWID`,
+      // Search and analytics select by start time; erasure and sync checks by persona.
+      "CREATE INDEX sessions_by_start ON sessions (started_at, session_id)",
+      "CREATE INDEX sessions_by_persona ON sessions (persona_id, session_id)",
+      `CREATE TABLE stamps (
+        session_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        ts INTEGER NOT NULL,
+        PRIMARY KEY (session_id, seq)
+      ) WITHOUT ROWID`,
+      `CREATE TABLE live (
+        persona_id TEXT PRIMARY KEY,
+        session_id TEXT NOT NULL,
+        started_at INTEGER NOT NULL,
+        ended_at INTEGER,
+        stamp_count INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        status_since INTEGER NOT NULL,
+        idle_at INTEGER
+      ) WITHOUT ROWID`,
+      // Only active sessions are listed and counted: the indexes hold only them.
+      "CREATE INDEX live_active ON live (started_at, persona_id) WHERE ended_at IS NULL",
+      "CREATE INDEX live_active_status ON live (status, started_at, persona_id) WHERE ended_at IS NULL",
+      "CREATE TABLE floors (persona_id TEXT PRIMARY KEY, floor TEXT NOT NULL) WITHOUT ROWID",
+      "CREATE TABLE shard_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID",
+    ],
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+export interface IndexedSession extends Record<string, SqlStorageValue> {
+  session_id: string;
+  persona_id: string;
+  started_at: number;
+  ended_at: number | null;
+  end_reason: EndReason | null;
+  stamp_count: number;
+  last_status: string;
+  last_ts: number;
+}
+
+export interface LiveRow extends Record<string, SqlStorageValue> {
+  persona_id: string;
+  session_id: string;
+  started_at: number;
+  ended_at: number | null;
+  stamp_count: number;
+  status: string;
+  status_since: number;
+  idle_at: number | null;
+}
+
+/** What a shard holds of one session, for the persona object's check that nothing was lost. */
+export interface SessionSyncState {
+  id: string;
+  stamps: number;
+  stamp_count: number;
+  ended: boolean;
+}
+
+/** The part of a session's state that changes, in the order it changes: more stamps, then ended. */
+export type SessionState = Pick<SessionHeader, "stamp_count" | "ended_at" | "end_reason" | "last_status" | "last_ts" | "idle_at">;
+
+/**
+ * The newer of two states of one session. States only move forward, so taking the furthest of
+ * each part makes applying idempotent and independent of order.
+ */
+export function mergeState(known: SessionState, incoming: SessionState): SessionState {
+  const newer = incoming.stamp_count > known.stamp_count ? incoming : known;
+  const ended = known.ended_at !== null ? known : incoming;
+  return {
+    stamp_count: newer.stamp_count,
+    last_status: newer.last_status,
+    last_ts: newer.last_ts,
+    ended_at: ended.ended_at,
+    end_reason: ended.end_reason,
+    idle_at: ended.ended_at !== null ? null : newer.idle_at,
+  };
+}
+
+const sameState = (a: SessionState, b: SessionState) =>
+  a.stamp_count === b.stamp_count && a.ended_at === b.ended_at && a.last_status === b.last_status && a.idle_at === b.idle_at;
+
+export class IndexStore {
+  readonly sql: Sql;
+
+  constructor(storage: SqlStorage) {
+    this.sql = new Sql(storage);
+  }
+
+  migrate(): void {
+    const table = this.sql.one("schema_meta exists", "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_meta'");
+    let version = table
+      ? (this.sql.one<{ value: number }>("schema version", "SELECT value FROM schema_meta WHERE key = 'version'")?.value ?? 0)
+      : 0;
+    for (const migration of MIGRATIONS) {
+      if (migration.version <= version) continue;
+      for (const statement of migration.statements) this.sql.run(`migration ${migration.version}`, statement);
+      this.sql.run(
+        "set schema version",
+        "INSERT INTO schema_meta (key, value) VALUES ('version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        migration.version,
+      );
+      version = migration.version;
+    }
+  }
+
+  floor(persona: string): string | null {
+    return this.sql.one<{ floor: string }>("floor of persona", "SELECT floor FROM floors WHERE persona_id = ?", persona)?.floor ?? null;
+  }
+
+  /** Raises the persona's floor and drops every row at or below it. */
+  applyFloor(persona: string, floor: string): void {
+    const known = this.floor(persona);
+    if (known !== null && known >= floor) return;
+    this.sql.run(
+      "raise floor",
+      "INSERT INTO floors (persona_id, floor) VALUES (?, ?) ON CONFLICT (persona_id) DO UPDATE SET floor = excluded.floor",
+      persona,
+      floor,
+    );
+    this.sql.run(
+      "floor: stamps",
+      "DELETE FROM stamps WHERE session_id IN (SELECT session_id FROM sessions WHERE persona_id = ? AND session_id <= ?)",
+      persona,
+      floor,
+    );
+    this.sql.run("floor: sessions", "DELETE FROM sessions WHERE persona_id = ? AND session_id <= ?", persona, floor);
+    this.sql.run("floor: live", "DELETE FROM live WHERE persona_id = ? AND session_id <= ?", persona, floor);
+  }
+
+  /** Month shards: the session's header, merged with what is known, and its new stamps. */
+  applySession(persona: string, delta: SessionDelta): void {
+    const row = this.sql.one<IndexedSession>(
+      "indexed session",
+      "SELECT session_id, persona_id, started_at, ended_at, end_reason, stamp_count, last_status, last_ts FROM sessions WHERE session_id = ?",
+      delta.id,
+    );
+    const known = row && { ...row, idle_at: null };
+    const state = known ? mergeState(known, { ...delta, idle_at: null }) : delta;
+    if (!known || !sameState(known, state)) {
+      this.sql.run(
+        "upsert session",
+        `INSERT INTO sessions (session_id, persona_id, started_at, ended_at, end_reason, stamp_count, last_status, last_ts)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+          ON CONFLICT (session_id) DO UPDATE SET ended_at = excluded.ended_at, end_reason = excluded.end_reason,
+            stamp_count = excluded.stamp_count, last_status = excluded.last_status, last_ts = excluded.last_ts`,
+        delta.id,
+        persona,
+        delta.started_at,
+        state.ended_at,
+        state.end_reason,
+        state.stamp_count,
+        state.last_status,
+        state.last_ts,
+      );
+    }
+    for (const [seq, status, ts] of delta.stamps) {
+      this.sql.run(
+        "insert stamp",
+        "INSERT INTO stamps (session_id, seq, status, ts) VALUES (?, ?, ?, ?) ON CONFLICT (session_id, seq) DO NOTHING",
+        delta.id,
+        seq,
+        status,
+        ts,
+      );
+    }
+  }
+
+  /** The live shard: the persona's latest session; news of an older one changes nothing. */
+  applyLive(persona: string, header: SessionHeader): void {
+    const row = this.live(persona);
+    if (row && row.session_id > header.id) return;
+    const known: SessionState | null =
+      row && row.session_id === header.id ? { ...row, end_reason: null, last_status: row.status, last_ts: row.status_since } : null;
+    const state = known ? mergeState(known, header) : header;
+    if (known && sameState(known, state)) return;
+    this.sql.run(
+      "upsert live",
+      `INSERT INTO live (persona_id, session_id, started_at, ended_at, stamp_count, status, status_since, idle_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (persona_id) DO UPDATE SET session_id = excluded.session_id, started_at = excluded.started_at,
+          ended_at = excluded.ended_at, stamp_count = excluded.stamp_count, status = excluded.status,
+          status_since = excluded.status_since, idle_at = excluded.idle_at`,
+      persona,
+      header.id,
+      header.started_at,
+      state.ended_at,
+      state.stamp_count,
+      state.last_status,
+      state.last_ts,
+      state.ended_at === null ? state.idle_at : null,
+    );
+  }
+
+  live(persona: string): LiveRow | null {
+    return this.sql.one<LiveRow>(
+      "live row",
+      "SELECT persona_id, session_id, started_at, ended_at, stamp_count, status, status_since, idle_at FROM live WHERE persona_id = ?",
+      persona,
+    );
+  }
+
+  syncState(sessionIds: string[]): SessionSyncState[] {
+    return sessionIds.flatMap((id) => {
+      const row = this.sql.one<{ stamp_count: number; ended_at: number | null; stamps: number }>(
+        "sync state",
+        `SELECT stamp_count, ended_at, (SELECT COUNT(*) FROM stamps WHERE session_id = sessions.session_id) AS stamps
+          FROM sessions WHERE session_id = ?`,
+        id,
+      );
+      return row ? [{ id, stamps: row.stamps, stamp_count: row.stamp_count, ended: row.ended_at !== null }] : [];
+    });
+  }
+
+  markApplied(at: number): void {
+    this.sql.run(
+      "mark applied",
+      "INSERT INTO shard_meta (key, value) VALUES ('applied_at', ?) ON CONFLICT (key) DO UPDATE SET value = MAX(value, excluded.value)",
+      at,
+    );
+  }
+
+  appliedAt(): number | null {
+    return this.sql.one<{ value: number }>("applied at", "SELECT value FROM shard_meta WHERE key = 'applied_at'")?.value ?? null;
+  }
+
+  /** Active sessions, longest-running first, after the (started_at, persona_id) cursor. */
+  active(now: number, status: string | null, after: [number, string] | null, limit: number): LiveRow[] {
+    return this.sql.all<LiveRow>(
+      "active sessions",
+      `SELECT persona_id, session_id, started_at, ended_at, stamp_count, status, status_since, idle_at FROM live
+        WHERE ended_at IS NULL AND (idle_at IS NULL OR idle_at > ?1)
+          AND (?2 IS NULL OR status = ?2)
+          AND (?3 IS NULL OR (started_at, persona_id) > (?3, ?4))
+        ORDER BY started_at, persona_id LIMIT ?5`,
+      now,
+      status,
+      after?.[0] ?? null,
+      after?.[1] ?? null,
+      limit,
+    );
+  }
+
+  activeCounts(now: number): { status: string; n: number }[] {
+    return this.sql.all<{ status: string; n: number }>(
+      "active counts",
+      `SELECT status, COUNT(*) AS n FROM live WHERE ended_at IS NULL AND (idle_at IS NULL OR idle_at > ?) GROUP BY status ORDER BY status`,
+      now,
+    );
+  }
+
+  /** Sessions started in [from, to), newest first, before the (started_at, session_id) cursor. */
+  search(q: SearchQuery): IndexedSession[] {
+    return this.sql.all<IndexedSession>(
+      "search sessions",
+      `SELECT session_id, persona_id, started_at, ended_at, end_reason, stamp_count, last_status, last_ts FROM sessions
+        WHERE started_at >= ?1 AND started_at < ?2
+          AND (?3 IS NULL OR (started_at, session_id) < (?3, ?4))
+          AND (?5 IS NULL OR persona_id = ?5)
+          AND (?6 IS NULL OR end_reason = ?6)
+          AND (?7 IS NULL OR EXISTS (SELECT 1 FROM stamps WHERE stamps.session_id = sessions.session_id AND stamps.status = ?7))
+        ORDER BY started_at DESC, session_id DESC LIMIT ?8`,
+      q.from,
+      q.to,
+      q.before?.[0] ?? null,
+      q.before?.[1] ?? null,
+      q.persona,
+      q.endReason,
+      q.status,
+      q.limit,
+    );
+  }
+
+  /** Personas this shard knows, for a rebuild: after `after`, in id order. */
+  personas(after: string, limit: number): string[] {
+    return this.sql
+      .all<{ persona_id: string }>(
+        "known personas",
+        `SELECT persona_id FROM live WHERE persona_id > ?1
+          UNION SELECT DISTINCT persona_id FROM sessions WHERE persona_id > ?1
+          ORDER BY persona_id LIMIT ?2`,
+        after,
+        limit,
+      )
+      .map((r) => r.persona_id);
+  }
+}
+
+export interface SearchQuery {
+  from: number;
+  to: number;
+  before: [number, string] | null;
+  persona: string | null;
+  endReason: EndReason | null;
+  status: string | null;
+  limit: number;
+}
