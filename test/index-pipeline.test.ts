@@ -1,5 +1,8 @@
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { api, end, KEYS, personaId, stamp, start } from "./helpers";
+import { liveShard, monthOf, monthShard } from "../src/tenant-index/messages";
+import { api, DAY, end, erase, HOUR, KEYS, personaId, personaStub, sqlIn, stamp, start } from "./helpers";
 
 /** Polls `read` until `done` holds (the queue delivers in batches within a second or two). */
 async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 8000): Promise<T> {
@@ -11,30 +14,270 @@ async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean
   }
 }
 
+interface Listed {
+  persona_id: string;
+  session_id: string;
+  status: string;
+  stamp_count: number;
+  ended_at: string | null;
+  end_reason: string | null;
+}
+
+const activeOf = async (persona: string) =>
+  ((await api(`/v1/sessions/active?limit=100`)).json.data.sessions as Listed[]).find((s) => s.persona_id === persona);
+const searchOf = async (persona: string) => {
+  const from = new Date(Date.now() - 92 * DAY).toISOString();
+  return (await api(`/v1/sessions?persona_id=${persona}&from=${from}`)).json.data.sessions as Listed[];
+};
+
+/** The persona's rows in its tenant's shards (acme, this month). */
+async function indexRows(persona: string) {
+  const read = (shard: string, query: string) =>
+    runInDurableObject(env.TENANT_INDEX.getByName(shard), (_i, state) => state.storage.sql.exec(query, persona).toArray());
+  return {
+    sessions: await read(monthShard("acme", monthOf(Date.now())), "SELECT * FROM sessions WHERE persona_id = ?"),
+    live: await read(liveShard("acme"), "SELECT * FROM live WHERE persona_id = ?"),
+  };
+}
+
 describe("the tenant index, fed through the queue", () => {
-  it("shows a started session as active, with its current status, then drops it when it ends", async () => {
+  it("shows a started session as active with its current status, drops it when it ends, and finds it in search", async () => {
     const persona = personaId("live");
     const started = (await start(persona)).json.data;
     await stamp(persona, { status: "CHAT" });
-    const active = await eventually(
-      () => api("/v1/sessions/active?limit=100"),
-      (r) => r.json.data.sessions.some((s: { persona_id: string; status: string }) => s.persona_id === persona && s.status === "CHAT"),
+    const mine = await eventually(
+      () => activeOf(persona),
+      (s) => s?.status === "CHAT",
     );
-    const mine = active.json.data.sessions.find((s: { persona_id: string }) => s.persona_id === persona);
     expect(mine).toMatchObject({ session_id: started.session_id, status: "CHAT", stamp_count: 2, started_at: started.started_at });
     await end(persona);
-    const after = await eventually(
-      () => api("/v1/sessions/active?limit=100"),
-      (r) => !r.json.data.sessions.some((s: { persona_id: string }) => s.persona_id === persona),
-    );
-    expect(after.json.data.sessions.some((s: { persona_id: string }) => s.persona_id === persona)).toBe(false);
+    expect(
+      await eventually(
+        () => activeOf(persona),
+        (s) => s === undefined,
+      ),
+    ).toBeUndefined();
     const found = await eventually(
-      () => api(`/v1/sessions?persona_id=${persona}`),
-      (r) => r.json.data.sessions.length === 1 && r.json.data.sessions[0].ended_at !== null,
+      () => searchOf(persona),
+      (s) => s[0]?.ended_at !== null && s.length === 1,
     );
-    expect(found.json.data.sessions[0]).toMatchObject({ session_id: started.session_id, stamp_count: 2, end_reason: "client", last_status: "CHAT" });
-    // Tenant B sees nothing of A's.
-    const other = await api(`/v1/sessions?persona_id=${persona}`, { key: KEYS.globex });
-    expect(other.json.data.sessions).toEqual([]);
+    expect(found).toMatchObject([{ session_id: started.session_id, stamp_count: 2, end_reason: "client", last_status: "CHAT" }]);
+  });
+
+  it("tenant isolation: tenant B sees nothing of A's on either route, and read keys may read", async () => {
+    const persona = personaId("iso");
+    await start(persona);
+    await eventually(
+      () => activeOf(persona),
+      (s) => s !== undefined,
+    );
+    const b = await api("/v1/sessions/active?limit=100", { key: KEYS.globex });
+    expect(b.status).toBe(200);
+    expect(b.json.data.sessions.some((s: Listed) => s.persona_id === persona)).toBe(false);
+    expect((await api(`/v1/sessions?persona_id=${persona}`, { key: KEYS.globex })).json.data.sessions).toEqual([]);
+    const read = await api(`/v1/sessions?persona_id=${persona}`, { key: KEYS.acmeReadOnly });
+    expect(read.json.data.sessions).toHaveLength(1);
+  });
+
+  it("erasure removes the persona from the index (late messages: index-apply.test.ts); a new visit after it is indexed", async () => {
+    const persona = personaId("erase");
+    await start(persona);
+    await stamp(persona, { status: "CHAT" });
+    await eventually(
+      () => searchOf(persona),
+      (s) => s.length === 1,
+    );
+    expect((await erase(persona)).status).toBe(204);
+    await eventually(
+      () => searchOf(persona),
+      (s) => s.length === 0,
+    );
+    expect(await searchOf(persona)).toEqual([]);
+    expect(await activeOf(persona)).toBeUndefined();
+    // A new visit after the erasure is indexed (its id sorts above the floor).
+    const again = (await start(persona)).json.data.session_id;
+    const found = await eventually(
+      () => searchOf(persona),
+      (s) => s.length === 1,
+    );
+    expect(found.map((s) => s.session_id)).toEqual([again]);
+  });
+
+  it("an idle-timeout end leaves the active view and shows in search as idle_timeout", async () => {
+    const persona = personaId("idle");
+    await start(persona);
+    await eventually(
+      () => activeOf(persona),
+      (s) => s !== undefined,
+    );
+    const at = Date.now() - 3 * HOUR;
+    await sqlIn(persona, "UPDATE stamps SET ts = ?, received_at = ?", at, at);
+    await sqlIn(persona, "UPDATE sessions SET last_activity_at = ?, last_stamp_at = ?, started_at = ?", at, at, at);
+    await runDurableObjectAlarm(personaStub(persona));
+    await eventually(
+      () => activeOf(persona),
+      (s) => s === undefined,
+    );
+    expect(await activeOf(persona)).toBeUndefined();
+    const found = await eventually(
+      () => searchOf(persona),
+      (s) => s[0]?.end_reason === "idle_timeout",
+    );
+    expect(found[0]?.end_reason).toBe("idle_timeout");
+  });
+
+  it("retention removes expired sessions from the index too", async () => {
+    const persona = personaId("retain");
+    const old = (await start(persona)).json.data.session_id;
+    await end(persona);
+    const kept = (await start(persona)).json.data.session_id;
+    await eventually(
+      () => searchOf(persona),
+      (s) => s.length === 2,
+    );
+    await sqlIn(persona, "UPDATE sessions SET ended_at = ? WHERE session_id = ?", Date.now() - 91 * DAY, old);
+    await runDurableObjectAlarm(personaStub(persona));
+    const left = await eventually(
+      () => searchOf(persona),
+      (s) => s.length === 1,
+    );
+    expect(left.map((s) => s.session_id)).toEqual([kept]);
+  });
+
+  it("what the index lost is re-sent by the persona's alarm check, and the watermark then covers it", async () => {
+    const persona = personaId("lost");
+    await start(persona);
+    await stamp(persona, { status: "CHAT" });
+    await stamp(persona, { status: "PAYMENT" });
+    await eventually(
+      () => indexRows(persona),
+      (r) => r.sessions.length === 1 && r.live.length === 1,
+    );
+    // The index loses everything it had of this persona (as if the messages had never arrived).
+    for (const shard of [monthShard("acme", monthOf(Date.now())), liveShard("acme")]) {
+      await runInDurableObject(env.TENANT_INDEX.getByName(shard), (_i, state) => {
+        state.storage.sql.exec("DELETE FROM stamps WHERE session_id IN (SELECT session_id FROM sessions WHERE persona_id = ?)", persona);
+        state.storage.sql.exec("DELETE FROM sessions WHERE persona_id = ?", persona);
+        state.storage.sql.exec("DELETE FROM live WHERE persona_id = ?", persona);
+      });
+    }
+    await runDurableObjectAlarm(personaStub(persona));
+    const rows = await eventually(
+      () => indexRows(persona),
+      (r) => r.sessions.length === 1 && r.live.length === 1,
+    );
+    expect(rows.sessions[0]).toMatchObject({ stamp_count: 3, last_status: "PAYMENT" });
+    // The next check confirms it: the watermark reaches the session's latest stamp.
+    await runDurableObjectAlarm(personaStub(persona));
+    const [state] = await sqlIn(persona, "SELECT value FROM object_state WHERE key = 'index'");
+    expect(JSON.parse(String(state!.value)).confirmed).toMatchObject({ seq: 3, ended: false });
+  });
+
+  it("rebuild: resendToIndex sends the whole state again into an emptied index", async () => {
+    const persona = personaId("rebuild");
+    await start(persona);
+    await end(persona);
+    await start(persona);
+    await eventually(
+      () => searchOf(persona),
+      (s) => s.length === 2,
+    );
+    await runInDurableObject(env.TENANT_INDEX.getByName(monthShard("acme", monthOf(Date.now()))), (_i, state) => {
+      state.storage.sql.exec("DELETE FROM sessions WHERE persona_id = ?", persona);
+    });
+    expect(await searchOf(persona)).toEqual([]);
+    await personaStub(persona).resendToIndex();
+    expect(
+      await eventually(
+        () => searchOf(persona),
+        (s) => s.length === 2,
+      ),
+    ).toHaveLength(2);
+  });
+});
+
+describe("GET /v1/sessions/active: filters and paging", () => {
+  it("filters by current status, counts the whole tenant, pages longest-running first", async () => {
+    const label = `WAIT-${crypto.randomUUID().slice(0, 8)}`;
+    const personas = [personaId("page"), personaId("page"), personaId("page")];
+    for (const [i, persona] of personas.entries()) {
+      await start(persona, { body: { occurred_at: new Date(Date.now() - (10 - i) * 60_000).toISOString() } });
+      await stamp(persona, { status: label });
+    }
+    const first = await eventually(
+      () => api(`/v1/sessions/active?status=${label}&limit=2`),
+      (r) => r.json.data.counts_by_status[label] === 3,
+    );
+    expect(first.json.data.counts_by_status[label]).toBe(3);
+    expect(first.json.data.total_active).toBeGreaterThanOrEqual(3);
+    expect(typeof first.json.data.as_of).toBe("string");
+    expect(first.json.data.sessions.map((s: Listed) => s.persona_id)).toEqual(personas.slice(0, 2));
+    const second = await api(`/v1/sessions/active?status=${label}&limit=2&cursor=${first.json.data.next_cursor}`);
+    expect(second.json.data.sessions.map((s: Listed) => s.persona_id)).toEqual(personas.slice(2));
+    expect(second.json.data.next_cursor).toBeNull();
+  });
+
+  it("refuses a bad limit or cursor with VALIDATION_ERROR naming the field", async () => {
+    for (const [query, field] of [
+      ["limit=0", "limit"],
+      ["limit=101", "limit"],
+      ["cursor=nonsense", "cursor"],
+    ] as const) {
+      const res = await api(`/v1/sessions/active?${query}`);
+      expect(res.status, query).toBe(400);
+      expect(res.json.error.code).toBe("VALIDATION_ERROR");
+      expect(res.json.error.details.fields[0].path).toBe(field);
+    }
+  });
+});
+
+describe("GET /v1/sessions: range, filters and paging", () => {
+  it("selects by start time, persona, end reason and label, newest first, in pages", async () => {
+    const persona = personaId("search");
+    const label = `L-${crypto.randomUUID().slice(0, 8)}`;
+    const t = Date.now() - 5 * HOUR;
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      ids.push((await start(persona, { body: { occurred_at: new Date(t + i * HOUR).toISOString() } })).json.data.session_id);
+      if (i !== 1) await stamp(persona, { status: label, occurred_at: new Date(t + i * HOUR + 1000).toISOString() });
+      await end(persona, { body: { occurred_at: new Date(t + i * HOUR + 2000).toISOString() } });
+    }
+    const base = `/v1/sessions?persona_id=${persona}&from=${new Date(t).toISOString()}&to=${new Date(t + 3 * HOUR).toISOString()}`;
+    const all = await eventually(
+      () => api(base),
+      (r) => r.json.data.sessions.length === 3 && r.json.data.sessions.every((s: Listed) => s.ended_at !== null),
+    );
+    expect(all.json.data.sessions.map((s: Listed) => s.session_id)).toEqual([...ids].reverse());
+    const labelled = await api(`${base}&status=${label}`);
+    expect(labelled.json.data.sessions.map((s: Listed) => s.session_id)).toEqual([ids[2], ids[0]]);
+    const later = await api(
+      `/v1/sessions?persona_id=${persona}&from=${new Date(t + HOUR).toISOString()}&to=${new Date(t + 2 * HOUR).toISOString()}`,
+    );
+    expect(later.json.data.sessions.map((s: Listed) => s.session_id)).toEqual([ids[1]]);
+    expect((await api(`${base}&end_reason=idle_timeout`)).json.data.sessions).toEqual([]);
+    const page1 = await api(`${base}&limit=2`);
+    expect(page1.json.data.sessions.map((s: Listed) => s.session_id)).toEqual([ids[2], ids[1]]);
+    const page2 = await api(`${base}&limit=2&cursor=${page1.json.data.next_cursor}`);
+    expect(page2.json.data.sessions.map((s: Listed) => s.session_id)).toEqual([ids[0]]);
+    expect(page2.json.data.next_cursor).toBeNull();
+  });
+
+  it("refuses bad ranges, filters and cursors with VALIDATION_ERROR naming the field", async () => {
+    const cases = [
+      ["from=2026-11-02T00:00:00Z&to=2026-11-01T00:00:00Z", "from"],
+      ["from=2026-11-01T00:00:00Z&to=2026-11-01T00:00:00Z", "from"],
+      ["from=2026-01-01T00:00:00Z&to=2026-06-01T00:00:00Z", "to"],
+      ["from=yesterday", "from"],
+      ["end_reason=bored", "end_reason"],
+      ["persona_id=..", "persona_id"],
+      ["limit=abc", "limit"],
+      ["cursor=YTox", "cursor"],
+    ] as const;
+    for (const [query, field] of cases) {
+      const res = await api(`/v1/sessions?${query}`);
+      expect(res.status, query).toBe(400);
+      expect(res.json.error.code, query).toBe("VALIDATION_ERROR");
+      expect(res.json.error.details.fields[0].path, query).toBe(field);
+    }
   });
 });

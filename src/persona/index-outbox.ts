@@ -66,7 +66,6 @@ export class IndexOutbox {
   /** What was last handed to the queue (memory only: after a restart, everything unconfirmed). */
   private sent: Position | null = null;
   private floorToSend = false;
-  private lastSendAt = 0;
   private flushing = false;
   private again = false;
   private readonly tenant: string | null;
@@ -172,8 +171,9 @@ export class IndexOutbox {
 
     const now = store.latestSession();
     const missing = (now !== null && isAfter(positionOf(now), this.state.confirmed)) || this.state.floor !== null;
-    // What was sent moments ago may simply not have been applied yet: re-send only older news.
-    if (missing && Date.now() - this.lastSendAt >= LIMITS.indexRecheckMs / 2) {
+    // Re-sending what was sent moments ago and is still in flight costs a duplicate, which the
+    // index ignores; waiting would cost another check.
+    if (missing) {
       this.sent = this.state.confirmed;
       this.floorToSend = this.state.floor !== null;
       await this.flush();
@@ -202,7 +202,6 @@ export class IndexOutbox {
         const before = { sent: this.sent, floorToSend: this.floorToSend };
         this.sent = latest ? positionOf(latest) : this.sent;
         this.floorToSend = false;
-        this.lastSendAt = Date.now();
         try {
           if (messages.length === 1) await this.deps.env.INDEX_QUEUE.send(messages[0]!, { contentType: "json" });
           else for (const body of messages) await this.deps.env.INDEX_QUEUE.send(body, { contentType: "json" });

@@ -256,6 +256,13 @@ export class PersonaSession extends DurableObject<Env> {
   /** Idle expiry, idempotency pruning and retention. Idempotent: alarms are at-least-once. */
   override async alarm(): Promise<void> {
     this.alarmAt = null;
+    // First what the index lacks of earlier changes, then this run's own changes (sent after).
+    let indexPending = true;
+    try {
+      indexPending = await this.outbox.verify();
+    } catch (err) {
+      console.error(JSON.stringify({ level: "error", msg: "index check failed", error: err instanceof Error ? err.message : String(err) }));
+    }
     const next = this.transaction(() => {
       const now = Date.now();
       const latest = this.expireIfIdle(now);
@@ -279,12 +286,6 @@ export class PersonaSession extends DurableObject<Env> {
       return due.length ? Math.min(...due) : null;
     });
     this.outbox.notify();
-    let indexPending = true;
-    try {
-      indexPending = await this.outbox.verify();
-    } catch (err) {
-      console.error(JSON.stringify({ level: "error", msg: "index check failed", error: err instanceof Error ? err.message : String(err) }));
-    }
     if (indexPending) this.armAlarm(Date.now() + LIMITS.indexRecheckMs);
     if (next !== null) this.armAlarm(next);
   }

@@ -239,7 +239,12 @@ export class IndexStore {
     });
   }
 
+  /** Records a batch applied: when (the answers' `as_of`), and how many batches so far. */
   markApplied(at: number): void {
+    this.sql.run(
+      "count applies",
+      "INSERT INTO shard_meta (key, value) VALUES ('applies', 1) ON CONFLICT (key) DO UPDATE SET value = value + 1",
+    );
     this.sql.run(
       "mark applied",
       "INSERT INTO shard_meta (key, value) VALUES ('applied_at', ?) ON CONFLICT (key) DO UPDATE SET value = MAX(value, excluded.value)",

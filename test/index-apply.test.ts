@@ -1,0 +1,199 @@
+import { createExecutionContext, createMessageBatch, getQueueResult, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { uuidv7 } from "../src/ids";
+import worker from "../src/index";
+import type { IndexMessage, SessionDelta } from "../src/tenant-index/messages";
+import { liveShard, monthShard } from "../src/tenant-index/messages";
+
+const T0 = Date.UTC(2026, 10, 3, 9, 0, 0);
+const MONTH = "2026-11";
+
+/** Runs the Worker's queue consumer on these messages, as the queue would deliver them. */
+async function deliver(messages: IndexMessage[]) {
+  const batch = createMessageBatch<IndexMessage>(
+    "persona-index",
+    messages.map((body, i) => ({ id: `m-${i}-${crypto.randomUUID()}`, timestamp: new Date(), attempts: 1, body })),
+  );
+  const ctx = createExecutionContext();
+  await worker.queue(batch as MessageBatch<unknown>, env, ctx);
+  return getQueueResult(batch, ctx);
+}
+
+/** Every row a tenant's shards hold for a month, in a stable order. */
+async function dump(tenant: string) {
+  const read = (shard: string, query: string) =>
+    runInDurableObject(env.TENANT_INDEX.getByName(shard), (_i, state) => state.storage.sql.exec(query).toArray());
+  return {
+    sessions: await read(monthShard(tenant, MONTH), "SELECT * FROM sessions ORDER BY session_id"),
+    stamps: await read(monthShard(tenant, MONTH), "SELECT * FROM stamps ORDER BY session_id, seq"),
+    live: await read(liveShard(tenant), "SELECT * FROM live ORDER BY persona_id"),
+    floors: await read(liveShard(tenant), "SELECT * FROM floors ORDER BY persona_id"),
+  };
+}
+
+const tenantId = () => `t-${crypto.randomUUID().slice(0, 8)}`;
+
+/** A visit as its persona object would report it, message by message. */
+function visit(tenant: string, persona: string) {
+  const id = uuidv7(T0);
+  const header = (count: number, last: [string, number], ended: number | null): Omit<SessionDelta, "stamps"> => ({
+    id,
+    started_at: T0,
+    ended_at: ended,
+    end_reason: ended === null ? null : "client",
+    stamp_count: count,
+    last_status: last[0],
+    last_ts: last[1],
+    idle_at: ended === null ? T0 + 7_200_000 : null,
+  });
+  const msg = (sessions: SessionDelta[]): IndexMessage => ({ v: 1, tenant, persona, sessions });
+  return {
+    id,
+    messages: [
+      msg([{ ...header(1, ["ENTER", T0], null), stamps: [[1, "ENTER", T0]] }]),
+      msg([
+        {
+          ...header(3, ["SHOPPING", T0 + 120_000], null),
+          stamps: [
+            [2, "CHAT", T0 + 60_000],
+            [3, "SHOPPING", T0 + 120_000],
+          ],
+        },
+      ]),
+      msg([{ ...header(4, ["PAYMENT", T0 + 180_000], null), stamps: [[4, "PAYMENT", T0 + 180_000]] }]),
+      msg([{ ...header(4, ["PAYMENT", T0 + 180_000], T0 + 240_000), stamps: [] }]),
+    ],
+  };
+}
+
+describe("applying index messages", () => {
+  it("acknowledges a delivered batch, and holds the session, its stamps and its live row", async () => {
+    const tenant = tenantId();
+    const { id, messages } = visit(tenant, "p1");
+    const result = await deliver(messages);
+    expect(result.explicitAcks).toHaveLength(messages.length);
+    expect(result.retryMessages).toEqual([]);
+    const rows = await dump(tenant);
+    expect(rows.sessions).toEqual([
+      {
+        session_id: id,
+        persona_id: "p1",
+        started_at: T0,
+        ended_at: T0 + 240_000,
+        end_reason: "client",
+        stamp_count: 4,
+        last_status: "PAYMENT",
+        last_ts: T0 + 180_000,
+      },
+    ]);
+    expect(rows.stamps.map((s) => s.status)).toEqual(["ENTER", "CHAT", "SHOPPING", "PAYMENT"]);
+    expect(rows.live).toMatchObject([{ persona_id: "p1", session_id: id, ended_at: T0 + 240_000, stamp_count: 4, status: "PAYMENT" }]);
+  });
+
+  it("duplicates change nothing: each message twice in a batch, then the whole batch again", async () => {
+    const once = tenantId();
+    const twice = tenantId();
+    await deliver(visit(once, "p1").messages);
+    const { messages } = visit(twice, "p1");
+    await deliver(messages.flatMap((m) => [m, m]));
+    await deliver(messages);
+    const [a, b] = [await dump(once), await dump(twice)];
+    const strip = (rows: Record<string, unknown>[]) => rows.map(({ session_id: _s, ...rest }) => rest);
+    expect(strip(b.sessions)).toEqual(strip(a.sessions));
+    expect(strip(b.stamps)).toEqual(strip(a.stamps));
+    expect(strip(b.live)).toEqual(strip(a.live));
+  });
+
+  it("order changes nothing: the messages in reverse, one batch each, give the same rows", async () => {
+    const inOrder = tenantId();
+    const reversed = tenantId();
+    await deliver(visit(inOrder, "p1").messages);
+    for (const message of visit(reversed, "p1").messages.reverse()) await deliver([message]);
+    const [a, b] = [await dump(inOrder), await dump(reversed)];
+    const strip = (rows: Record<string, unknown>[]) => rows.map(({ session_id: _s, ...rest }) => rest);
+    expect(strip(b.sessions)).toEqual(strip(a.sessions));
+    expect(strip(b.stamps)).toEqual(strip(a.stamps));
+    expect(strip(b.live)).toEqual(strip(a.live));
+    expect(b.sessions[0]).toMatchObject({ ended_at: T0 + 240_000, stamp_count: 4, last_status: "PAYMENT" });
+  });
+
+  it("news of an older session never replaces the live row of a newer one", async () => {
+    const tenant = tenantId();
+    const first = visit(tenant, "p1");
+    const laterId = uuidv7(T0 + 3_600_000);
+    const later: IndexMessage = {
+      v: 1,
+      tenant,
+      persona: "p1",
+      sessions: [
+        {
+          id: laterId,
+          started_at: T0 + 3_600_000,
+          ended_at: null,
+          end_reason: null,
+          stamp_count: 1,
+          last_status: "ENTER",
+          last_ts: T0 + 3_600_000,
+          idle_at: null,
+          stamps: [[1, "ENTER", T0 + 3_600_000]],
+        },
+      ],
+    };
+    await deliver([later]);
+    await deliver(first.messages);
+    expect((await dump(tenant)).live).toMatchObject([{ session_id: laterId, ended_at: null, status: "ENTER" }]);
+  });
+
+  it("a floor drops the persona's rows, and a late or duplicate message never brings them back", async () => {
+    const tenant = tenantId();
+    const { id, messages } = visit(tenant, "p1");
+    const keep = visit(tenant, "p2");
+    await deliver([...messages, ...keep.messages]);
+    const floor: IndexMessage = {
+      v: 1,
+      tenant,
+      persona: "p1",
+      sessions: [],
+      floor: { id: `${id.slice(0, 13)}-ffff-ffff-ffffffffffff`, months: [MONTH] },
+    };
+    await deliver([floor]);
+    await deliver(messages);
+    await deliver([messages[1]!, floor, messages[0]!]);
+    const rows = await dump(tenant);
+    expect(rows.sessions.map((s) => s.persona_id)).toEqual(["p2"]);
+    expect(rows.stamps.every((s) => s.session_id === keep.id)).toBe(true);
+    expect(rows.live.map((r) => r.persona_id)).toEqual(["p2"]);
+    expect(rows.floors).toMatchObject([{ persona_id: "p1" }]);
+  });
+
+  it("an unreadable message is acknowledged (retrying cannot help) and logged; the rest of the batch applies", async () => {
+    const tenant = tenantId();
+    const { messages } = visit(tenant, "p1");
+    const batch = createMessageBatch("persona-index", [
+      { id: "bad", timestamp: new Date(), attempts: 1, body: { v: 1, tenant, sessions: "nope" } },
+      { id: "good", timestamp: new Date(), attempts: 1, body: messages[0] },
+    ]);
+    const ctx = createExecutionContext();
+    await worker.queue(batch, env, ctx);
+    const result = await getQueueResult(batch, ctx);
+    expect(result.explicitAcks.sort()).toEqual(["bad", "good"]);
+    expect((await dump(tenant)).sessions).toHaveLength(1);
+  });
+
+  it("one transaction per shard per batch: 100 messages of 25 personas are one apply on each shard", async () => {
+    const tenant = tenantId();
+    const messages = Array.from({ length: 25 }, (_, i) => visit(tenant, `p${i}`).messages).flat();
+    expect(messages).toHaveLength(100);
+    await deliver(messages);
+    const applies = (shard: string) =>
+      runInDurableObject(env.TENANT_INDEX.getByName(shard), (_i, state) =>
+        state.storage.sql.exec("SELECT value FROM shard_meta WHERE key = 'applies'").one(),
+      );
+    expect(await applies(monthShard(tenant, MONTH))).toEqual({ value: 1 });
+    expect(await applies(liveShard(tenant))).toEqual({ value: 1 });
+    const rows = await dump(tenant);
+    expect(rows.sessions).toHaveLength(25);
+    expect(rows.stamps).toHaveLength(100);
+  });
+});
