@@ -26,6 +26,9 @@ const REQUIRED = [
   "growth.ratio",
   ...["start", "stamp", "stamp_idempotent", "end", "get"].flatMap((op) => [`storage.${op}.rows_read`, `storage.${op}.rows_written`]),
   "storage.bytes_per_stamp",
+  "storage.stamp_with_index_check.rows_written",
+  "scenarios.stamp_spread.index_lag_ms.p50",
+  "scenarios.stamp_spread.index_lag_ms.p99",
   "bundle.gzip_bytes",
   "errors",
 ];

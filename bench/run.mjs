@@ -332,10 +332,44 @@ function summarize(rounds, extra = () => ({})) {
   };
 }
 
+/**
+ * index_lag_ms: while a load runs, one marker stamp at a time (a fresh label each) on a persona
+ * of its own, then GET /v1/sessions/active?status=<label> every 25 ms until the index shows it.
+ * The lag is from the stamp's 2xx answer to the first answer that shows it.
+ */
+function lagSampler(target) {
+  const samples = [];
+  let running = true;
+  const done = (async () => {
+    const persona = `lag-${RUN}-${randomBytes(3).toString("hex")}`;
+    await expect(201, target.port, "POST", personaPath(persona, "start"));
+    for (let n = 0; running && n < 900; n++) {
+      const label = `LAG_${n}`;
+      await expect(201, target.port, "POST", personaPath(persona, "stamp"), { body: { status: label } });
+      const answered = performance.now();
+      for (;;) {
+        const res = await expect(200, target.port, "GET", `/v1/sessions/active?status=${label}&limit=1`);
+        if (res.data.sessions.length > 0) break;
+        if (performance.now() - answered > 30_000) throw new Error(`index lag: ${label} not visible after 30 s`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      samples.push(performance.now() - answered);
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await done;
+      return samples;
+    },
+  };
+}
+
 // --- stamp_spread: 64 connections, round-robin over 1,000 personas that each have a session.
 async function stampSpread(service, baseline, name = "stamp_spread") {
   const { connections, personas: n, perConnection, warmupPerConnection } = PLAN.spread;
   let pool = null;
+  const lags = [];
   const rounds = await alternate(name, [service, baseline], async (target, r) => {
     const amount = connections * (r === "warmup" ? warmupPerConnection : perConnection);
     const perPersona = Math.ceil(amount / n) + 1;
@@ -353,13 +387,25 @@ async function stampSpread(service, baseline, name = "stamp_spread") {
       pool.round = r;
     }
     let i = 0;
-    return load(target, {
+    const sampler = target.role === "service" && r !== "warmup" ? lagSampler(target) : null;
+    const res = await load(target, {
       connections,
       amount,
       requests: stampRequest(() => personaPath(pool.personas[i++ % n], "stamp"), { status: "SHOPPING" }),
     });
+    if (sampler) lags.push(...(await sampler.stop()));
+    return res;
   });
-  return summarize(rounds);
+  lags.sort((a, b) => a - b);
+  return {
+    ...summarize(rounds),
+    index_lag_ms: {
+      p50: round2(percentile(lags, 0.5)),
+      p99: round2(percentile(lags, 0.99)),
+      max: round2(lags.at(-1)),
+      samples: lags.length,
+    },
+  };
 }
 
 // --- stamp_hot: 16 connections, every stamp for one persona; the next persona after 950 stamps.
@@ -497,6 +543,18 @@ async function storage(probe) {
     const after = await counts(persona);
     return { rows_read: after.rows_read - before.rows_read, rows_written: after.rows_written - before.rows_written };
   };
+  const runAlarm = async (persona) => {
+    const res = await call(port, "POST", `/__probe/${BENCH_TENANT}/${persona}/alarm`);
+    if (res.status !== 200) throw new Error(`storage probe alarm: ${res.status} ${res.text.slice(0, 200)}`);
+  };
+  const waitIndexed = async (persona, stampCount) => {
+    for (let i = 0; i < 200; i++) {
+      const res = await expect(200, port, "GET", `/v1/sessions?persona_id=${persona}`);
+      if (res.data.sessions[0]?.stamp_count === stampCount) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`storage probe: ${persona} not indexed with ${stampCount} stamps`);
+  };
   const per = (list) => ({
     rows_read: round2(list.reduce((n, x) => n + x.rows_read, 0) / list.length),
     rows_written: round2(list.reduce((n, x) => n + x.rows_written, 0) / list.length),
@@ -540,6 +598,23 @@ async function storage(probe) {
     headers: { "idempotency-key": `bench-${RUN}-0` },
   });
 
+  // The index pipeline's cost in the persona object: a stamp is sent without a write; the alarm's
+  // check (about 10 s after a change) writes the watermark once per check, however many stamps it
+  // confirms. The worst case is one stamp per check: measured here, with the check run at once.
+  const ix = `storage-${RUN}-index`;
+  await expect(201, port, "POST", personaPath(ix, "start"));
+  await waitIndexed(ix, 1);
+  await runAlarm(ix);
+  const beforeLone = await counts(ix);
+  await expect(201, port, "POST", personaPath(ix, "stamp"), { body: stampBody(1) });
+  await waitIndexed(ix, 2);
+  const beforeCheck = await counts(ix);
+  await runAlarm(ix);
+  const afterCheck = await counts(ix);
+  const diff = (a, b) => ({ rows_read: b.rows_read - a.rows_read, rows_written: b.rows_written - a.rows_written });
+  out.stamp_with_index_check = diff(beforeLone, afterCheck);
+  out.index_check = diff(beforeCheck, afterCheck);
+
   // Growth of a session: bytes per stamp from databaseSize, and rows per stamp late in a session.
   const g = `storage-${RUN}-growth`;
   await expect(201, port, "POST", personaPath(g, "start"));
@@ -576,6 +651,12 @@ function budget(results) {
     stamp_hot_rps_ratio: item(s.stamp_hot.rps_ratio, ">= 0.85", s.stamp_hot.rps_ratio >= 0.85),
     stamp_hot_p99_ratio: item(s.stamp_hot.p99_ratio, "<= 1.3", s.stamp_hot.p99_ratio <= 1.3),
     growth_ratio: item(results.growth.ratio, "<= 1.15", results.growth.ratio <= 1.15),
+    index_lag_p99_ms: item(s.stamp_spread.index_lag_ms.p99, "<= 5000", s.stamp_spread.index_lag_ms.p99 <= 5000),
+    rows_written_per_stamp_with_index_check: item(
+      st.stamp_with_index_check.rows_written,
+      "<= 2",
+      st.stamp_with_index_check.rows_written <= 2,
+    ),
     rows_written_per_stamp: item(st.stamp.max_rows_written, "<= 2", st.stamp.max_rows_written <= 2),
     rows_written_per_stamp_with_key: item(st.stamp_idempotent.max_rows_written, "<= 3", st.stamp_idempotent.max_rows_written <= 3),
     rows_written_per_start: item(
@@ -610,10 +691,12 @@ function table(results) {
   const st = results.storage;
   const rw = (x) => `${x.rows_read}/${x.rows_written}`;
   lines.push(
+    `index_lag_ms under stamp_spread: p50 ${s.stamp_spread.index_lag_ms.p50}, p99 ${s.stamp_spread.index_lag_ms.p99}, max ${s.stamp_spread.index_lag_ms.max} (${s.stamp_spread.index_lag_ms.samples} samples)`,
     `journey: ${j.sessions_per_s} sessions/s (baseline, same requests as single inserts: ${j.baseline.sessions_per_s}/s)`,
     `growth: first 100 ${g.first100_ms} ms, last 100 ${g.last100_ms} ms, ratio ${g.ratio} (median-based ${g.median_ratio}; baseline ratio ${g.baseline.ratio})`,
     `storage rows read/written: start ${rw(st.start)} (first session ${rw(st.start_first_session)}, brand-new object ${rw(st.start_new_object)}), ` +
       `stamp ${rw(st.stamp)}, stamp with key ${rw(st.stamp_idempotent)} (replay ${rw(st.stamp_replay)}), end ${rw(st.end)}, get ${rw(st.get)} (5-stamp session)`,
+    `storage: a lone stamp plus the alarm's index check that confirms it: ${rw(st.stamp_with_index_check)} (the check alone ${rw(st.index_check)})`,
     `storage: stamp at #${st.stamp_late_in_session.at_stamp} ${rw(st.stamp_late_in_session)} vs #2 ${rw(st.stamp_early_in_session)}; ${st.bytes_per_stamp} bytes/stamp`,
     `bundle: ${results.bundle.gzip_bytes} bytes gzipped (${results.bundle.raw_bytes} raw)`,
     `errors (service, all scenarios): ${results.errors}`,
