@@ -20,6 +20,8 @@ export const LIMITS = {
   indexPageDefault: 20,
   /** The longest `from`..`to` range a tenant-wide query may span. */
   indexRangeMaxDays: 93,
+  /** How long the live view keeps a persona's row after its session ended (then a clean-up drops it). */
+  liveEndedKeepMs: 7 * 24 * 60 * 60 * 1000,
   /** How long after a change a persona object checks that the tenant index has it (and re-sends). */
   indexRecheckMs: 10_000,
 } as const;

@@ -1,4 +1,4 @@
-import { createExecutionContext, createMessageBatch, getQueueResult, runInDurableObject } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, getQueueResult, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { uuidv7 } from "../src/ids";
@@ -16,7 +16,7 @@ async function deliver(messages: IndexMessage[]) {
     messages.map((body, i) => ({ id: `m-${i}-${crypto.randomUUID()}`, timestamp: new Date(), attempts: 1, body })),
   );
   const ctx = createExecutionContext();
-  await worker.queue(batch as MessageBatch<unknown>, env, ctx);
+  await worker.queue(batch as MessageBatch<unknown>, env);
   return getQueueResult(batch, ctx);
 }
 
@@ -167,15 +167,43 @@ describe("applying index messages", () => {
     expect(rows.floors).toMatchObject([{ persona_id: "p1" }]);
   });
 
+  it("the live view's daily clean-up drops rows of sessions that ended over a week ago, and keeps the rest", async () => {
+    const tenant = tenantId();
+    const old = visit(tenant, "old");
+    const recent = visit(tenant, "recent");
+    const active = visit(tenant, "active");
+    await deliver([...old.messages, ...recent.messages, ...active.messages.slice(0, 2)]);
+    const live = env.TENANT_INDEX.getByName(liveShard(tenant));
+    await runInDurableObject(live, (_i, state) => {
+      state.storage.sql.exec("UPDATE live SET ended_at = ? WHERE persona_id = 'old'", Date.now() - 8 * 86_400_000);
+      state.storage.sql.exec("UPDATE live SET ended_at = ? WHERE persona_id = 'recent'", Date.now() - 86_400_000);
+    });
+    expect(await runDurableObjectAlarm(live)).toBe(true);
+    expect((await dump(tenant)).live.map((r) => r.persona_id)).toEqual(["active", "recent"]);
+  });
+
+  it("a live row past its idle deadline is not listed as active, even before its end arrives", async () => {
+    const tenant = tenantId();
+    const { messages } = visit(tenant, "p1");
+    const first = messages[0]!;
+    await deliver([{ ...first, sessions: first.sessions.map((s) => ({ ...s, idle_at: Date.now() - 1000 })) }]);
+    const page = await env.TENANT_INDEX.getByName(liveShard(tenant)).active({ status: null, after: null, limit: 10 });
+    expect(page.sessions).toEqual([]);
+    expect(page.total).toBe(0);
+    await deliver([{ ...first, persona: "p2", sessions: first.sessions.map((s) => ({ ...s, idle_at: Date.now() + 60_000 })) }]);
+    const later = await env.TENANT_INDEX.getByName(liveShard(tenant)).active({ status: null, after: null, limit: 10 });
+    expect(later.sessions.map((s) => s.persona_id)).toEqual(["p2"]);
+  });
+
   it("an unreadable message is acknowledged (retrying cannot help) and logged; the rest of the batch applies", async () => {
     const tenant = tenantId();
     const { messages } = visit(tenant, "p1");
-    const batch = createMessageBatch("persona-index", [
+    const batch = createMessageBatch<unknown>("persona-index", [
       { id: "bad", timestamp: new Date(), attempts: 1, body: { v: 1, tenant, sessions: "nope" } },
       { id: "good", timestamp: new Date(), attempts: 1, body: messages[0] },
     ]);
     const ctx = createExecutionContext();
-    await worker.queue(batch, env, ctx);
+    await worker.queue(batch, env);
     const result = await getQueueResult(batch, ctx);
     expect(result.explicitAcks.sort()).toEqual(["bad", "good"]);
     expect((await dump(tenant)).sessions).toHaveLength(1);

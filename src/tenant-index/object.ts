@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { LIMITS } from "../limits";
 import type { ShardItem } from "./messages";
 import { type IndexedSession, IndexStore, type LiveRow, type SearchQuery, type SessionSyncState } from "./store";
 
@@ -23,10 +24,33 @@ export class TenantIndex extends DurableObject<Env> {
   /** Protected so tests can read its row counts; no route exposes it. */
   protected readonly store: IndexStore;
 
+  /** Whether a clean-up alarm is set (read at start-up, so apply() need not await). */
+  private alarmSet = false;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new IndexStore(ctx.storage.sql);
-    void ctx.blockConcurrencyWhile(async () => this.store.migrate());
+    void ctx.blockConcurrencyWhile(async () => {
+      this.store.migrate();
+      this.alarmSet = (await ctx.storage.getAlarm()) !== null;
+    });
+  }
+
+  /**
+   * Daily clean-up of the live view: a persona's row outlives its session's end by a week (late
+   * messages of that session change nothing while it is there; queue messages live at most 4 days),
+   * then goes, so the live shard holds the personas seen lately, not every persona ever.
+   */
+  override async alarm(): Promise<void> {
+    this.alarmSet = false;
+    const remaining = this.store.dropEndedLive(Date.now() - LIMITS.liveEndedKeepMs);
+    if (remaining > 0) this.armCleanUp();
+  }
+
+  private armCleanUp(): void {
+    if (this.alarmSet) return;
+    this.alarmSet = true;
+    void this.ctx.storage.setAlarm(Date.now() + 86_400_000);
   }
 
   /** Applies items in order, all in one transaction. Idempotent and order-independent per session. */
@@ -47,7 +71,10 @@ export class TenantIndex extends DurableObject<Env> {
         const floor = floorOf(item.persona);
         if (floor !== null && item.session.id <= floor) continue;
         if (item.kind === "session") this.store.applySession(item.persona, item.session);
-        else this.store.applyLive(item.persona, item.session);
+        else {
+          this.store.applyLive(item.persona, item.session);
+          if (item.session.ended_at !== null) this.armCleanUp();
+        }
       }
       this.store.markApplied(Date.now());
     });

@@ -219,6 +219,12 @@ export class IndexStore {
     );
   }
 
+  /** Drops live rows of sessions that ended before `before`; returns how many ended rows remain. */
+  dropEndedLive(before: number): number {
+    this.sql.run("drop ended live rows", "DELETE FROM live WHERE ended_at IS NOT NULL AND ended_at < ?", before);
+    return this.sql.one<{ n: number }>("ended live rows", "SELECT COUNT(*) AS n FROM live WHERE ended_at IS NOT NULL")?.n ?? 0;
+  }
+
   live(persona: string): LiveRow | null {
     return this.sql.one<LiveRow>(
       "live row",
