@@ -22,6 +22,10 @@ export const LIMITS = {
   indexRangeMaxDays: 93,
   /** How long the live view keeps a persona's row after its session ended (then a clean-up drops it). */
   liveEndedKeepMs: 7 * 24 * 60 * 60 * 1000,
+  funnelStepsMin: 2,
+  funnelStepsMax: 10,
+  /** Identical analytics queries of a tenant are answered from a per-isolate cache this long. */
+  analyticsCacheMs: 5_000,
   /** How long after a change a persona object checks that the tenant index has it (and re-sends). */
   indexRecheckMs: 10_000,
 } as const;

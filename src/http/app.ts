@@ -5,6 +5,7 @@ import { methodNotAllowed } from "hono/method-not-allowed";
 import { secureHeaders } from "hono/secure-headers";
 import { ApiError, ERROR_CODES, ERRORS } from "../errors";
 import { LIMITS } from "../limits";
+import { analyticsRoutes } from "./analytics-routes";
 import { sdkKeyAuth } from "./auth";
 import type { AppEnv } from "./context";
 import { healthRoute } from "./contract";
@@ -123,7 +124,7 @@ export function createApp() {
   app.openapi(healthRoute, (c) => c.json({ success: true as const, data: { status: "ok" as const } }, 200));
   app.use("/v1/*", sdkKeyAuth(), rateLimits());
 
-  const routes = indexRoutes(sessionRoutes(app));
+  const routes = analyticsRoutes(indexRoutes(sessionRoutes(app)));
 
   app.openAPIRegistry.registerComponent("securitySchemes", "SdkKey", {
     type: "http",

@@ -11,8 +11,12 @@ import {
   ActiveQuery,
   BatchBody,
   BatchData,
+  DwellData,
+  DwellQuery,
   EndBody,
   ErrorEnvelope,
+  FunnelData,
+  FunnelQuery,
   HistoryData,
   HistoryQuery,
   IdempotencyHeaders,
@@ -26,6 +30,8 @@ import {
   StartBody,
   StartData,
   successEnvelope,
+  VisitsData,
+  VisitsQuery,
 } from "./schemas";
 
 /** Error responses a route can give, grouped by status, documented from the one error table. */
@@ -181,6 +187,42 @@ export const searchRoute = createRoute({
   responses: { 200: ok(SearchData, "A page of sessions"), ...errors(...COMMON) },
 });
 
+const analyticsTags = ["analytics"];
+const ANALYTICS: ErrorCode[] = [...COMMON];
+
+export const funnelRoute = createRoute({
+  method: "get",
+  path: "/v1/analytics/funnel",
+  operationId: "getFunnel",
+  summary: "How many sessions reached each step, in order, and how long each step took",
+  tags: analyticsTags,
+  security,
+  request: { query: FunnelQuery },
+  responses: { 200: ok(FunnelData, "The funnel"), ...errors(...ANALYTICS) },
+});
+
+export const dwellRoute = createRoute({
+  method: "get",
+  path: "/v1/analytics/dwell",
+  operationId: "getDwell",
+  summary: "Time spent in each status",
+  tags: analyticsTags,
+  security,
+  request: { query: DwellQuery },
+  responses: { 200: ok(DwellData, "Time per status"), ...errors(...ANALYTICS) },
+});
+
+export const visitsRoute = createRoute({
+  method: "get",
+  path: "/v1/analytics/visits",
+  operationId: "getVisits",
+  summary: "Sessions started per hour or day in the store's time zone, with their median duration",
+  tags: analyticsTags,
+  security,
+  request: { query: VisitsQuery },
+  responses: { 200: ok(VisitsData, "Visits per bucket"), ...errors(...ANALYTICS) },
+});
+
 export const healthRoute = createRoute({
   method: "get",
   path: "/healthz",
@@ -205,7 +247,10 @@ function contractApp() {
     .openapi(sessionRoute, unreachable)
     .openapi(eraseRoute, unreachable)
     .openapi(activeRoute, unreachable)
-    .openapi(searchRoute, unreachable);
+    .openapi(searchRoute, unreachable)
+    .openapi(funnelRoute, unreachable)
+    .openapi(dwellRoute, unreachable)
+    .openapi(visitsRoute, unreachable);
 }
 
 export type ApiContract = ReturnType<typeof contractApp>;

@@ -1,14 +1,12 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { ApiError } from "../errors";
 import { iso } from "../ids";
 import { LIMITS } from "../limits";
 import { liveShard, monthShard, monthsBetween } from "../tenant-index/messages";
 import type { IndexedSession } from "../tenant-index/store";
 import type { AppEnv } from "./context";
 import { activeRoute, searchRoute } from "./contract";
-
-const invalid = (field: string, message: string) => new ApiError("VALIDATION_ERROR", message, { fields: [{ path: field, message }] });
+import { invalid, range } from "./ranges";
 
 /** Page cursors: a position (time, id) this API gave out, opaque to clients. */
 const cursor = {
@@ -25,17 +23,6 @@ const cursor = {
     return [Number(match[1]), match[2]!];
   },
 };
-
-/** The `[from, to)` range of a tenant-wide query: defaults, order and the longest span. */
-function range(query: { from?: string; to?: string }): { from: number; to: number } {
-  const to = query.to === undefined ? Date.now() : Date.parse(query.to);
-  const from = query.from === undefined ? to - 86_400_000 : Date.parse(query.from);
-  if (from >= to) throw invalid("from", "from must be before to.");
-  if (to - from > LIMITS.indexRangeMaxDays * 86_400_000) {
-    throw invalid("to", `The range from..to may span at most ${LIMITS.indexRangeMaxDays} days.`);
-  }
-  return { from, to };
-}
 
 const shard = (c: Context<AppEnv>, name: string) => c.env.TENANT_INDEX.getByName(name);
 
@@ -76,7 +63,8 @@ export function indexRoutes(app: OpenAPIHono<AppEnv>) {
     })
     .openapi(searchRoute, async (c) => {
       const query = c.req.valid("query");
-      const { from, to } = range(query);
+      const to = query.to === undefined ? Date.now() : Date.parse(query.to);
+      const { from } = range({ from: query.from === undefined ? to - 86_400_000 : Date.parse(query.from), to });
       const limit = query.limit ?? LIMITS.indexPageDefault;
       const before = query.cursor === undefined ? null : cursor.decode("s", query.cursor);
       const tenant = c.get("tenant");

@@ -234,3 +234,112 @@ export const SearchData = z
     next_cursor: z.string().nullable(),
   })
   .openapi("SessionSearch");
+
+// Visit analytics (tenant-wide, from the tenant index).
+
+const analyticsBound = (name: "from" | "to", description: string) =>
+  z.iso.datetime({ offset: true }).openapi({ param: { name, in: "query", required: true }, description, example: "2026-11-01T00:00:00Z" });
+
+const AnalyticsRange = {
+  from: analyticsBound("from", "Sessions that started at or after this time (ISO 8601 with a zone)."),
+  to: analyticsBound("to", `Sessions that started before this time; at most ${LIMITS.indexRangeMaxDays} days after \`from\`.`),
+};
+
+export const FunnelQuery = z.object({
+  ...AnalyticsRange,
+  // Repeated in the query string (`step=A&step=B`), so a label may hold any character.
+  step: z.union([Status, z.array(Status)]).openapi({
+    param: { name: "step", in: "query", required: true, style: "form", explode: true },
+    type: "array",
+    items: { type: "string" },
+    description: `The funnel's steps in order: the parameter repeated ${LIMITS.funnelStepsMin} to ${LIMITS.funnelStepsMax} times.`,
+    example: ["CHAT", "SHOPPING", "PAYMENT", "COMPLETE"],
+  }),
+  within_seconds: z
+    .string()
+    .regex(/^[0-9]{1,8}$/, "within_seconds must be a whole number of seconds")
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .int()
+        .min(1)
+        .max(LIMITS.indexRangeMaxDays * 86_400),
+    )
+    .optional()
+    .openapi({
+      param: { name: "within_seconds", in: "query" },
+      type: "integer",
+      description: "A step counts only if it came at most this long after step 1.",
+      example: 1800,
+    }),
+});
+
+export const DwellQuery = z.object(AnalyticsRange);
+
+export const VisitsQuery = z.object({
+  ...AnalyticsRange,
+  interval: z
+    .enum(["hour", "day"])
+    .optional()
+    .openapi({ param: { name: "interval", in: "query" }, description: "Bucket size (default day)." }),
+  tz: z
+    .string()
+    .max(64)
+    .optional()
+    .openapi({
+      param: { name: "tz", in: "query" },
+      description: "IANA time zone the buckets are aligned to (default UTC).",
+      example: "Europe/Paris",
+    }),
+});
+
+const Seconds = z.number().nullable();
+
+export const FunnelData = z
+  .object({
+    steps: z.array(
+      z.object({
+        status: z.string(),
+        sessions: z.number().int(),
+        conversion_from_previous: z.number().nullable(),
+        conversion_from_first: z.number().nullable(),
+        median_seconds_from_previous: Seconds,
+        p90_seconds_from_previous: Seconds,
+      }),
+    ),
+    as_of: Timestamp.nullable(),
+  })
+  .openapi("Funnel");
+
+export const DwellData = z
+  .object({
+    statuses: z.array(
+      z.object({
+        status: z.string(),
+        visits: z.number().int(),
+        total_seconds: z.number(),
+        median_seconds: z.number(),
+        p90_seconds: z.number(),
+      }),
+    ),
+    as_of: Timestamp.nullable(),
+  })
+  .openapi("Dwell");
+
+export const VisitsData = z
+  .object({
+    buckets: z.array(
+      z.object({
+        start: z
+          .string()
+          .openapi({ description: "The bucket's start as the zone's local time with its offset", example: "2026-03-29T00:00:00+01:00" }),
+        sessions: z.number().int(),
+        median_duration_seconds: Seconds,
+      }),
+    ),
+    interval: z.enum(["hour", "day"]),
+    tz: z.string(),
+    as_of: Timestamp.nullable(),
+  })
+  .openapi("Visits");

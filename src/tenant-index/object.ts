@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { LIMITS } from "../limits";
+import { dwellPart, type FunnelPart, funnelPart, type VisitsPart, visitsPart } from "./analytics";
 import type { ShardItem } from "./messages";
 import { type IndexedSession, IndexStore, type LiveRow, type SearchQuery, type SessionSyncState } from "./store";
 
@@ -98,6 +99,18 @@ export class TenantIndex extends DurableObject<Env> {
 
   search(query: SearchQuery): SearchPage {
     return { sessions: this.store.search(query), applied_at: this.store.appliedAt() };
+  }
+
+  funnel(from: number, to: number, steps: string[], withinMs: number | null): { part: FunnelPart; applied_at: number | null } {
+    return { part: funnelPart(this.store.analyticsRows(from, to), steps, withinMs), applied_at: this.store.appliedAt() };
+  }
+
+  dwell(from: number, to: number): { part: Record<string, number[]>; applied_at: number | null } {
+    return { part: dwellPart(this.store.analyticsRows(from, to)), applied_at: this.store.appliedAt() };
+  }
+
+  visits(from: number, to: number, starts: number[]): { part: VisitsPart; applied_at: number | null } {
+    return { part: visitsPart(this.store.analyticsRows(from, to), starts), applied_at: this.store.appliedAt() };
   }
 
   personas(after: string, limit: number): string[] {

@@ -21,7 +21,9 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; statements: readonly s
         end_reason TEXT,
         stamp_count INTEGER NOT NULL,
         last_status TEXT NOT NULL,
-        last_ts INTEGER NOT NULL
+        last_ts INTEGER NOT NULL,
+        path TEXT NOT NULL DEFAULT '',
+        path_ts TEXT NOT NULL DEFAULT ''
       ) WITHOUT ROWID`,
       // Search and analytics select by start time; erasure and sync checks by persona.
       "CREATE INDEX sessions_by_start ON sessions (started_at, session_id)",
@@ -63,6 +65,15 @@ export interface IndexedSession extends Record<string, SqlStorageValue> {
   stamp_count: number;
   last_status: string;
   last_ts: number;
+}
+
+export interface AnalyticsRow extends Record<string, SqlStorageValue> {
+  started_at: number;
+  ended_at: number | null;
+  end_reason: EndReason | null;
+  last_ts: number;
+  path: string;
+  path_ts: string;
 }
 
 export interface LiveRow extends Record<string, SqlStorageValue> {
@@ -181,16 +192,44 @@ export class IndexStore {
         state.last_ts,
       );
     }
+    let added = 0;
     for (const [seq, status, ts] of delta.stamps) {
-      this.sql.run(
+      added += this.sql.all(
         "insert stamp",
-        "INSERT INTO stamps (session_id, seq, status, ts) VALUES (?, ?, ?, ?) ON CONFLICT (session_id, seq) DO NOTHING",
+        "INSERT INTO stamps (session_id, seq, status, ts) VALUES (?, ?, ?, ?) ON CONFLICT (session_id, seq) DO NOTHING RETURNING seq",
         delta.id,
         seq,
         status,
         ts,
-      );
+      ).length;
     }
+    if (added > 0) this.writePath(delta.id);
+  }
+
+  /**
+   * The session's labels and times in record order, kept on its row so analytics read one row per
+   * session instead of its stamps. Labels cannot contain control characters, so U+0001 separates them.
+   */
+  private writePath(sessionId: string): void {
+    this.sql.run(
+      "write path",
+      `UPDATE sessions SET
+        path = (SELECT group_concat(status, char(1) ORDER BY seq) FROM stamps WHERE session_id = ?1),
+        path_ts = (SELECT group_concat(ts, ',' ORDER BY seq) FROM stamps WHERE session_id = ?1)
+        WHERE session_id = ?1`,
+      sessionId,
+    );
+  }
+
+  /** Sessions that started in [from, to), as analytics read them. */
+  analyticsRows(from: number, to: number): AnalyticsRow[] {
+    return this.sql.all<AnalyticsRow>(
+      "analytics rows",
+      `SELECT started_at, ended_at, end_reason, last_ts, path, path_ts FROM sessions
+        WHERE started_at >= ? AND started_at < ? ORDER BY started_at`,
+      from,
+      to,
+    );
   }
 
   /** The live shard: the persona's latest session; news of an older one changes nothing. */
