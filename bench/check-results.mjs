@@ -29,6 +29,7 @@ const REQUIRED = [
   "storage.stamp_with_index_check.rows_written",
   "scenarios.stamp_spread.index_lag_ms.p50",
   "scenarios.stamp_spread.index_lag_ms.p99",
+  ...["funnel", "dwell", "visits_day", "visits_hour"].flatMap((q) => [`analytics.${q}.median_ms`, `analytics.${q}.p99_ms`]),
   "bundle.gzip_bytes",
   "errors",
 ];

@@ -8,22 +8,30 @@ import { IndexMessage, liveShard, monthOf, monthShard, type ShardItem } from "./
  * the persona object's own check re-sends whatever the index still lacks.
  */
 export async function consumeIndexBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
-  const tenants = new Map<string, { messages: Message<unknown>[]; shards: Map<string, ShardItem[]> }>();
+  const readable: { message: Message<unknown>; body: IndexMessage }[] = [];
   for (const message of batch.messages) {
     const parsed = IndexMessage.safeParse(message.body);
-    if (!parsed.success) {
+    if (parsed.success) readable.push({ message, body: parsed.data });
+    else {
       // Retrying cannot make it readable; the sender's check will send the state again.
       console.error(JSON.stringify({ level: "error", msg: "unreadable index message dropped", id: message.id }));
       message.ack();
-      continue;
     }
-    const { tenant, persona, sessions, floor } = parsed.data;
+  }
+  await applyIndexMessages(readable, env);
+}
+
+/** Applies index messages: grouped by tenant and shard, one call per shard. */
+export async function applyIndexMessages(messages: { message?: Message<unknown>; body: IndexMessage }[], env: Env): Promise<void> {
+  const tenants = new Map<string, { messages: Message<unknown>[]; shards: Map<string, ShardItem[]> }>();
+  for (const { message, body } of messages) {
+    const { tenant, persona, sessions, floor } = body;
     let group = tenants.get(tenant);
     if (!group) {
       group = { messages: [], shards: new Map() };
       tenants.set(tenant, group);
     }
-    group.messages.push(message);
+    if (message) group.messages.push(message);
     const add = (shard: string, item: ShardItem) => {
       const items = group.shards.get(shard);
       if (items) items.push(item);
@@ -46,6 +54,7 @@ export async function consumeIndexBatch(batch: MessageBatch<unknown>, env: Env):
         await Promise.all([...group.shards].map(([shard, items]) => env.TENANT_INDEX.getByName(shard).apply(items)));
         for (const message of group.messages) message.ack();
       } catch (err) {
+        if (group.messages.length === 0) throw err;
         console.error(
           JSON.stringify({
             level: "error",
