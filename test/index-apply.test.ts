@@ -85,6 +85,9 @@ describe("applying index messages", () => {
         stamp_count: 4,
         last_status: "PAYMENT",
         last_ts: T0 + 180_000,
+        // The labels and times in record order, for analytics.
+        path: ["ENTER", "CHAT", "SHOPPING", "PAYMENT"].join("\u0001"),
+        path_ts: [T0, T0 + 60_000, T0 + 120_000, T0 + 180_000].join(","),
       },
     ]);
     expect(rows.stamps.map((s) => s.status)).toEqual(["ENTER", "CHAT", "SHOPPING", "PAYMENT"]);
