@@ -1,10 +1,10 @@
-import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { createClient } from "../src/client";
-import { current, KEYS, personaId } from "./helpers";
+import { createClient, operationRoutes } from "../client/src/index";
+import { current, documentedFetch, KEYS, personaId } from "./helpers";
 
 type Fetch = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
-const worker: Fetch = (input, init) => exports.default.fetch(new Request(input, init));
+/** The real Worker; every answer is held to the served document. */
+const worker: Fetch = documentedFetch;
 
 function client(fetchImpl: Fetch = worker, sleeps: number[] = []) {
   return createClient({
@@ -41,6 +41,21 @@ describe("typed client against the real Worker", () => {
     expect(one.ok && one.data.end_reason).toBe("client");
     const erased = await api.erase(persona);
     expect(erased.ok && erased.status).toBe(204);
+    const health = await api.health();
+    expect(health.ok && health.data.status).toBe("ok");
+    const document = await api.openApiDocument();
+    expect(document.ok && document.data.openapi).toBe("3.1.0");
+  });
+
+  it("implements every operation the served document has, at its method and path", async () => {
+    const { paths } = (await (await worker("https://api.test/openapi.json")).json()) as {
+      paths: Record<string, Record<string, { operationId: string }>>;
+    };
+    const documented = Object.entries(paths).flatMap(([path, ops]) =>
+      Object.entries(ops).map(([method, op]) => [op.operationId, method, path].join(" ")),
+    );
+    const implemented = Object.entries(operationRoutes).map(([id, [method, path]]) => [id, method, path].join(" "));
+    expect(implemented.sort()).toEqual(documented.sort());
   });
 
   it("returns typed error codes", async () => {
