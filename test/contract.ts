@@ -146,6 +146,12 @@ export class ContractChecker {
     return body;
   }
 
+  /** Ajv's complaints about `value` against the schema at this JSON pointer of the document, or "" if it is valid. */
+  problemsAt(jsonPointer: string, value: unknown): string {
+    const validate = this.validator(`${DOC_ID}#${jsonPointer}`);
+    return validate(value) ? "" : this.ajv.errorsText(validate.errors);
+  }
+
   private validator(ref: string): ValidateFunction {
     let validate = this.validators.get(ref);
     if (!validate) {

@@ -104,6 +104,21 @@ describe("GET /openapi.json", () => {
     }
   });
 
+  it("has only examples that validate against their schemas", async () => {
+    const checker = await servedContract();
+    const examples: [string, unknown][] = [];
+    const walk = (node: unknown, at: string) => {
+      if (typeof node !== "object" || node === null) return;
+      if (!Array.isArray(node) && "example" in node && "type" in node) examples.push([at, node.example]);
+      for (const [key, child] of Object.entries(node))
+        if (key !== "example") walk(child, `${at}/${key.replaceAll("~", "~0").replaceAll("/", "~1")}`);
+    };
+    walk(checker.doc, "");
+    expect(examples.length).toBeGreaterThan(10);
+    for (const [at, example] of examples) expect(checker.problemsAt(at, example), at).toBe("");
+    expect(checker.problemsAt("/components/schemas/StampRequest/properties/status", "bad\u0007")).toMatch(/pattern/);
+  });
+
   it("documents every error code the code can emit, in the error schema and the description", async () => {
     const d = await doc();
     const codeEnum = d.components.schemas.Error!.properties!.error!.properties!.code!.enum;
