@@ -112,8 +112,15 @@ export class ContractChecker {
   }
 
   private checkResponse(where: string, received: Received, response: DocResponse, path: string[], head: boolean) {
-    for (const [name, header] of Object.entries(response.headers ?? {})) {
+    const documented = Object.entries(response.headers ?? {});
+    for (const [name, header] of documented) {
       if (this.resolve(header).required && !received.headers.has(name)) throw new Error(`${where}: documented header ${name} is missing`);
+    }
+    // And the other way: a header the document defines is only sent where it is documented.
+    for (const name of Object.keys(this.doc.components.headers ?? {})) {
+      if (received.headers.has(name) && !documented.some(([n]) => n.toLowerCase() === name.toLowerCase())) {
+        throw new Error(`${where}: sends ${name}, which the document does not list for this response`);
+      }
     }
     const json = response.content?.["application/json"];
     if (!json) {

@@ -217,6 +217,12 @@ describe("every response is held to the served document", () => {
     expect(checker.check(limited)).toBe("getCurrentSession");
   });
 
+  it("catches a header the document defines but does not list for that response", () => {
+    const headers = new Headers(ok.headers);
+    headers.set("etag", '"1"');
+    expect(() => checker.check({ ...ok, headers })).toThrow(/sends ETag, which the document does not list/);
+  });
+
   it("catches an error code the document does not list for that status", async () => {
     const res = await api(`${base(personaId("contract-code"))}/session/stamp`, { method: "POST", body: { status: "A" } });
     expect(res.status).toBe(404);
