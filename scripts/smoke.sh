@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Starts `npm run dev` on a free port with throwaway state, walks the seed's journey with the
-# README's curl commands (demo key), and stops the server. Exits non-zero on any surprise.
+# README's curl commands (demo key), checks the served OpenAPI document in other people's tools
+# (swagger-parser, Redocly lint, openapi-typescript + openapi-fetch), runs a plain JavaScript
+# journey from the packed client package, and stops the server. Exits non-zero on any surprise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -37,8 +39,38 @@ check 200 "$base/v1/persona/$PERSONA_ID/session" -H "Authorization: Bearer $SDK_
 check 200 -X POST "$base/v1/persona/$PERSONA_ID/session/end" -H "Authorization: Bearer $SDK_KEY"
 check 404 "$base/v1/persona/$PERSONA_ID/session" -H "Authorization: Bearer $SDK_KEY"
 check 401 "$base/v1/persona/$PERSONA_ID/session"
-curl -sf "$base/openapi.json" -o "$state/openapi.json"
-npm run --silent openapi:validate -- "$state/openapi.json"
+
+# The served document, as an integrator's tools see it. Saved where .redocly.lint-ignore.yaml expects it.
+mkdir -p .tmp
+curl -sf "$base/openapi.json" -o .tmp/openapi.json
+npm run --silent openapi:validate -- .tmp/openapi.json
+npm run --silent openapi:lint -- .tmp/openapi.json
+# The client package's types are generated from it: the committed ones must be current.
+client/node_modules/.bin/openapi-typescript .tmp/openapi.json -o "$state/schema.ts" >/dev/null
+diff -q client/src/schema.ts "$state/schema.ts" >/dev/null ||
+  { echo "smoke: client/src/schema.ts is not generated from the served document: npm run client:schema"; exit 1; }
+
+# A client generated from the served document by standard tools, compiled strictly, walks a visit.
+gen=examples/generated-client
+npm ci --prefix "$gen" --no-audit --no-fund --silent
+npm run --silent --prefix "$gen" generate -- "$base/openapi.json" -o schema.d.ts >/dev/null
+npm run --silent --prefix "$gen" build
+npm run --silent --prefix "$gen" journey -- "$base" "$SDK_KEY"
+
+# The client package as npm ships it: packed, installed from the tarball in a scratch JavaScript
+# project, run on the Node found on PATH (in CI the machine's Node 20: the package promises Node 20+).
+npm run --silent build:client
+if grep -nE '^\s*import\b|\brequire\(' client/dist/*.js; then echo "smoke: the client package must import nothing"; exit 1; fi
+tarball=$(cd client && npm pack --silent --pack-destination "$state")
+scratch="$state/js-kiosk"
+mkdir -p "$scratch"
+cp examples/js-kiosk/journey.mjs "$scratch/"
+(
+  cd "$scratch"
+  npm init -y >/dev/null
+  npm install --no-audit --no-fund --silent "$state/$tarball"
+  node journey.mjs "$base" "$SDK_KEY"
+)
 # keygen: the entry it prints must be the hash of the key it prints.
 generated=$(npm run --silent keygen -- smoke-tenant --read)
 key=$(sed -n 's/^key: *//p' <<<"$generated")

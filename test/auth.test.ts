@@ -1,6 +1,5 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import { app } from "../src/http/app";
 import { parseSdkKeys } from "../src/http/auth";
 import { api, base, current, KEYS, personaId, stamp, start } from "./helpers";
 
@@ -38,11 +37,7 @@ describe("SDK key authentication", () => {
     const spy = vi.spyOn(console, "warn").mockImplementation((line: string) => void warnings.push(line));
     try {
       for (const keys of ["", "not-an-entry"]) {
-        const res = await app.request(
-          `/v1/persona/${personaId("closed")}/session`,
-          { headers: { authorization: `Bearer ${KEYS.acme}` } },
-          { ...env, SDK_KEYS: keys },
-        );
+        const res = await api(`/v1/persona/${personaId("closed")}/session`, { env: { SDK_KEYS: keys } });
         expect(res.status).toBe(401);
       }
     } finally {
@@ -53,13 +48,11 @@ describe("SDK key authentication", () => {
 
   it("stops accepting a key as soon as its entry is removed from SDK_KEYS", async () => {
     const path = `/v1/persona/${personaId("revoke")}/session`;
-    const headers = { authorization: `Bearer ${KEYS.acmeRotated}` };
-    expect((await app.request(path, { headers }, env)).status).toBe(404); // accepted (no session)
+    const key = KEYS.acmeRotated;
+    expect((await api(path, { key, env: {} })).status).toBe(404); // accepted (no session)
     const without = env.SDK_KEYS.split(",").slice(0, 1).join(",");
-    expect((await app.request(path, { headers }, { ...env, SDK_KEYS: without })).status).toBe(401);
-    expect((await app.request(path, { headers: { authorization: `Bearer ${KEYS.acme}` } }, { ...env, SDK_KEYS: without })).status).toBe(
-      404,
-    );
+    expect((await api(path, { key, env: { SDK_KEYS: without } })).status).toBe(401);
+    expect((await api(path, { key: KEYS.acme, env: { SDK_KEYS: without } })).status).toBe(404);
   });
 
   it("accepts every key configured for a tenant (rotation) and both see the same personas", async () => {

@@ -1,10 +1,10 @@
-import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { createClient } from "../src/client";
-import { current, KEYS, personaId } from "./helpers";
+import { createClient, operationRoutes } from "../client/src/index";
+import { current, documentedFetch, KEYS, personaId } from "./helpers";
 
 type Fetch = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
-const worker: Fetch = (input, init) => exports.default.fetch(new Request(input, init));
+/** The real Worker; every answer is held to the served document. */
+const worker: Fetch = documentedFetch;
 
 function client(fetchImpl: Fetch = worker, sleeps: number[] = []) {
   return createClient({
@@ -41,6 +41,21 @@ describe("typed client against the real Worker", () => {
     expect(one.ok && one.data.end_reason).toBe("client");
     const erased = await api.erase(persona);
     expect(erased.ok && erased.status).toBe(204);
+    const health = await api.health();
+    expect(health.ok && health.data.status).toBe("ok");
+    const document = await api.openApiDocument();
+    expect(document.ok && document.data.openapi).toBe("3.1.0");
+  });
+
+  it("implements every operation the served document has, at its method and path", async () => {
+    const { paths } = (await (await worker("https://api.test/openapi.json")).json()) as {
+      paths: Record<string, Record<string, { operationId: string }>>;
+    };
+    const documented = Object.entries(paths).flatMap(([path, ops]) =>
+      Object.entries(ops).map(([method, op]) => [op.operationId, method, path].join(" ")),
+    );
+    const implemented = Object.entries(operationRoutes).map(([id, [method, path]]) => [id, method, path].join(" "));
+    expect(implemented.sort()).toEqual(documented.sort());
   });
 
   it("returns typed error codes", async () => {
@@ -114,5 +129,35 @@ describe("typed client against the real Worker", () => {
     expect(late.ok).toBe(false);
     expect(!late.ok && late.error.code).toBe("SESSION_MISMATCH");
     expect((await current(persona)).json.data.stamp_count).toBe(1);
+  });
+});
+
+describe("typed client: tenant-wide routes", () => {
+  it("lists active sessions, searches, and reads the funnel (repeated step parameters), dwell and visits", async () => {
+    const api = client();
+    const persona = personaId("client-wide");
+    const label = `CW-${crypto.randomUUID().slice(0, 8)}`;
+    const started = await api.start(persona, { occurredAt: new Date(Date.now() - 60_000).toISOString() });
+    if (!started.ok) throw new Error(started.error.code);
+    await api.stamp(persona, { status: label });
+    let active = await api.activeSessions({ status: label });
+    for (let i = 0; i < 80 && !(active.ok && active.data.sessions.length === 1); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      active = await api.activeSessions({ status: label });
+    }
+    expect(active.ok && active.data.sessions.map((s) => s.persona_id)).toEqual([persona]);
+    const found = await api.searchSessions({ personaId: persona, status: label, limit: 5 });
+    expect(found.ok && found.data.sessions.map((s) => s.session_id)).toEqual([started.data.session_id]);
+    const from = new Date(Date.now() - 120_000).toISOString();
+    const to = new Date(Date.now() + 1000).toISOString();
+    const funnel = await api.funnel({ steps: ["ENTER", label], from, to });
+    expect(funnel.ok && funnel.data.steps.map((s) => s.status)).toEqual(["ENTER", label]);
+    expect(funnel.ok && funnel.data.steps[1]!.sessions).toBeGreaterThanOrEqual(1);
+    const dwell = await api.dwell({ from, to });
+    expect(dwell.ok && dwell.data.statuses.some((s) => s.status === "ENTER")).toBe(true);
+    const visits = await api.visits({ from, to, interval: "hour", tz: "Europe/Paris" });
+    expect(visits.ok && visits.data.tz).toBe("Europe/Paris");
+    const bad = await api.funnel({ steps: ["ONLY"], from, to });
+    expect(!bad.ok && bad.error.code).toBe("VALIDATION_ERROR");
   });
 });

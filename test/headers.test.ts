@@ -1,24 +1,20 @@
-import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { app } from "../src/http/app";
 import { api, KEYS, personaId, stamp, start } from "./helpers";
 
-const withOrigins = (origins: string) => ({ ...env, CORS_ORIGINS: origins });
+const withOrigins = (origins: string) => ({ CORS_ORIGINS: origins });
 
 describe("CORS for browser kiosks", () => {
   it("answers a preflight from an allowed origin, allowing the API's headers", async () => {
-    const res = await app.request(
-      "/v1/persona/p/session/stamp",
-      {
-        method: "OPTIONS",
-        headers: {
-          origin: "https://kiosk.example",
-          "access-control-request-method": "POST",
-          "access-control-request-headers": "authorization,content-type,idempotency-key",
-        },
+    const res = await api("/v1/persona/p/session/stamp", {
+      method: "OPTIONS",
+      key: null,
+      headers: {
+        origin: "https://kiosk.example",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "authorization,content-type,idempotency-key",
       },
-      withOrigins("https://other.example, https://kiosk.example"),
-    );
+      env: withOrigins("https://other.example, https://kiosk.example"),
+    });
     expect(res.status).toBe(204);
     expect(res.headers.get("access-control-allow-origin")).toBe("https://kiosk.example");
     const allowed = res.headers.get("access-control-allow-headers")!.toLowerCase();
@@ -26,14 +22,14 @@ describe("CORS for browser kiosks", () => {
   });
 
   it("exposes the request id, Retry-After and Idempotent-Replayed to allowed origins", async () => {
-    const res = await app.request("/healthz", { headers: { origin: "https://kiosk.example" } }, withOrigins("https://kiosk.example"));
+    const res = await api("/healthz", { headers: { origin: "https://kiosk.example" }, env: withOrigins("https://kiosk.example") });
     expect(res.headers.get("access-control-allow-origin")).toBe("https://kiosk.example");
     const exposed = res.headers.get("access-control-expose-headers")!.toLowerCase();
     for (const h of ["x-request-id", "retry-after", "idempotent-replayed"]) expect(exposed).toContain(h);
   });
 
   it("grants nothing to other origins, and nothing at all by default", async () => {
-    const other = await app.request("/healthz", { headers: { origin: "https://evil.example" } }, withOrigins("https://kiosk.example"));
+    const other = await api("/healthz", { headers: { origin: "https://evil.example" }, env: withOrigins("https://kiosk.example") });
     expect(other.headers.get("access-control-allow-origin")).toBeNull();
     const none = await api("/healthz", { headers: { origin: "https://kiosk.example" } });
     expect(none.headers.get("access-control-allow-origin")).toBeNull();

@@ -1,4 +1,6 @@
 import { env, exports } from "cloudflare:workers";
+import { app } from "../src/http/app";
+import { checkDocumented } from "./contract";
 import { KEYS } from "./keys";
 
 export { KEYS };
@@ -6,9 +8,11 @@ export { KEYS };
 export interface ApiCall {
   method?: string;
   key?: string | null;
-  /** An object is sent as JSON; a string is sent as is. */
+  /** An object is sent as JSON; a string, bytes or a stream are sent as is. */
   body?: unknown;
   headers?: Record<string, string>;
+  /** Runs the app with these bindings over the test ones (e.g. RATE_LIMITS: "on"). */
+  env?: Partial<Env>;
 }
 
 export interface ApiResult {
@@ -18,20 +22,37 @@ export interface ApiResult {
   json: any;
 }
 
-/** Calls the Worker as a client would, through its real fetch handler. */
+/**
+ * Calls the Worker as a client would, through its real fetch handler, and holds the answer to the
+ * served OpenAPI document (test/contract.ts): a response the document does not allow fails the test.
+ */
 export async function api(path: string, call: ApiCall = {}): Promise<ApiResult> {
   const headers = new Headers(call.headers);
   const key = call.key === undefined ? KEYS.acme : call.key;
   if (key !== null) headers.set("authorization", `Bearer ${key}`);
-  let body: string | undefined;
-  if (typeof call.body === "string") body = call.body;
+  let body: BodyInit | undefined;
+  if (typeof call.body === "string" || call.body instanceof Uint8Array || call.body instanceof ReadableStream) body = call.body;
   else if (call.body !== undefined) {
     body = JSON.stringify(call.body);
     if (!headers.has("content-type")) headers.set("content-type", "application/json");
   }
-  const res = await exports.default.fetch(`https://api.test${path}`, { method: call.method ?? "GET", headers, body });
+  const method = call.method ?? "GET";
+  const init = { method, headers, body };
+  const res = call.env
+    ? await app.request(`https://api.test${path}`, init, { ...env, ...call.env })
+    : await exports.default.fetch(`https://api.test${path}`, init);
   const text = await res.text();
+  await checkDocumented({ method, url: path, status: res.status, headers: res.headers, text });
   return { status: res.status, headers: res.headers, json: text ? JSON.parse(text) : null };
+}
+
+/** A fetch to the Worker whose every answer is held to the served document, as api()'s are. */
+export async function documentedFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+  const req = new Request(input, init);
+  const res = await exports.default.fetch(req);
+  const text = await res.clone().text();
+  await checkDocumented({ method: req.method, url: req.url, status: res.status, headers: res.headers, text });
+  return res;
 }
 
 let counter = 0;

@@ -1,11 +1,9 @@
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { app } from "../src/http/app";
-import { KEYS, personaId } from "./helpers";
+import { api, KEYS, personaId } from "./helpers";
 
 /** The suite runs with RATE_LIMITS=off; these requests turn the limits on, as production has them. */
 function limited(path: string, key: string = KEYS.acme, vars: Partial<Env> = {}) {
-  return app.request(path, { headers: { authorization: `Bearer ${key}` } }, { ...env, RATE_LIMITS: "on", ...vars });
+  return api(path, { key, env: { RATE_LIMITS: "on", ...vars } });
 }
 
 describe("rate limits", () => {
@@ -20,7 +18,7 @@ describe("rate limits", () => {
     const refused = await limited(`/v1/persona/${busy}/session`);
     expect(refused.status).toBe(429);
     expect(refused.headers.get("retry-after")).toBe("10");
-    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("RATE_LIMITED");
+    expect(refused.json.error.code).toBe("RATE_LIMITED");
 
     expect((await limited(`/v1/persona/${calm}/session`)).status).toBe(404);
     // the same persona id of another tenant is a different persona

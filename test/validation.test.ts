@@ -1,7 +1,6 @@
-import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { LIMITS } from "../src/limits";
-import { api, base, current, KEYS, personaId, stamp, start } from "./helpers";
+import { api, base, current, personaId, stamp, start } from "./helpers";
 
 async function withSession(label: string) {
   const persona = personaId(label);
@@ -102,13 +101,9 @@ describe("bodies", () => {
   it("refuses invalid UTF-8 as INVALID_JSON", async () => {
     const persona = await withSession("badutf8");
     const bytes = new Uint8Array([...new TextEncoder().encode('{"status":"'), 0xff, ...new TextEncoder().encode('"}')]);
-    const res = await exports.default.fetch(`https://api.test${base(persona)}/session/stamp`, {
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${KEYS.acme}` },
-      body: bytes,
-    });
+    const res = await stamp(persona, bytes, { headers: { "content-type": "application/json" } });
     expect(res.status).toBe(400);
-    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("INVALID_JSON");
+    expect(res.json.error.code).toBe("INVALID_JSON");
   });
 
   it.each(["text/plain", "application/x-www-form-urlencoded", "application/jsonx"])("refuses Content-Type %s with 415", async (type) => {
@@ -152,11 +147,7 @@ describe("bodies", () => {
 
   it("takes an empty POST sent with Content-Length: 0 and no Content-Type", async () => {
     const persona = personaId("empty-post");
-    const res = await exports.default.fetch(`https://api.test${base(persona)}/session/start`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${KEYS.acme}`, "content-length": "0" },
-      body: new Uint8Array(0),
-    });
+    const res = await start(persona, { headers: { "content-length": "0" }, body: new Uint8Array(0) });
     expect(res.status).toBe(201);
   });
 
@@ -254,11 +245,7 @@ describe("streamed bodies", () => {
         else controller.close();
       },
     });
-    const res = await exports.default.fetch(`https://api.test${base(persona)}/session/stamp`, {
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${KEYS.acme}` },
-      body,
-    });
+    const res = await stamp(persona, body, { headers: { "content-type": "application/json" } });
     expect(res.status).toBe(413);
     expect((await current(persona)).json.data.stamp_count).toBe(1);
   });

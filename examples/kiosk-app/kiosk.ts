@@ -1,6 +1,6 @@
 // A plain TypeScript kiosk app: DOM and ES libraries only, no Workers types.
-// `npm run typecheck` compiles it, so the client stays usable from such an app.
-import { type Client, createClient, type ErrorCode } from "persona-session-api/client";
+// `npm run typecheck` compiles it against the built package (client/dist), as an app installing it would.
+import { type Client, createClient, type ErrorCode } from "@persona-session/client";
 
 const api: Client = createClient({ baseUrl: "https://api.example.com", sdkKey: "sk_..." });
 

@@ -3,12 +3,12 @@ import type { MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import { secureHeaders } from "hono/secure-headers";
-import { ApiError, ERROR_CODES, ERRORS } from "../errors";
+import { ApiError } from "../errors";
 import { LIMITS } from "../limits";
 import { analyticsRoutes } from "./analytics-routes";
 import { sdkKeyAuth } from "./auth";
 import type { AppEnv } from "./context";
-import { healthRoute } from "./contract";
+import { DOCUMENT, healthRoute, openApiRoute, registerDocument } from "./contract";
 import { errorResponse } from "./envelope";
 import { indexRoutes } from "./index-routes";
 import { rateLimits } from "./rate-limit";
@@ -126,27 +126,12 @@ export function createApp() {
 
   const routes = analyticsRoutes(indexRoutes(sessionRoutes(app)));
 
-  app.openAPIRegistry.registerComponent("securitySchemes", "SdkKey", {
-    type: "http",
-    scheme: "bearer",
-    description: "An SDK key from `npm run keygen`; it names the tenant.",
-  });
-  app.doc31("/openapi.json", {
-    openapi: "3.1.0",
-    info: {
-      title: "Persona session API",
-      version: "1.0.0",
-      description: [
-        "Record each persona's visit as a session of timestamped status stamps.",
-        "",
-        "Every error uses the envelope `{success: false, error: {code, message, details?, request_id}}`. The codes:",
-        "",
-        "| code | status |",
-        "| --- | --- |",
-        ...ERROR_CODES.map((code) => `| ${code} | ${ERRORS[code].status} |`),
-      ].join("\n"),
-    },
-    servers: [{ url: "http://localhost:8787", description: "npm run dev" }],
+  registerDocument(app.openAPIRegistry);
+  // Built on first request, when every route is registered; it never changes after that.
+  let document: ReturnType<typeof app.getOpenAPI31Document> | undefined;
+  app.openapi(openApiRoute, (c) => {
+    document ??= app.getOpenAPI31Document(DOCUMENT);
+    return c.json(document, 200);
   });
 
   return routes;

@@ -18,13 +18,32 @@ export const PersonaId = z
 
 export const SessionId = z.uuid().openapi({ example: "019ac5a0-8f1e-7c3a-9d2b-5e4f6a7b8c9d" });
 
+/**
+ * The status rule as the document states it. JSON Schema patterns are ECMA-262 without flags, and
+ * validators differ on whether they add `u`; this one means the same either way: without `u` a
+ * character outside the BMP is a surrogate pair (the second alternative), with `u` it is one code
+ * point (the first). Both refuse control characters (Cc) and lone surrogates (Cs), as the `u`
+ * regex that validates requests does (a test holds the two to the same answers).
+ */
+export const STATUS_PATTERN = `^(?:[^\\x00-\\x1F\\x7F-\\x9F\\uD800-\\uDFFF]|[\\uD800-\\uDBFF][\\uDC00-\\uDFFF]){1,${LIMITS.statusMaxChars}}$`;
+
+/** The status rule requests are validated with: no control characters, no lone surrogates, 1 to 64 code points. */
+export const STATUS_REGEX = new RegExp(`^[^\\p{Cc}\\p{Cs}]{1,${LIMITS.statusMaxChars}}$`, "u");
+
 export const Status = z
   .string()
-  .regex(
-    new RegExp(`^[^\\p{Cc}\\p{Cs}]{1,${LIMITS.statusMaxChars}}$`, "u"),
-    `status must be 1 to ${LIMITS.statusMaxChars} characters with no control characters`,
-  )
-  .openapi({ description: "Status label, freely defined by the tenant; stored exactly as given.", example: "SHOPPING" });
+  .regex(STATUS_REGEX, `status must be 1 to ${LIMITS.statusMaxChars} characters with no control characters`)
+  .openapi({
+    description: [
+      "Status label, freely defined by the tenant; stored exactly as given.",
+      `1 to ${LIMITS.statusMaxChars} characters counted as Unicode code points (as JSON Schema counts: an emoji is one),`,
+      "with no control characters and no lone surrogates. A tool that counts UTF-16 units instead would take fewer characters outside the BMP.",
+    ].join(" "),
+    pattern: STATUS_PATTERN,
+    minLength: 1,
+    maxLength: LIMITS.statusMaxChars,
+    example: "SHOPPING",
+  });
 
 export const Meta = z
   .record(z.string(), z.unknown())
@@ -33,6 +52,9 @@ export const Meta = z
   })
   .openapi({
     type: "object",
+    // Any keys and values: without this the refinement above leaves a bare {"type": "object"},
+    // which generators read as an object with no properties at all.
+    additionalProperties: true,
     description: `Any JSON object, at most ${LIMITS.metaMaxBytes} bytes as JSON; stored and returned as a JSON round trip.`,
     example: { zone: "processed_food", cart_items: 3 },
   });
@@ -42,7 +64,11 @@ export const OccurredAt = z.iso.datetime({ offset: true }).openapi({
   example: "2026-04-17T10:05:00Z",
 });
 
-export const Timestamp = z.string().openapi({ description: "ISO 8601 UTC", example: "2026-04-17T10:05:00.000Z" });
+export const Timestamp = z.string().openapi({
+  description: "ISO 8601 UTC with milliseconds",
+  format: "date-time",
+  example: "2026-04-17T10:05:00.000Z",
+});
 
 export const PersonaParams = z.object({ persona_id: PersonaId.openapi({ param: { name: "persona_id", in: "path" } }) });
 export const SessionParams = PersonaParams.extend({ session_id: SessionId.openapi({ param: { name: "session_id", in: "path" } }) });
@@ -84,7 +110,14 @@ export const HistoryQuery = z.object({
     .transform(Number)
     .pipe(z.number().int().min(1).max(LIMITS.historyPageMax))
     .optional()
-    .openapi({ param: { name: "limit", in: "query" }, type: "integer", example: 20 }),
+    .openapi({
+      param: { name: "limit", in: "query" },
+      type: "integer",
+      minimum: 1,
+      maximum: LIMITS.historyPageMax,
+      default: LIMITS.historyPageDefault,
+      example: 20,
+    }),
   cursor: z
     .string()
     .max(200)
