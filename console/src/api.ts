@@ -2,6 +2,7 @@
  * The console's API client: same origin only, the key only in the Authorization header.
  * Never logs the key or the request headers.
  */
+import type { ActivePage } from "./live";
 import { retryAfterSeconds, type Session, type SessionSummary } from "./timeline";
 
 export type ApiResult<T> =
@@ -19,6 +20,8 @@ export interface Client {
   current(personaId: string, etag: string | null, signal?: AbortSignal): Promise<ApiResult<Session>>;
   history(personaId: string, cursor: string | null, limit: number, signal?: AbortSignal): Promise<ApiResult<HistoryPage>>;
   session(personaId: string, sessionId: string, signal?: AbortSignal): Promise<ApiResult<Session>>;
+  /** The tenant's active sessions (GET /v1/sessions/active): a page, and counts for the whole tenant. */
+  active(query: { status: string | null; cursor: string | null; limit: number }, signal?: AbortSignal): Promise<ApiResult<ActivePage>>;
 }
 
 interface Envelope<T> {
@@ -68,5 +71,11 @@ export function createClient(getKey: () => string, fetchImpl: typeof fetch = (..
       return get<HistoryPage>(`${base(personaId)}/sessions?${query}`, null, signal);
     },
     session: (personaId, sessionId, signal) => get<Session>(`${base(personaId)}/sessions/${encodeURIComponent(sessionId)}`, null, signal),
+    active: ({ status, cursor, limit }, signal) => {
+      const query = new URLSearchParams({ limit: String(limit) });
+      if (status !== null) query.set("status", status);
+      if (cursor !== null) query.set("cursor", cursor);
+      return get<ActivePage>(`/v1/sessions/active?${query}`, null, signal);
+    },
   };
 }

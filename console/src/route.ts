@@ -1,0 +1,60 @@
+/**
+ * The console's views are addressed by the URL fragment, so a bookmark (or a kiosk screen) opens
+ * the same view: `#live`, `#live&status=PAYMENT`, `#persona=<id>`. Pure (no DOM), unit-tested.
+ *
+ * Adding a view (say a Dashboard): a name in VIEWS, a case in Route, parseRoute and routeHash,
+ * then a section and a page object in main.ts.
+ */
+import { isPersonaId } from "./timeline";
+
+/** The views, in nav order. The first is the start page (an empty or unknown fragment). */
+export const VIEWS = ["live", "persona"] as const;
+export type ViewName = (typeof VIEWS)[number];
+
+export type Route =
+  /** Who is in a session now, optionally only those whose current status is `status`. */
+  | { view: "live"; status: string | null }
+  /** One persona's timeline; `persona` is what the fragment holds (checked by the page), null for none. */
+  | { view: "persona"; persona: string | null };
+
+/** Same rule as the API's status labels: 1 to 64 characters (code points), no control characters or lone surrogates. */
+export function isStatusLabel(value: string): boolean {
+  return /^[^\p{Cc}\p{Cs}]{1,64}$/u.test(value);
+}
+
+/** The route a fragment names. Anything it does not understand gives the start page. */
+export function parseRoute(hash: string): Route {
+  let params: URLSearchParams;
+  try {
+    params = new URLSearchParams(hash.replace(/^#/, ""));
+  } catch {
+    return { view: "live", status: null };
+  }
+  // `#persona=<id>` is the form bookmarked before the live view existed: it still opens the timeline.
+  if (params.has("persona")) {
+    const persona = params.get("persona") ?? "";
+    return { view: "persona", persona: persona === "" ? null : persona };
+  }
+  const status = params.get("status");
+  return { view: "live", status: status !== null && isStatusLabel(status) ? status : null };
+}
+
+/** The fragment for a route (with its `#`); parseRoute(routeHash(r)) gives r back. */
+export function routeHash(route: Route): string {
+  switch (route.view) {
+    case "live":
+      return route.status === null ? "#live" : `#live&status=${encodeURIComponent(route.status)}`;
+    case "persona":
+      return route.persona === null ? "#persona" : `#persona=${encodeURIComponent(route.persona)}`;
+  }
+}
+
+/** The page title for a route: the view first, so tabs and history entries tell views apart. */
+export function routeTitle(route: Route, product: string): string {
+  switch (route.view) {
+    case "live":
+      return `${route.status === null ? "Live" : `Live: ${route.status}`} · ${product}`;
+    case "persona":
+      return `${route.persona !== null && isPersonaId(route.persona) ? `Persona ${route.persona}` : "Persona"} · ${product}`;
+  }
+}
