@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `npm run bench [-- --quick] [-- --out FILE] [-- --rounds N]`
+ * `npm run bench [-- --quick] [-- --out FILE] [-- --rounds N] [-- --stamps-only]`
  *
  * Builds the service and the baseline Worker (bench/baseline/) with `wrangler deploy --dry-run`,
  * serves each in workerd (bench/serve.mjs, one process group each, free ports on 127.0.0.1),
@@ -819,6 +819,16 @@ async function main() {
   try {
     scenarios.stamp_spread = await stampSpread(svc, base);
     scenarios.stamp_hot = await stampHot(svc, base);
+    if (flag("--stamps-only")) {
+      // For A/B experiments: the two stamp scenarios, printed, nothing written.
+      for (const [name, x] of Object.entries(scenarios)) {
+        console.log(
+          `${name}: rps ${x.rps} (ratio ${x.rps_ratio}), p99 ratio ${x.p99_ratio}, cpu ${x.server_cpu_ms} ms (ratio ${x.server_cpu_ratio})`,
+        );
+      }
+      console.log(`index_lag_ms: ${JSON.stringify(scenarios.stamp_spread.index_lag_ms)}`);
+      return;
+    }
     scenarios.journey = await journey(svc, base);
     growthResult = await growth(svc, base);
     if (hasAssets && !QUICK) {

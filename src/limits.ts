@@ -26,6 +26,8 @@ export const LIMITS = {
   funnelStepsMax: 10,
   /** Identical analytics queries of a tenant are answered from a per-isolate cache this long. */
   analyticsCacheMs: 5_000,
+  /** How long a persona object gathers changes before sending them to the index. */
+  indexSendDelayMs: 100,
   /** How long after a change a persona object checks that the tenant index has it (and re-sends). */
   indexRecheckMs: 10_000,
 } as const;

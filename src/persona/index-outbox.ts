@@ -67,6 +67,7 @@ export class IndexOutbox {
   private sent: Position | null = null;
   private floorToSend = false;
   private flushing = false;
+  private scheduled = false;
   private again = false;
   private readonly tenant: string | null;
   private readonly persona: string | null;
@@ -100,7 +101,13 @@ export class IndexOutbox {
     const changed = (latest !== null && isAfter(positionOf(latest), this.sent)) || this.floorToSend;
     if (!changed) return;
     this.deps.armAlarm(Date.now() + LIMITS.indexRecheckMs);
-    void this.flush();
+    // A short wait gathers a burst of changes (a busy persona's stamps) into one message.
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setTimeout(() => {
+      this.scheduled = false;
+      void this.flush();
+    }, LIMITS.indexSendDelayMs);
   }
 
   /** In the erasure, after storage was wiped: the index must drop every session up to `floor`. */
