@@ -110,7 +110,7 @@ export class TenantIndex extends DurableObject<Env> {
   }
 
   visits(from: number, to: number, starts: number[]): { part: VisitsPart; applied_at: number | null } {
-    return { part: visitsPart(this.store.analyticsRows(from, to), starts), applied_at: this.store.appliedAt() };
+    return { part: visitsPart(this.store.analyticsRows(from, to, false), starts), applied_at: this.store.appliedAt() };
   }
 
   personas(after: string, limit: number): string[] {
