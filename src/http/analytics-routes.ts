@@ -1,14 +1,13 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { ApiError } from "../errors";
-import { iso } from "../ids";
 import { LIMITS } from "../limits";
 import { quantiles } from "../tenant-index/analytics";
 import { bucketStarts, localIso, zoneFormat } from "../tenant-index/buckets";
 import { monthShard, monthsBetween } from "../tenant-index/messages";
 import type { AppEnv } from "./context";
 import { dwellRoute, funnelRoute, visitsRoute } from "./contract";
-import { invalid, range } from "./ranges";
+import { asOf, invalid, range } from "./paging";
 
 const WINDOW_SECONDS = 10;
 
@@ -54,11 +53,6 @@ function parsedRange(query: { from: string; to: string }) {
 function shards(c: Context<AppEnv>, from: number, to: number) {
   return monthsBetween(from, to).map((month) => c.env.TENANT_INDEX.getByName(monthShard(c.get("tenant"), month)));
 }
-
-const asOf = (times: (number | null)[]) => {
-  const known = times.filter((t): t is number => t !== null);
-  return known.length ? iso(Math.max(...known)) : null;
-};
 
 const seconds = (ms: number | null) => (ms === null ? null : ms / 1000);
 const ratio = (a: number, b: number) => (b === 0 ? null : a / b);

@@ -6,37 +6,20 @@ import { liveShard, monthShard, monthsBetween } from "../tenant-index/messages";
 import type { IndexedSession } from "../tenant-index/store";
 import type { AppEnv } from "./context";
 import { activeRoute, searchRoute } from "./contract";
-import { invalid, range } from "./ranges";
+import { asOf, cursor, range } from "./paging";
 
-/** Page cursors: a position (time, id) this API gave out, opaque to clients. */
-const cursor = {
-  encode: (kind: string, ms: number, id: string) => btoa(`${kind}:${ms}:${id}`).replace(/=+$/, ""),
-  decode(kind: string, value: string): [number, string] {
-    let decoded = "";
-    try {
-      decoded = atob(value);
-    } catch {
-      // refused below
-    }
-    const match = new RegExp(`^${kind}:(-?[0-9]{1,16}):(.{1,200})$`).exec(decoded);
-    if (!match) throw invalid("cursor", "cursor is not a cursor this API gave out for this route.");
-    return [Number(match[1]), match[2]!];
-  },
-};
+/** A page position: a time (ms) and the id that breaks ties. */
+const POSITION = /^(-?[0-9]{1,16}):(.{1,200})$/;
+const position = ([ms, id]: string[]): [number, string] => [Number(ms), id!];
 
 const shard = (c: Context<AppEnv>, name: string) => c.env.TENANT_INDEX.getByName(name);
-
-const asOf = (times: (number | null)[]) => {
-  const known = times.filter((t): t is number => t !== null);
-  return known.length ? iso(Math.max(...known)) : null;
-};
 
 export function indexRoutes(app: OpenAPIHono<AppEnv>) {
   return app
     .openapi(activeRoute, async (c) => {
       const query = c.req.valid("query");
       const limit = query.limit ?? LIMITS.indexPageDefault;
-      const after = query.cursor === undefined ? null : cursor.decode("a", query.cursor);
+      const after = query.cursor === undefined ? null : position(cursor.decode("a", query.cursor, POSITION));
       const page = await shard(c, liveShard(c.get("tenant"))).active({ status: query.status ?? null, after, limit: limit + 1 });
       const rows = page.sessions.slice(0, limit);
       const last = rows.at(-1);
@@ -66,7 +49,7 @@ export function indexRoutes(app: OpenAPIHono<AppEnv>) {
       const to = query.to === undefined ? Date.now() : Date.parse(query.to);
       const { from } = range({ from: query.from === undefined ? to - 86_400_000 : Date.parse(query.from), to });
       const limit = query.limit ?? LIMITS.indexPageDefault;
-      const before = query.cursor === undefined ? null : cursor.decode("s", query.cursor);
+      const before = query.cursor === undefined ? null : position(cursor.decode("s", query.cursor, POSITION));
       const tenant = c.get("tenant");
       // Each month's shard gives its newest `limit + 1`; the merge keeps the newest overall.
       const pages = await Promise.all(

@@ -103,26 +103,32 @@ export const BatchBody = z
   .openapi("StampBatchRequest");
 export const EndBody = z.strictObject({ occurred_at: OccurredAt.optional(), session_id: SessionGuard }).openapi("EndRequest");
 
-export const HistoryQuery = z.object({
-  limit: z
+/** `limit` of a paged route: 1 to `max`, `fallback` when absent. */
+const pageLimit = (max: number, fallback: number) =>
+  z
     .string()
-    .regex(/^[0-9]{1,3}$/, `limit must be a whole number from 1 to ${LIMITS.historyPageMax}`)
+    .regex(/^[0-9]{1,3}$/, `limit must be a whole number from 1 to ${max}`)
     .transform(Number)
-    .pipe(z.number().int().min(1).max(LIMITS.historyPageMax))
+    .pipe(z.number().int().min(1).max(max))
     .optional()
     .openapi({
       param: { name: "limit", in: "query" },
       type: "integer",
       minimum: 1,
-      maximum: LIMITS.historyPageMax,
-      default: LIMITS.historyPageDefault,
+      maximum: max,
+      default: fallback,
       example: 20,
-    }),
-  cursor: z
-    .string()
-    .max(200)
-    .optional()
-    .openapi({ param: { name: "cursor", in: "query" }, description: "next_cursor from the previous page" }),
+    });
+
+const cursorParam = z
+  .string()
+  .max(200)
+  .optional()
+  .openapi({ param: { name: "cursor", in: "query" }, description: "next_cursor from the previous page" });
+
+export const HistoryQuery = z.object({
+  limit: pageLimit(LIMITS.historyPageMax, LIMITS.historyPageDefault),
+  cursor: cursorParam,
 });
 
 export const StampOut = z
@@ -184,27 +190,12 @@ export function successEnvelope<T extends z.ZodType>(data: T) {
 
 // The tenant index (tenant-wide reads).
 
-const pageLimit = (max: number) =>
-  z
-    .string()
-    .regex(/^[0-9]{1,3}$/, `limit must be a whole number from 1 to ${max}`)
-    .transform(Number)
-    .pipe(z.number().int().min(1).max(max))
-    .optional()
-    .openapi({ param: { name: "limit", in: "query" }, type: "integer", example: 20 });
-
-const cursorParam = z
-  .string()
-  .max(200)
-  .optional()
-  .openapi({ param: { name: "cursor", in: "query" }, description: "next_cursor from the previous page" });
-
 export const ActiveQuery = z.object({
   status: Status.optional().openapi({
     param: { name: "status", in: "query" },
     description: "Only sessions whose current status is this label.",
   }),
-  limit: pageLimit(LIMITS.indexPageMax),
+  limit: pageLimit(LIMITS.indexPageMax, LIMITS.indexPageDefault),
   cursor: cursorParam,
 });
 
@@ -223,7 +214,7 @@ export const SearchQuery = z.object({
   status: Status.optional().openapi({ param: { name: "status", in: "query" }, description: "Only sessions with a stamp of this label." }),
   persona_id: PersonaId.optional().openapi({ param: { name: "persona_id", in: "query" } }),
   end_reason: EndReason.optional().openapi({ param: { name: "end_reason", in: "query" }, description: "Only sessions ended this way." }),
-  limit: pageLimit(LIMITS.indexPageMax),
+  limit: pageLimit(LIMITS.indexPageMax, LIMITS.indexPageDefault),
   cursor: cursorParam,
 });
 

@@ -8,6 +8,7 @@ import { jsonBody } from "./body";
 import type { AppEnv } from "./context";
 import { currentRoute, endRoute, eraseRoute, historyRoute, sessionRoute, stampRoute, stampsRoute, startRoute } from "./contract";
 import { unwrap } from "./envelope";
+import { cursor } from "./paging";
 
 /** Read-only keys may only read. */
 function requireWriteScope(): MiddlewareHandler<AppEnv> {
@@ -53,24 +54,6 @@ function stampItem(input: { status: string; meta?: Record<string, unknown>; occu
     occurredAt: ms(input.occurred_at),
   };
 }
-
-const cursor = {
-  encode: (sessionId: string) => btoa(`s:${sessionId}`).replace(/=+$/, ""),
-  decode(value: string): string {
-    let decoded = "";
-    try {
-      decoded = atob(value);
-    } catch {
-      // fall through to the error below
-    }
-    const match = /^s:([0-9a-f-]{36})$/.exec(decoded);
-    if (!match)
-      throw new ApiError("VALIDATION_ERROR", "cursor is not a cursor this API gave out.", {
-        fields: [{ path: "cursor", message: "invalid cursor" }],
-      });
-    return match[1]!;
-  },
-};
 
 export function sessionRoutes(app: OpenAPIHono<AppEnv>) {
   return app
@@ -124,12 +107,12 @@ export function sessionRoutes(app: OpenAPIHono<AppEnv>) {
     .openapi(historyRoute, async (c) => {
       const { persona_id } = c.req.valid("param");
       const query = c.req.valid("query");
-      const after = query.cursor === undefined ? null : cursor.decode(query.cursor);
+      const after = query.cursor === undefined ? null : cursor.decode("s", query.cursor, /^([0-9a-f-]{36})$/)[0]!;
       const page = unwrap(c, await persona(c, persona_id).history(c.get("policy"), query.limit ?? LIMITS.historyPageDefault, after));
       return c.json(
         {
           success: true as const,
-          data: { sessions: page.sessions, next_cursor: page.next_after === null ? null : cursor.encode(page.next_after) },
+          data: { sessions: page.sessions, next_cursor: page.next_after === null ? null : cursor.encode("s", page.next_after) },
         },
         200,
       );
