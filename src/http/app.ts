@@ -5,6 +5,9 @@ import { methodNotAllowed } from "hono/method-not-allowed";
 import { secureHeaders } from "hono/secure-headers";
 import { ApiError, ERROR_CODES, ERRORS } from "../errors";
 import { LIMITS } from "../limits";
+import { adminKeyAuth } from "../tenants/admin-auth";
+import { adminRoutes } from "../tenants/admin-routes";
+import { tenantRoutes } from "../tenants/tenant-routes";
 import { sdkKeyAuth } from "./auth";
 import type { AppEnv } from "./context";
 import { healthRoute } from "./contract";
@@ -58,7 +61,7 @@ function kioskCors(): MiddlewareHandler<AppEnv> {
   };
   const handler = cors({
     origin: (origin, c) => (allowed(c.env.CORS_ORIGINS).has(origin) ? origin : null),
-    allowMethods: ["GET", "HEAD", "POST", "DELETE"],
+    allowMethods: ["GET", "HEAD", "POST", "PATCH", "DELETE"],
     allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id", "If-None-Match"],
     exposeHeaders: ["X-Request-Id", "Retry-After", "Idempotent-Replayed", "ETag"],
     maxAge: 600,
@@ -121,13 +124,21 @@ export function createApp() {
 
   app.openapi(healthRoute, (c) => c.json({ success: true as const, data: { status: "ok" as const } }, 200));
   app.use("/v1/*", sdkKeyAuth(), rateLimits());
+  app.use("/admin/*", adminKeyAuth(), rateLimits());
 
   const routes = sessionRoutes(app);
+  tenantRoutes(app);
+  adminRoutes(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "SdkKey", {
     type: "http",
     scheme: "bearer",
-    description: "An SDK key from `npm run keygen`; it names the tenant.",
+    description: "An SDK key: from the tenant registry (`psa_...`, made by the admin API) or `SDK_KEYS`; it names the tenant.",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "AdminKey", {
+    type: "http",
+    scheme: "bearer",
+    description: "An operator's admin key, whose SHA-256 is listed in `ADMIN_KEYS`.",
   });
   app.doc31("/openapi.json", {
     openapi: "3.1.0",
@@ -145,6 +156,12 @@ export function createApp() {
       ].join("\n"),
     },
     servers: [{ url: "http://localhost:8787", description: "npm run dev" }],
+    tags: [
+      { name: "sessions", description: "A persona's sessions and stamps (SDK keys)." },
+      { name: "tenant", description: "A tenant's own settings and keys (admin-scoped SDK keys)." },
+      { name: "admin", description: "Operators: tenants, their keys and the audit log (ADMIN_KEYS)." },
+      { name: "health", description: "Liveness." },
+    ],
   });
 
   return routes;

@@ -25,7 +25,7 @@ import {
 } from "./schemas";
 
 /** Error responses a route can give, grouped by status, documented from the one error table. */
-function errors(...codes: ErrorCode[]) {
+export function errors(...codes: ErrorCode[]) {
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of codes) byStatus.set(ERRORS[code].status, [...(byStatus.get(ERRORS[code].status) ?? []), code]);
   return Object.fromEntries(
@@ -36,18 +36,18 @@ function errors(...codes: ErrorCode[]) {
   );
 }
 
-const ok = <T extends z.ZodType>(schema: T, description: string) => ({
+export const ok = <T extends z.ZodType>(schema: T, description: string) => ({
   description,
   content: { "application/json": { schema: successEnvelope(schema) } },
 });
 
-const body = <T extends z.ZodType>(schema: T, required: boolean) => ({
+export const body = <T extends z.ZodType>(schema: T, required: boolean) => ({
   required,
   content: { "application/json": { schema } },
 });
 
 /** Refusals every /v1 route can give before its own checks. */
-export const COMMON: ErrorCode[] = ["UNAUTHORIZED", "VALIDATION_ERROR", "RATE_LIMITED", "INTERNAL", "UNAVAILABLE"];
+export const COMMON: ErrorCode[] = ["UNAUTHORIZED", "TENANT_DISABLED", "VALIDATION_ERROR", "RATE_LIMITED", "INTERNAL", "UNAVAILABLE"];
 export const WRITE: ErrorCode[] = [
   ...COMMON,
   "FORBIDDEN",
@@ -79,7 +79,7 @@ export const stampRoute = createRoute({
   request: { params: PersonaParams, headers: IdempotencyHeaders, body: body(StampBody, true) },
   responses: {
     201: ok(StampData, "Stamp recorded"),
-    ...errors(...WRITE, "NO_ACTIVE_SESSION", "SESSION_MISMATCH", "STAMP_LIMIT_REACHED"),
+    ...errors(...WRITE, "UNKNOWN_STATUS", "NO_ACTIVE_SESSION", "SESSION_MISMATCH", "STAMP_LIMIT_REACHED"),
   },
 });
 
@@ -92,7 +92,7 @@ export const stampsRoute = createRoute({
   request: { params: PersonaParams, headers: IdempotencyHeaders, body: body(BatchBody, true) },
   responses: {
     201: ok(BatchData, "Stamps recorded"),
-    ...errors(...WRITE, "NO_ACTIVE_SESSION", "SESSION_MISMATCH", "STAMP_LIMIT_REACHED"),
+    ...errors(...WRITE, "UNKNOWN_STATUS", "NO_ACTIVE_SESSION", "SESSION_MISMATCH", "STAMP_LIMIT_REACHED"),
   },
 });
 
