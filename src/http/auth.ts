@@ -110,13 +110,17 @@ const REFUSALS: Record<string, string | undefined> = {
  * A failed authentication: 401, or 429 once the client's address is over the failed-authentication
  * limit (and then no lookup of unknown keys from that address until the window ends).
  */
-export async function refuse(c: Context<AppEnv>, reason?: Extract<RegistryAuth, { ok: false }>["reason"]): Promise<never> {
+export async function refuse(
+  c: Context<AppEnv>,
+  reason?: Extract<RegistryAuth, { ok: false }>["reason"],
+  message = reason ? REFUSALS[reason] : undefined,
+): Promise<never> {
   if (reason === "blocked") throw rateLimited();
   if (!(await withinAuthFailureLimit(c))) {
     blockAddress(clientAddress(c), Date.now());
     throw rateLimited();
   }
-  throw new ApiError("UNAUTHORIZED", reason ? REFUSALS[reason] : undefined, undefined, {
+  throw new ApiError("UNAUTHORIZED", message, undefined, {
     "WWW-Authenticate": 'Bearer realm="persona-session-api"',
   });
 }

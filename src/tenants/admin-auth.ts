@@ -14,6 +14,7 @@ interface AdminEntry {
 }
 
 const HASH = /^[0-9a-f]{64}$/;
+const NEEDED = "A valid admin key is required: Authorization: Bearer <admin key>.";
 const ACCEPTED_KEYS_MAX = 64;
 
 export function parseAdminKeys(raw: string | undefined): { entries: AdminEntry[]; problems: string[] } {
@@ -43,11 +44,11 @@ export function adminKeyAuth(): MiddlewareHandler<AppEnv> {
       config = { raw: c.env.ADMIN_KEYS, entries, accepted: new Map() };
     }
     const token = bearerToken(c);
-    if (!token) return refuse(c);
+    if (!token) return refuse(c, undefined, NEEDED);
     let entry = config.accepted.get(token) ?? null;
     if (!entry) {
       entry = findKey(await sha256Bytes(token), config.entries);
-      if (!entry) return refuse(c);
+      if (!entry) return refuse(c, undefined, NEEDED);
       if (config.accepted.size >= ACCEPTED_KEYS_MAX) config.accepted.clear();
       config.accepted.set(token, entry);
     }
