@@ -118,6 +118,3 @@ export function registrySql(query: string, ...params: (string | number | null)[]
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Waits out AUTH_CACHE_SECONDS (1 s in the tests): after it, every isolate has read the registry again. */
-export const afterCacheWindow = () => sleep(1100);
