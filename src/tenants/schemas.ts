@@ -24,8 +24,20 @@ export const Scope = z.enum(SCOPES).openapi({
   description: "read: GET session routes only; write: every session route; admin: also its own tenant's keys and settings.",
 });
 
+/**
+ * Free text: 1 to `max` code points, no control characters, no lone surrogates. Validated with a
+ * `u` regex; documented without flags (JSON Schema patterns are ECMA-262 without flags), where a
+ * character outside the BMP is a surrogate pair: the second alternative.
+ */
 const text = (field: string, max: number) =>
-  z.string().regex(new RegExp(`^[^\\p{Cc}\\p{Cs}]{1,${max}}$`, "u"), `${field} must be 1 to ${max} characters with no control characters`);
+  z
+    .string()
+    .regex(new RegExp(`^[^\\p{Cc}\\p{Cs}]{1,${max}}$`, "u"), `${field} must be 1 to ${max} characters with no control characters`)
+    .openapi({
+      pattern: `^(?:[^\\x00-\\x1F\\x7F-\\x9F\\uD800-\\uDFFF]|[\\uD800-\\uDBFF][\\uDC00-\\uDFFF]){1,${max}}$`,
+      minLength: 1,
+      maxLength: max,
+    });
 
 const TenantName = text("name", LIMITS.tenantNameMaxChars).openapi({ example: "Acme Stores" });
 const KeyLabel = text("label", LIMITS.keyLabelMaxChars).openapi({ example: "store 12, kiosk 3" });
