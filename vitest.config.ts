@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
-import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
-import { KEYS } from "./test/keys";
+import { ADMIN_KEYS, KEYS } from "./test/keys";
 
 const sha = (key: string) => createHash("sha256").update(key).digest("hex");
 const SDK_KEYS = [
@@ -12,6 +12,21 @@ const SDK_KEYS = [
 ].join(",");
 
 export default defineConfig({
-  plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" }, miniflare: { bindings: { SDK_KEYS, RATE_LIMITS: "off" } } })],
-  test: { include: ["test/**/*.test.ts"], silent: "passed-only" },
+  plugins: [
+    cloudflareTest(async () => ({
+      wrangler: { configPath: "./wrangler.toml" },
+      miniflare: {
+        bindings: {
+          SDK_KEYS,
+          ADMIN_KEYS: [sha(ADMIN_KEYS.operator), sha(ADMIN_KEYS.rotated)].join(","),
+          RATE_LIMITS: "off",
+          // Short, so tests see a change made behind an isolate's cache take effect within the window.
+          AUTH_CACHE_SECONDS: "1",
+          // The registry's schema, applied to the test D1 database by test/setup.ts.
+          TEST_MIGRATIONS: await readD1Migrations("./migrations"),
+        },
+      },
+    })),
+  ],
+  test: { include: ["test/**/*.test.ts"], setupFiles: ["./test/setup.ts"], silent: "passed-only" },
 });

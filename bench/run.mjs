@@ -62,6 +62,11 @@ const STAMP_LIMIT_MARGIN = 960;
 const BENCH_KEY = `sk_bench_${randomBytes(32).toString("base64url")}`;
 const BENCH_TENANT = "bench";
 const SDK_KEYS = `${BENCH_TENANT}:${createHash("sha256").update(BENCH_KEY).digest("hex")}`;
+// The tenant registry: an admin key for set-up, and a tenant whose write key (made through the
+// admin API before timing) stamps in stamp_spread_registry_key.
+const BENCH_ADMIN_KEY = `adm_bench_${randomBytes(32).toString("base64url")}`;
+const ADMIN_KEYS = createHash("sha256").update(BENCH_ADMIN_KEY).digest("hex");
+const REGISTRY_TENANT = "bench-registry";
 const RUN = randomBytes(3).toString("hex");
 
 const work = mkdtempSync(join(os.tmpdir(), "persona-bench-"));
@@ -184,6 +189,7 @@ for (const sig of ["SIGINT", "SIGTERM"]) {
 
 const AUTH = { authorization: `Bearer ${BENCH_KEY}` };
 const JSON_HEADERS = { ...AUTH, "content-type": "application/json" };
+const bearer = (key) => ({ authorization: `Bearer ${key}` });
 
 async function call(port, method, path, { body, headers = {} } = {}) {
   const res = await fetch(`http://127.0.0.1:${port}${path}`, {
@@ -217,7 +223,8 @@ async function inParallel(items, concurrency, fn) {
 }
 
 const personaPath = (persona, action) => `/v1/persona/${persona}/session/${action}`;
-const startAll = (port, personas) => inParallel(personas, 64, (p) => expect(201, port, "POST", personaPath(p, "start")));
+const startAll = (port, personas, auth = AUTH) =>
+  inParallel(personas, 64, (p) => expect(201, port, "POST", personaPath(p, "start"), { headers: auth }));
 
 // ---------------------------------------------------------------------------------------------
 // Load
@@ -278,10 +285,10 @@ async function load(target, { connections, amount, requests }) {
   };
 }
 
-const stampRequest = (pathFor, body) => [
+const stampRequest = (pathFor, body, auth = AUTH) => [
   {
     method: "POST",
-    headers: JSON_HEADERS,
+    headers: { ...JSON_HEADERS, ...auth },
     body: JSON.stringify(body),
     setupRequest: (req) => ({ ...req, path: pathFor() }),
   },
@@ -366,7 +373,8 @@ function lagSampler(target) {
 }
 
 // --- stamp_spread: 64 connections, round-robin over 1,000 personas that each have a session.
-async function stampSpread(service, baseline, name = "stamp_spread") {
+// `auth` picks the stamping key: the SDK_KEYS one, or (stamp_spread_registry_key) a registry key.
+async function stampSpread(service, baseline, name = "stamp_spread", auth = AUTH) {
   const { connections, personas: n, perConnection, warmupPerConnection } = PLAN.spread;
   let pool = null;
   const lags = [];
@@ -378,9 +386,9 @@ async function stampSpread(service, baseline, name = "stamp_spread") {
     if (!pool || pool.round !== r) {
       if (!pool || pool.used + perPersona > STAMP_LIMIT_MARGIN) {
         const id = pool ? pool.id + 1 : 0;
-        const personas = Array.from({ length: n }, (_, i) => `spread-${RUN}-${id}-${i}`);
+        const personas = Array.from({ length: n }, (_, i) => `${name}-${RUN}-${id}-${i}`);
         say(`${name}: starting ${n} sessions (set-up)`);
-        await startAll(service.port, personas);
+        await startAll(service.port, personas, auth);
         pool = { id, personas, used: 1 }; // ENTER
       }
       pool.used += perPersona;
@@ -391,7 +399,7 @@ async function stampSpread(service, baseline, name = "stamp_spread") {
     const res = await load(target, {
       connections,
       amount,
-      requests: stampRequest(() => personaPath(pool.personas[i++ % n], "stamp"), { status: "SHOPPING" }),
+      requests: stampRequest(() => personaPath(pool.personas[i++ % n], "stamp"), { status: "SHOPPING" }, auth),
     });
     if (sampler) lags.push(...(await sampler.stop()));
     return res;
@@ -406,6 +414,24 @@ async function stampSpread(service, baseline, name = "stamp_spread") {
       samples: lags.length,
     },
   };
+}
+
+/** Applies the tenant registry's D1 migrations to a state directory, as `npm run dev` does for its own. */
+async function migrateRegistry(config, persistTo) {
+  await run(process.execPath, [WRANGLER_BIN, "d1", "migrations", "apply", "DB", "--local", "--persist-to", persistTo, "--config", config], {
+    env: { ...process.env, CI: "true", FORCE_COLOR: "0" },
+  });
+}
+
+/** A registry tenant and a write key for it, made through the service's own admin API. */
+async function registryKey(port) {
+  const headers = bearer(BENCH_ADMIN_KEY);
+  await expect(201, port, "POST", "/admin/v1/tenants", { body: { tenant_id: REGISTRY_TENANT, name: "bench" }, headers });
+  const created = await expect(201, port, "POST", `/admin/v1/tenants/${REGISTRY_TENANT}/keys`, {
+    body: { scope: "write", label: "bench" },
+    headers,
+  });
+  return created.data.key;
 }
 
 // --- stamp_hot: 16 connections, every stamp for one persona; the next persona after 950 stamps.
@@ -693,6 +719,12 @@ function budget(results) {
   return {
     stamp_spread_rps_ratio: item(s.stamp_spread.rps_ratio, ">= 0.85", s.stamp_spread.rps_ratio >= 0.85),
     stamp_spread_p99_ratio: item(s.stamp_spread.p99_ratio, "<= 1.3", s.stamp_spread.p99_ratio <= 1.3),
+    // A registry key costs what an SDK_KEYS key costs: the same ratio, within run-to-run noise.
+    registry_key_rps_ratio_gap: item(
+      round2(Math.abs(s.stamp_spread_registry_key.rps_ratio - s.stamp_spread.rps_ratio)),
+      "<= 0.05",
+      Math.abs(s.stamp_spread_registry_key.rps_ratio - s.stamp_spread.rps_ratio) <= 0.05,
+    ),
     stamp_hot_rps_ratio: item(s.stamp_hot.rps_ratio, ">= 0.85", s.stamp_hot.rps_ratio >= 0.85),
     stamp_hot_p99_ratio: item(s.stamp_hot.p99_ratio, "<= 1.3", s.stamp_hot.p99_ratio <= 1.3),
     growth_ratio: item(results.growth.ratio, "<= 1.15", results.growth.ratio <= 1.15),
@@ -731,7 +763,10 @@ function table(results) {
     "service vs baseline; cpu = server process CPU ms per request",
     `${"scenario".padEnd(26)}${pad("rps", 8)}${pad("p50", 7)}${pad("p99", 7)}${pad("cpu", 6)}  |${pad("base rps", 9)}${pad("p50", 7)}${pad("p99", 7)}${pad("cpu", 6)}  |${pad("rps ratio", 10)}${pad("p99 ratio", 10)}${pad("cpu ratio", 10)}${pad("errors", 7)}`,
   );
-  const rows = [...["stamp_spread", "stamp_hot", "journey"].map((n) => [n, s[n]]), ...Object.entries(results.supplementary)];
+  const rows = [
+    ...["stamp_spread", "stamp_spread_registry_key", "stamp_hot", "journey"].map((n) => [n, s[n]]),
+    ...Object.entries(results.supplementary),
+  ];
   for (const [name, x] of rows) {
     lines.push(
       `${name.padEnd(26)}${pad(x.rps, 8)}${pad(x.p50_ms, 7)}${pad(x.p99_ms, 7)}${pad(x.server_cpu_ms, 6)}  |${pad(x.baseline.rps, 9)}${pad(x.baseline.p50_ms, 7)}${pad(x.baseline.p99_ms, 7)}${pad(x.baseline.server_cpu_ms, 6)}  |${pad(x.rps_ratio, 10)}${pad(x.p99_ratio, 10)}${pad(x.server_cpu_ratio, 10)}${pad(x.errors, 7)}`,
@@ -798,26 +833,35 @@ async function main() {
   const rootOptions = unstable_getMiniflareWorkerOptions(rootConfig).workerOptions;
   // Everything runs with the service's compatibility date and flags, whatever the bench configs say.
   const compat = { date: rootOptions.compatibilityDate, flags: rootOptions.compatibilityFlags ?? [] };
-  const serviceVars = { SDK_KEYS, RATE_LIMITS: "off" };
+  const serviceVars = { SDK_KEYS, ADMIN_KEYS, RATE_LIMITS: "off" };
 
   // The API Worker is compared without the [assets] layer: see bench/README.md ("Static assets").
   // Its cost is measured on its own, after the scenarios, in full runs.
   const hasAssets = Boolean(rootOptions.assets);
+  // The service's registry (D1): migrated with wrangler into the state the service is served from
+  // (wrangler keeps Miniflare's state under <persist-to>/v3).
+  const svcState = join(work, "serve-service", "state");
+  say("applying the registry's D1 migrations (wrangler d1 migrations apply --local)");
+  await migrateRegistry(rootConfig, svcState);
   say("starting service and baseline");
   const [svc, base] = await Promise.all([
-    serve("service", rootConfig, svcBuild.outdir, serviceVars, compat, { withoutAssets: true }),
+    serve("service", rootConfig, svcBuild.outdir, serviceVars, compat, { withoutAssets: true, persistDir: join(svcState, "v3") }),
     serve("baseline", baselineConfig, baseBuild.outdir, {}, compat),
   ]);
   svc.role = "service";
   base.role = "baseline";
-  // The key works (404 NO_ACTIVE_SESSION, not 401) before anything is timed.
+  // The keys work (404 NO_ACTIVE_SESSION, not 401) before anything is timed.
   await expect(404, svc.port, "GET", `/v1/persona/check-${RUN}/session`);
+  const registryAuth = bearer(await registryKey(svc.port));
+  await expect(404, svc.port, "GET", `/v1/persona/check-${RUN}/session`, { headers: registryAuth });
   const scenarios = {};
   const supplementary = {};
   let growthResult;
   const running = [svc, base];
   try {
     scenarios.stamp_spread = await stampSpread(svc, base);
+    // The same stream, stamped with a key from the tenant registry (D1, cached per isolate).
+    scenarios.stamp_spread_registry_key = await stampSpread(svc, base, "stamp_spread_registry_key", registryAuth);
     scenarios.stamp_hot = await stampHot(svc, base);
     if (flag("--stamps-only")) {
       // For A/B experiments: the two stamp scenarios, printed, nothing written.
@@ -834,7 +878,9 @@ async function main() {
     if (hasAssets && !QUICK) {
       await stop(svc);
       say("starting the service with its [assets] layer");
-      const svcAssets = await serve("service-assets", rootConfig, svcBuild.outdir, serviceVars, compat);
+      const svcAssets = await serve("service-assets", rootConfig, svcBuild.outdir, serviceVars, compat, {
+        persistDir: join(svcState, "v3"),
+      });
       svcAssets.role = "service";
       running.push(svcAssets);
       supplementary.stamp_spread_with_assets = await stampSpread(svcAssets, base, "stamp_spread_with_assets");
@@ -870,6 +916,7 @@ async function main() {
       load: "autocannon in the harness process, fixed request counts per connection, same request stream for both targets",
       plan: PLAN,
       rate_limits: "RATE_LIMITS=off",
+      keys: "stamp_spread_registry_key stamps with a registry key (made through the admin API before timing; AUTH_CACHE_SECONDS from wrangler.toml); every other scenario with an SDK_KEYS key",
       assets: hasAssets
         ? "scenarios run the API Worker without the [assets] layer; supplementary.stamp_spread_with_assets (full runs) has it"
         : "no [assets]",

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts `npm run dev` on a free port with throwaway state, walks the seed's journey with the
-# README's curl commands (demo key), checks the served OpenAPI document in other people's tools
-# (swagger-parser, Redocly lint, openapi-typescript + openapi-fetch), runs a plain JavaScript
+# README's curl commands (demo key), onboards a tenant with the admin CLI (tenant, write key, stamps,
+# revocation seen after the auth cache window), checks the served OpenAPI document in other people's
+# tools (swagger-parser, Redocly lint, openapi-typescript + openapi-fetch), runs a plain JavaScript
 # journey from the packed client package, and stops the server. Exits non-zero on any surprise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,7 +10,9 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); p
 state=$(mktemp -d)
 log="$state/dev.log"
 # Its own process group, so the whole tree (npm, wrangler, workerd) stops together.
-setsid npm run dev -- --port "$port" --persist-to "$state/wrangler" --inspector-port 0 >"$log" 2>&1 &
+# A short auth cache window, so a revocation is seen quickly everywhere.
+cache_seconds=2
+setsid npm run dev -- --port "$port" --persist-to "$state/wrangler" --inspector-port 0 --var "AUTH_CACHE_SECONDS:$cache_seconds" >"$log" 2>&1 &
 dev=$!
 trap 'kill -TERM -- -$dev 2>/dev/null || true; wait $dev 2>/dev/null || true; rm -rf "$state"' EXIT
 
@@ -77,4 +80,28 @@ key=$(sed -n 's/^key: *//p' <<<"$generated")
 entry=$(sed -n 's/^SDK_KEYS entry: *//p' <<<"$generated")
 [[ "$key" =~ ^sk_[A-Za-z0-9_-]{43}$ ]] || { echo "smoke: keygen printed no valid key"; exit 1; }
 [ "$entry" = "smoke-tenant:$(printf %s "$key" | sha256sum | cut -d' ' -f1):read" ] || { echo "smoke: keygen entry does not match its key"; exit 1; }
+
+# Onboarding a tenant with the admin CLI (README "Onboard a tenant"), demo admin key.
+export ADMIN_KEY=adm_demo_0123456789abcdefghijklmnopqrstuvwxyzABCDEF
+admin() { npm run --silent admin -- --url "$base" "$@"; }
+tenant="smoke-$(date +%s)"
+admin tenants create "$tenant" --name "Smoke Stores" --idle-timeout 1800
+if admin tenants create "$tenant" 2>"$state/dup.err"; then echo "smoke: a second create of $tenant succeeded"; exit 1; fi
+grep -q "409 TENANT_EXISTS" "$state/dup.err" || { echo "smoke: the CLI did not report TENANT_EXISTS"; cat "$state/dup.err"; exit 1; }
+created=$(admin keys create "$tenant" --scope write --label "smoke kiosk")
+echo "$created" | grep -v '^key:'
+reg_key=$(sed -n 's/^key: *//p' <<<"$created")
+key_id=$(sed -n 's/^key_id: *//p' <<<"$created")
+[[ "$reg_key" =~ ^psa_[0-9a-z]{16}_[0-9A-Za-z]{49}$ ]] || { echo "smoke: keys create printed no registry key"; exit 1; }
+REG_PERSONA="smoke-reg-$(date +%s)"
+check 201 -X POST "$base/v1/persona/$REG_PERSONA/session/start" -H "Authorization: Bearer $reg_key"
+check 201 -X POST "$base/v1/persona/$REG_PERSONA/session/stamp" -H "Authorization: Bearer $reg_key" \
+  -H "Content-Type: application/json" -d '{"status": "SHOPPING"}'
+admin keys list "$tenant" | grep -q "$key_id.*active" || { echo "smoke: keys list does not show $key_id active"; exit 1; }
+admin keys revoke "$tenant" "$key_id"
+sleep $((cache_seconds + 1))
+check 401 -X POST "$base/v1/persona/$REG_PERSONA/session/stamp" -H "Authorization: Bearer $reg_key" \
+  -H "Content-Type: application/json" -d '{"status": "PAYMENT"}'
+admin audit --tenant "$tenant" | grep -q "key.revoke" || { echo "smoke: the audit log has no key.revoke"; exit 1; }
+admin tenants disable "$tenant"
 echo "smoke: ok"

@@ -30,4 +30,31 @@ export const LIMITS = {
   indexSendDelayMs: 100,
   /** How long after a change a persona object checks that the tenant index has it (and re-sends). */
   indexRecheckMs: 10_000,
+
+  // Tenants and keys (src/tenants/)
+  tenantNameMaxChars: 200,
+  keyLabelMaxChars: 100,
+  /** Admin and tenant request bodies (a settings body may list 200 statuses). */
+  adminBodyMaxBytes: 64 * 1024,
+  /** Tenant settings: `idle_timeout_seconds` 0 (never) or 1 to this (30 days). */
+  idleTimeoutMaxSeconds: 30 * 24 * 60 * 60,
+  /** Tenant settings: `retention_days` 0 (forever) or 1 to this (10 years). */
+  retentionMaxDays: 3650,
+  /** Tenant settings: at most this many labels in `statuses`. */
+  statusesMax: 200,
+  /** Tenant, key and audit listings. */
+  listPageDefault: 20,
+  listPageMax: 100,
+  /** `AUTH_CACHE_SECONDS`: how long an isolate trusts what it read of a key and its tenant. */
+  authCacheMaxSeconds: 300,
+  /** Keys (and unknown key ids) an isolate remembers; the oldest are dropped first. */
+  authCacheMaxKeys: 10_000,
+  authNegativeCacheMaxKeys: 1_000,
+  /** Registry lookups of keys not in the cache that one client address may have in flight per isolate. */
+  authLookupsInFlightPerAddress: 4,
+  /** Failed authentications per client address per window (also AUTH_FAILURE_RATE_LIMITER in wrangler.toml). */
+  authFailuresPerWindow: 20,
+  authFailureWindowSeconds: 10,
+  /** A key's `last_used_at` is written at most this often per isolate. */
+  lastUsedRefreshMs: 60 * 1000,
 } as const;

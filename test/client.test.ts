@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { createClient, operationRoutes } from "../client/src/index";
-import { current, documentedFetch, KEYS, personaId } from "./helpers";
+import { createAdminClient, createClient, operationRoutes } from "../client/src/index";
+import { ADMIN_KEYS, current, documentedFetch, KEYS, personaId } from "./helpers";
 
 type Fetch = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
 /** The real Worker; every answer is held to the served document. */
@@ -159,5 +159,55 @@ describe("typed client: tenant-wide routes", () => {
     expect(visits.ok && visits.data.tz).toBe("Europe/Paris");
     const bad = await api.funnel({ steps: ["ONLY"], from, to });
     expect(!bad.ok && bad.error.code).toBe("VALIDATION_ERROR");
+  });
+});
+
+describe("typed clients: the tenant's own settings and keys, and the operators' admin client", () => {
+  it("onboards a tenant with the admin client, then manages it with its admin-scoped key; key creation is never retried", async () => {
+    const calls: string[] = [];
+    const recording: Fetch = (input, init) => {
+      calls.push(`${init?.method ?? "GET"} ${new URL(String(input)).pathname}`);
+      return worker(input, init);
+    };
+    const admin = createAdminClient({ baseUrl: "https://api.test", adminKey: ADMIN_KEYS.operator, fetch: recording });
+    const tenantId = `cli-${crypto.randomUUID().slice(0, 8)}`;
+    const created = await admin.createTenant({ tenant_id: tenantId, name: "Client test" });
+    expect(created.ok && created.data.tenant_id).toBe(tenantId);
+    const key = await admin.createKey(tenantId, { scope: "admin", label: "ops" });
+    if (!key.ok) throw new Error(key.error.code);
+    expect(key.data.key).toMatch(/^psa_/);
+
+    const own = createClient({ baseUrl: "https://api.test", sdkKey: key.data.key, fetch: recording });
+    expect((await own.tenant()).ok).toBe(true);
+    const updated = await own.updateTenant({ idle_timeout_seconds: 600 });
+    expect(updated.ok && updated.data.effective_settings.idle_timeout_seconds).toBe(600);
+    const reader = await own.createKey({ scope: "read" });
+    if (!reader.ok) throw new Error(reader.error.code);
+    const listed = await own.keys();
+    expect(listed.ok && listed.data.keys.map((k) => k.key_id).sort()).toEqual([key.data.key_id, reader.data.key_id].sort());
+    expect((await own.revokeKey(reader.data.key_id)).status).toBe(204);
+    expect((await admin.listKeys(tenantId)).ok).toBe(true);
+    const audit = await admin.audit({ tenantId });
+    expect(audit.ok && audit.data.entries.map((e) => e.action)).toContain("key.revoke");
+
+    // A 503 on key creation is returned as is: retrying could make a second key whose secret nobody saw.
+    let hits = 0;
+    const unavailable: Fetch = async () => {
+      hits += 1;
+      const body = { success: false, error: { code: "UNAVAILABLE", message: "busy", request_id: "r" } };
+      return new Response(JSON.stringify(body), { status: 503, headers: { "retry-after": "0" } });
+    };
+    const busy = createAdminClient({
+      baseUrl: "https://api.test",
+      adminKey: ADMIN_KEYS.operator,
+      fetch: unavailable,
+      sleep: async () => {},
+    });
+    const once = await busy.createKey(tenantId, { scope: "write" });
+    expect(!once.ok && once.error.code).toBe("UNAVAILABLE");
+    expect(hits).toBe(1);
+    // Reads are retried as usual.
+    await busy.listKeys(tenantId);
+    expect(hits).toBe(1 + 1 + 3);
   });
 });

@@ -1,9 +1,9 @@
 import { env, exports } from "cloudflare:workers";
 import { app } from "../src/http/app";
 import { checkDocumented } from "./contract";
-import { KEYS } from "./keys";
+import { ADMIN_KEYS, KEYS } from "./keys";
 
-export { KEYS };
+export { ADMIN_KEYS, KEYS };
 
 export interface ApiCall {
   method?: string;
@@ -87,8 +87,13 @@ export const erase = (persona: string, call: ApiCall = {}) => api(base(persona),
  * reads the rows afresh rather than what it cached of them.
  */
 export async function sqlIn(persona: string, query: string, ...params: (string | number | null)[]) {
+  return sqlInTenant("acme", persona, query, ...params);
+}
+
+/** sqlIn for a persona of another tenant. */
+export async function sqlInTenant(tenant: string, persona: string, query: string, ...params: (string | number | null)[]) {
   const { evictDurableObject, runInDurableObject } = await import("cloudflare:test");
-  const stub = personaStub(persona);
+  const stub = personaStub(persona, tenant);
   const rows = await runInDurableObject(stub, (_instance, state) => state.storage.sql.exec(query, ...params).toArray());
   if (!/^\s*SELECT/i.test(query)) await evictDurableObject(stub);
   return rows;
@@ -96,3 +101,41 @@ export async function sqlIn(persona: string, query: string, ...params: (string |
 
 export const HOUR = 3_600_000;
 export const DAY = 24 * HOUR;
+
+/** Calls the operators' API (/admin/v1) with an admin key. */
+export const admin = (path: string, call: ApiCall = {}) => api(`/admin/v1${path}`, { key: ADMIN_KEYS.operator, ...call });
+
+let tenants = 0;
+/** A tenant id no other test uses (the registry is shared by every test in a file). */
+export function tenantId(label = "t"): string {
+  tenants += 1;
+  return `${label}-${tenants}-${crypto.randomUUID().slice(0, 8)}`;
+}
+
+/** Creates a registry tenant through the admin API; resolves with its id. */
+export async function newTenant(settings?: Record<string, unknown>, label = "t"): Promise<string> {
+  const id = tenantId(label);
+  const res = await admin("/tenants", { method: "POST", body: { tenant_id: id, ...(settings ? { settings } : {}) } });
+  if (res.status !== 201) throw new Error(`creating tenant ${id}: ${res.status} ${JSON.stringify(res.json)}`);
+  return id;
+}
+
+/** Creates a key for a registry tenant through the admin API. */
+export async function newKey(
+  tenant: string,
+  scope: "read" | "write" | "admin" = "write",
+  extra: Record<string, unknown> = {},
+): Promise<{ key_id: string; key: string }> {
+  const res = await admin(`/tenants/${tenant}/keys`, { method: "POST", body: { scope, ...extra } });
+  if (res.status !== 201) throw new Error(`creating a ${scope} key for ${tenant}: ${res.status} ${JSON.stringify(res.json)}`);
+  return res.json.data;
+}
+
+/** Runs SQL against the registry behind the API's back, as another isolate's change would land. */
+export function registrySql(query: string, ...params: (string | number | null)[]) {
+  return env.DB.prepare(query)
+    .bind(...params)
+    .run();
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -5,3 +5,9 @@ export const KEYS = {
   globex: "sk_test_globex_0123456789abcdefghijklmnopqrst",
   acmeReadOnly: "sk_test_acme_readonly_0123456789abcdefghijkl",
 } as const;
+
+/** Operators' admin keys; vitest.config.ts hashes them into ADMIN_KEYS (two: rotation). */
+export const ADMIN_KEYS = {
+  operator: "adm_test_operator_0123456789abcdefghijklmnopqrstuv",
+  rotated: "adm_test_rotated_0123456789abcdefghijklmnopqrstuvw",
+} as const;

@@ -1,11 +1,12 @@
 import { exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import clientPackage from "../client/package.json";
-import { ERROR_CODES, ERRORS } from "../src/errors";
+import { ERROR_CODES, ERRORS, type ErrorCode } from "../src/errors";
 import { app } from "../src/http/app";
 import { COMMON, WRITE } from "../src/http/contract";
 import { STATUS_PATTERN, STATUS_REGEX } from "../src/http/schemas";
 import { LIMITS } from "../src/limits";
+import { ADMIN_COMMON, BODY, TENANT_COMMON } from "../src/tenants/contract";
 import { type Received, servedContract } from "./contract";
 import { api, base, KEYS, personaId } from "./helpers";
 
@@ -26,8 +27,25 @@ async function doc() {
     paths: Record<string, Record<string, Operation>>;
     info: { description: string; version: string; license?: { name: string }; contact?: object };
     tags?: { name: string }[];
-    components: { schemas: Record<string, { properties?: Record<string, { properties?: Record<string, { enum?: string[] }> }> }> };
+    components: {
+      schemas: Record<string, { properties?: Record<string, { properties?: Record<string, { enum?: string[] }> }> }>;
+      securitySchemes: Record<string, { type: string; scheme: string }>;
+    };
   };
+}
+
+const operations = (paths: Record<string, Record<string, Operation>>, prefix: string) =>
+  Object.entries(paths)
+    .filter(([path]) => path.startsWith(prefix))
+    .flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => ({ path, method, op })));
+
+function documents(op: Operation, codes: ErrorCode[], where: string) {
+  const statuses = new Set(Object.keys(op.responses).map(Number));
+  for (const code of codes) expect(statuses, `${where} ${code}`).toContain(ERRORS[code].status);
+  const described = Object.values(op.responses)
+    .map((r) => r.description)
+    .join(" ");
+  for (const code of codes) expect(described, where).toContain(code);
 }
 
 describe("GET /openapi.json", () => {
@@ -40,7 +58,7 @@ describe("GET /openapi.json", () => {
     const served = app.routes
       .filter((r) => r.method !== "ALL")
       .map((r) => `${r.method.toLowerCase()} ${r.path.replace(/:(\w+)/g, "{$1}")}`);
-    expect(served.length).toBeGreaterThanOrEqual(10);
+    expect(served.length).toBeGreaterThanOrEqual(21);
     const documented = Object.entries(paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m} ${path}`));
     for (const route of served) expect(documented).toContain(route);
   });
@@ -81,10 +99,14 @@ describe("GET /openapi.json", () => {
     expect(info.version).toBe(clientPackage.version);
   });
 
-  it("documents auth, the Idempotency-Key header on every POST, and every status a route can return", async () => {
+  it("documents auth, the Idempotency-Key header on every session POST, and every status a /v1 route can return", async () => {
     const { paths } = await doc();
+    for (const path of ["/v1/persona/{persona_id}/session/stamp", "/v1/persona/{persona_id}/session/stamps"]) {
+      documents(paths[path]!.post!, ["UNKNOWN_STATUS"], path);
+    }
     for (const [path, ops] of Object.entries(paths)) {
-      if (!path.startsWith("/v1/")) continue;
+      // The tenant's own routes are checked below: their POSTs create secrets, which are never replayed.
+      if (!path.startsWith("/v1/") || path.startsWith("/v1/tenant")) continue;
       for (const [method, op] of Object.entries(ops)) {
         expect(op.security, `${method} ${path}`).toEqual([{ SdkKey: [] }]);
         const statuses = new Set(Object.keys(op.responses).map(Number));
@@ -117,6 +139,43 @@ describe("GET /openapi.json", () => {
     expect(examples.length).toBeGreaterThan(10);
     for (const [at, example] of examples) expect(checker.problemsAt(at, example), at).toBe("");
     expect(checker.problemsAt("/components/schemas/StampRequest/properties/status", "bad\u0007")).toMatch(/pattern/);
+  });
+
+  it("documents the tenant routes (SDK key) and the admin routes (their own scheme) with an operationId, a tag and their refusals", async () => {
+    const d = await doc();
+    expect(d.components.securitySchemes.AdminKey).toMatchObject({ type: "http", scheme: "bearer" });
+    const own = operations(d.paths, "/v1/tenant");
+    const admin = operations(d.paths, "/admin/v1/");
+    for (const { path, method, op } of own) {
+      expect(op.security, `${method} ${path}`).toEqual([{ SdkKey: [] }]);
+      expect(op.tags).toEqual(["tenant"]);
+      documents(op, method === "post" || method === "patch" ? [...TENANT_COMMON, ...BODY] : TENANT_COMMON, `${method} ${path}`);
+    }
+    for (const { path, method, op } of admin) {
+      expect(op.security, `${method} ${path}`).toEqual([{ AdminKey: [] }]);
+      expect(op.tags).toEqual(["admin"]);
+      documents(op, method === "post" || method === "patch" ? [...ADMIN_COMMON, ...BODY] : ADMIN_COMMON, `${method} ${path}`);
+    }
+    const ids = Object.fromEntries([...own, ...admin].map(({ path, method, op }) => [op.operationId, `${method} ${path}`]));
+    expect(ids).toMatchObject({
+      createTenant: "post /admin/v1/tenants",
+      listTenants: "get /admin/v1/tenants",
+      getTenant: "get /admin/v1/tenants/{tenant_id}",
+      updateTenant: "patch /admin/v1/tenants/{tenant_id}",
+      createTenantKey: "post /admin/v1/tenants/{tenant_id}/keys",
+      listTenantKeys: "get /admin/v1/tenants/{tenant_id}/keys",
+      revokeTenantKey: "delete /admin/v1/tenants/{tenant_id}/keys/{key_id}",
+      listAuditEntries: "get /admin/v1/audit",
+      getOwnTenant: "get /v1/tenant",
+      updateOwnTenant: "patch /v1/tenant",
+      listOwnKeys: "get /v1/tenant/keys",
+      createOwnKey: "post /v1/tenant/keys",
+      revokeOwnKey: "delete /v1/tenant/keys/{key_id}",
+    });
+    documents(d.paths["/admin/v1/tenants"]!.post!, ["TENANT_EXISTS"], "createTenant");
+    documents(d.paths["/admin/v1/tenants/{tenant_id}"]!.get!, ["TENANT_NOT_FOUND"], "getTenant");
+    documents(d.paths["/admin/v1/tenants/{tenant_id}/keys/{key_id}"]!.delete!, ["KEY_NOT_FOUND"], "revokeTenantKey");
+    documents(d.paths["/v1/tenant/keys/{key_id}"]!.delete!, ["KEY_NOT_FOUND"], "revokeOwnKey");
   });
 
   it("documents every error code the code can emit, in the error schema and the description", async () => {

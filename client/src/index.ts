@@ -30,6 +30,14 @@ export type SessionSearch = Schemas["SessionSearch"];
 export type Funnel = Schemas["Funnel"];
 export type Dwell = Schemas["Dwell"];
 export type Visits = Schemas["Visits"];
+export type Tenant = Schemas["Tenant"];
+export type TenantSettingsPatch = Schemas["TenantSettingsPatch"];
+export type Key = Schemas["Key"];
+export type KeyList = Schemas["KeyList"];
+export type CreatedKey = Schemas["CreatedKey"];
+export type CreateKeyRequest = Schemas["CreateKeyRequest"];
+export type TenantList = Schemas["TenantList"];
+export type AuditLog = Schemas["AuditLog"];
 export type { components, operations, paths };
 
 /** What the client reads of a response: the part every fetch implementation has. */
@@ -40,9 +48,8 @@ export interface FetchResponse {
 }
 export type Fetch = (url: string, init: { method: string; headers: Record<string, string>; body?: string }) => Promise<FetchResponse>;
 
-export interface ClientOptions {
+interface TransportOptions {
   baseUrl: string;
-  sdkKey: string;
   /** A fetch implementation; defaults to the global one. */
   fetch?: Fetch;
   /** Retries after the first attempt for network failures, 429 and 503 (default 3). */
@@ -52,6 +59,16 @@ export interface ClientOptions {
   maxDelayMs?: number;
   /** How to wait between retries (tests pass a recorder). */
   sleep?: (ms: number) => Promise<void>;
+}
+
+export interface ClientOptions extends TransportOptions {
+  /** An SDK key; an `admin`-scoped registry key also reaches the tenant's own settings and keys. */
+  sdkKey: string;
+}
+
+export interface AdminClientOptions extends TransportOptions {
+  /** An operator's admin key (its SHA-256 is in the service's `ADMIN_KEYS`). */
+  adminKey: string;
 }
 
 export interface ApiError {
@@ -73,7 +90,7 @@ export interface StampInput {
   occurredAt?: string;
 }
 
-type Method = "get" | "post" | "delete";
+type Method = "get" | "post" | "patch" | "delete";
 
 /**
  * Every operation of the document and where it lives. `satisfies` makes a document with an
@@ -95,6 +112,19 @@ const OPERATIONS = {
   getFunnel: ["get", "/v1/analytics/funnel"],
   getDwell: ["get", "/v1/analytics/dwell"],
   getVisits: ["get", "/v1/analytics/visits"],
+  getOwnTenant: ["get", "/v1/tenant"],
+  updateOwnTenant: ["patch", "/v1/tenant"],
+  listOwnKeys: ["get", "/v1/tenant/keys"],
+  createOwnKey: ["post", "/v1/tenant/keys"],
+  revokeOwnKey: ["delete", "/v1/tenant/keys/{key_id}"],
+  createTenant: ["post", "/admin/v1/tenants"],
+  listTenants: ["get", "/admin/v1/tenants"],
+  getTenant: ["get", "/admin/v1/tenants/{tenant_id}"],
+  updateTenant: ["patch", "/admin/v1/tenants/{tenant_id}"],
+  createTenantKey: ["post", "/admin/v1/tenants/{tenant_id}/keys"],
+  listTenantKeys: ["get", "/admin/v1/tenants/{tenant_id}/keys"],
+  revokeTenantKey: ["delete", "/admin/v1/tenants/{tenant_id}/keys/{key_id}"],
+  listAuditEntries: ["get", "/admin/v1/audit"],
 } as const satisfies { [Id in keyof operations]: readonly [Method, keyof paths] };
 
 type OperationId = keyof typeof OPERATIONS;
@@ -148,7 +178,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-export function createClient(options: ClientOptions) {
+/** Sending, retrying and reading: what the session client and the admin client share. */
+function transport(options: TransportOptions, key: string) {
   const globalFetch = (globalThis as { fetch?: Fetch }).fetch;
   const fetchImpl: Fetch = options.fetch ?? ((url, init) => (globalFetch as Fetch)(url, init));
   const baseUrl = options.baseUrl.replace(/\/+$/, "");
@@ -156,8 +187,6 @@ export function createClient(options: ClientOptions) {
   const baseDelay = options.baseDelayMs ?? 250;
   const maxDelay = options.maxDelayMs ?? 10_000;
   const sleep = options.sleep ?? defaultSleep;
-  /** The active session per persona, as last seen: the guard sent with stamp, stamps and end. */
-  const active = new Map<string, string>();
 
   function delay(attempt: number, response?: FetchResponse): number {
     const header = response?.headers.get("retry-after");
@@ -173,7 +202,7 @@ export function createClient(options: ClientOptions) {
   async function call<Id extends OperationId>(
     id: Id,
     params: Record<string, string>,
-    init: { body?: Body<Id>; query?: Query; unwrapped?: boolean } = {},
+    init: { body?: Body<Id>; query?: Query; unwrapped?: boolean; once?: boolean } = {},
   ): Promise<Result<SuccessData<Id>>> {
     const [method, template] = OPERATIONS[id];
     const path = template.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(params[name] ?? ""));
@@ -185,8 +214,10 @@ export function createClient(options: ClientOptions) {
           : (Array.isArray(value) ? value : [value]).map((v) => `${encodeURIComponent(name)}=${encodeURIComponent(v)}`),
       )
       .join("&");
-    const headers: Record<string, string> = { authorization: `Bearer ${options.sdkKey}` };
-    if (method === "post") headers["idempotency-key"] = newKey();
+    const headers: Record<string, string> = { authorization: `Bearer ${key}` };
+    // `once`: a request no key makes safe to repeat (creating a key: its secret is shown once).
+    const tries = init.once ? 0 : retries;
+    if (method === "post" && !init.once) headers["idempotency-key"] = newKey();
     if (init.body !== undefined) headers["content-type"] = "application/json";
     const request = { method: method.toUpperCase(), headers, ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}) };
     const url = `${baseUrl}${path}${query ? `?${query}` : ""}`;
@@ -198,11 +229,11 @@ export function createClient(options: ClientOptions) {
         response = await fetchImpl(url, request);
       } catch (err) {
         lastNetworkError = err;
-        if (attempt >= retries) break;
+        if (attempt >= tries) break;
         await sleep(delay(attempt));
         continue;
       }
-      if (RETRYABLE.has(response.status) && attempt < retries) {
+      if (RETRYABLE.has(response.status) && attempt < tries) {
         await response.text().catch(() => undefined);
         await sleep(delay(attempt, response));
         continue;
@@ -247,6 +278,14 @@ export function createClient(options: ClientOptions) {
       error: { code: "INTERNAL", message: `Unexpected response (${response.status})` },
     };
   }
+
+  return { call };
+}
+
+export function createClient(options: ClientOptions) {
+  const { call } = transport(options, options.sdkKey);
+  /** The active session per persona, as last seen: the guard sent with stamp, stamps and end. */
+  const active = new Map<string, string>();
 
   /** Keeps the session guard in step with what the server said. */
   function track<T>(personaId: string, result: Result<T>, sessionOf: (data: T) => string | null): Result<T> {
@@ -368,6 +407,31 @@ export function createClient(options: ClientOptions) {
       return call("getVisits", {}, { query: { from: opts.from, to: opts.to, interval: opts.interval, tz: opts.tz } });
     },
 
+    /** getOwnTenant: this key's tenant (an `admin`-scoped registry key). */
+    tenant(): Promise<Result<Tenant>> {
+      return call("getOwnTenant", {});
+    },
+
+    /** updateOwnTenant: a setting given sets it, `null` returns it to the default, absent leaves it. */
+    updateTenant(settings: TenantSettingsPatch): Promise<Result<Tenant>> {
+      return call("updateOwnTenant", {}, { body: { settings } });
+    },
+
+    /** listOwnKeys: the tenant's keys, newest first, never a secret. */
+    keys(opts: { limit?: number; cursor?: string } = {}): Promise<Result<KeyList>> {
+      return call("listOwnKeys", {}, { query: { limit: optional(opts.limit), cursor: opts.cursor } });
+    },
+
+    /** createOwnKey: a new key, its secret in this answer only (so never retried: a retry would make a second key). */
+    createKey(input: CreateKeyRequest): Promise<Result<CreatedKey>> {
+      return call("createOwnKey", {}, { body: input, once: true });
+    },
+
+    /** revokeOwnKey: revokes one of the tenant's keys; repeating it is fine. */
+    revokeKey(keyId: string): Promise<Result<undefined>> {
+      return call("revokeOwnKey", { key_id: keyId }) as Promise<Result<undefined>>;
+    },
+
     /** getHealth: liveness (sends the key, which the route ignores). */
     health(): Promise<Result<Health>> {
       return call("getHealth", {});
@@ -381,3 +445,40 @@ export function createClient(options: ClientOptions) {
 }
 
 export type Client = ReturnType<typeof createClient>;
+
+/**
+ * The operators' client for `/admin/v1`, with an admin key. Creating a tenant or a key is never
+ * retried (no Idempotency-Key there: a key's secret is shown once); the rest is, like the session client.
+ */
+export function createAdminClient(options: AdminClientOptions) {
+  const { call } = transport(options, options.adminKey);
+  const page = (opts: { limit?: number; cursor?: string }) => ({ limit: optional(opts.limit), cursor: opts.cursor });
+  return {
+    createTenant(input: Schemas["CreateTenantRequest"]): Promise<Result<Tenant>> {
+      return call("createTenant", {}, { body: input, once: true });
+    },
+    listTenants(opts: { limit?: number; cursor?: string } = {}): Promise<Result<TenantList>> {
+      return call("listTenants", {}, { query: page(opts) });
+    },
+    getTenant(tenantId: string): Promise<Result<Tenant>> {
+      return call("getTenant", { tenant_id: tenantId });
+    },
+    updateTenant(tenantId: string, input: Schemas["UpdateTenantRequest"]): Promise<Result<Tenant>> {
+      return call("updateTenant", { tenant_id: tenantId }, { body: input });
+    },
+    createKey(tenantId: string, input: CreateKeyRequest): Promise<Result<CreatedKey>> {
+      return call("createTenantKey", { tenant_id: tenantId }, { body: input, once: true });
+    },
+    listKeys(tenantId: string, opts: { limit?: number; cursor?: string } = {}): Promise<Result<KeyList>> {
+      return call("listTenantKeys", { tenant_id: tenantId }, { query: page(opts) });
+    },
+    revokeKey(tenantId: string, keyId: string): Promise<Result<undefined>> {
+      return call("revokeTenantKey", { tenant_id: tenantId, key_id: keyId }) as Promise<Result<undefined>>;
+    },
+    audit(opts: { tenantId?: string; limit?: number; cursor?: string } = {}): Promise<Result<AuditLog>> {
+      return call("listAuditEntries", {}, { query: { tenant_id: opts.tenantId, ...page(opts) } });
+    },
+  };
+}
+
+export type AdminClient = ReturnType<typeof createAdminClient>;

@@ -5,6 +5,9 @@ import { methodNotAllowed } from "hono/method-not-allowed";
 import { secureHeaders } from "hono/secure-headers";
 import { ApiError } from "../errors";
 import { LIMITS } from "../limits";
+import { adminKeyAuth } from "../tenants/admin-auth";
+import { adminRoutes } from "../tenants/admin-routes";
+import { tenantRoutes } from "../tenants/tenant-routes";
 import { analyticsRoutes } from "./analytics-routes";
 import { sdkKeyAuth } from "./auth";
 import type { AppEnv } from "./context";
@@ -60,7 +63,7 @@ function kioskCors(): MiddlewareHandler<AppEnv> {
   };
   const handler = cors({
     origin: (origin, c) => (allowed(c.env.CORS_ORIGINS).has(origin) ? origin : null),
-    allowMethods: ["GET", "HEAD", "POST", "DELETE"],
+    allowMethods: ["GET", "HEAD", "POST", "PATCH", "DELETE"],
     allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id", "If-None-Match"],
     exposeHeaders: ["X-Request-Id", "Retry-After", "Idempotent-Replayed", "ETag"],
     maxAge: 600,
@@ -123,8 +126,11 @@ export function createApp() {
 
   app.openapi(healthRoute, (c) => c.json({ success: true as const, data: { status: "ok" as const } }, 200));
   app.use("/v1/*", sdkKeyAuth(), rateLimits());
+  app.use("/admin/*", adminKeyAuth(), rateLimits());
 
   const routes = analyticsRoutes(indexRoutes(sessionRoutes(app)));
+  tenantRoutes(app);
+  adminRoutes(app);
 
   registerDocument(app.openAPIRegistry);
   // Built on first request, when every route is registered; it never changes after that.

@@ -1,17 +1,24 @@
 import type { PersonaPolicy } from "../config";
 import type { ErrorCode } from "../errors";
+import type { Actor, Scope } from "../tenants/registry";
 
 /** The Hono context type, defined once for every middleware and route. */
 export interface AppEnv {
   Bindings: Env;
   Variables: {
     requestId: string;
+    /** The key's tenant (SDK keys only). */
     tenant: string;
-    /** A short, non-secret id of the SDK key used (a prefix of its hash), for per-key limits. */
+    /** A short, non-secret id of the key used (a registry key's id, a prefix of a static key's hash), for per-key limits. */
     keyId: string;
-    readOnly: boolean;
+    /** What the key may do: `read` (GET session routes), `write` (every session route), `admin` (also its tenant's keys and settings). */
+    scope: Scope;
+    /** Who is making a change, for the audit log. */
+    actor: Actor;
     /** The tenant's idle timeout and retention, sent with every persona object call. */
     policy: PersonaPolicy;
+    /** The tenant's statuses allow-list; null allows any status. */
+    statuses: ReadonlySet<string> | null;
     /** The raw request body, kept for the idempotency fingerprint. */
     rawBody: ArrayBuffer;
     /** Set when the response is an error, for the request log. */

@@ -122,7 +122,7 @@ export const ok = <T extends z.ZodType>(schema: T, description: string) => ({
   content: { "application/json": { schema: successEnvelope(schema) } },
 });
 
-const body = <T extends z.ZodType>(schema: T, required: boolean) => ({
+export const body = <T extends z.ZodType>(schema: T, required: boolean) => ({
   required,
   content: { "application/json": { schema } },
 });
@@ -157,7 +157,7 @@ export function route<P extends string, R extends Omit<ApiRoute, "path"> & { pat
 }
 
 /** Refusals every /v1 route can give before its own checks. */
-export const COMMON: ErrorCode[] = ["UNAUTHORIZED", "VALIDATION_ERROR", "RATE_LIMITED", "INTERNAL", "UNAVAILABLE"];
+export const COMMON: ErrorCode[] = ["UNAUTHORIZED", "TENANT_DISABLED", "VALIDATION_ERROR", "RATE_LIMITED", "INTERNAL", "UNAVAILABLE"];
 export const WRITE: ErrorCode[] = [
   ...COMMON,
   "FORBIDDEN",
@@ -188,7 +188,7 @@ export const stampRoute = route({
   request: { params: PersonaParams, headers: IdempotencyHeaders, body: body(StampBody, true) },
   responses: {
     201: ok(StampData, "Stamp recorded"),
-    ...errors(...WRITE, "NO_ACTIVE_SESSION", "SESSION_MISMATCH", "STAMP_LIMIT_REACHED"),
+    ...errors(...WRITE, "UNKNOWN_STATUS", "NO_ACTIVE_SESSION", "SESSION_MISMATCH", "STAMP_LIMIT_REACHED"),
   },
 });
 
@@ -201,7 +201,7 @@ export const stampsRoute = route({
   request: { params: PersonaParams, headers: IdempotencyHeaders, body: body(BatchBody, true) },
   responses: {
     201: ok(BatchData, "Stamps recorded"),
-    ...errors(...WRITE, "NO_ACTIVE_SESSION", "SESSION_MISMATCH", "STAMP_LIMIT_REACHED"),
+    ...errors(...WRITE, "UNKNOWN_STATUS", "NO_ACTIVE_SESSION", "SESSION_MISMATCH", "STAMP_LIMIT_REACHED"),
   },
 });
 
@@ -381,7 +381,12 @@ export function registerDocument(registry: OpenAPIHono["openAPIRegistry"]) {
   registry.registerComponent("securitySchemes", "SdkKey", {
     type: "http",
     scheme: "bearer",
-    description: "An SDK key from `npm run keygen`; it names the tenant.",
+    description: "An SDK key: from the tenant registry (`psa_...`, made by the admin API) or `SDK_KEYS`; it names the tenant.",
+  });
+  registry.registerComponent("securitySchemes", "AdminKey", {
+    type: "http",
+    scheme: "bearer",
+    description: "An operator's admin key, whose SHA-256 is listed in `ADMIN_KEYS`.",
   });
   for (const [name, header] of Object.entries(RESPONSE_HEADERS)) registry.registerComponent("headers", name, header);
   for (const [name, response] of Object.entries(FALLBACK_RESPONSES)) registry.registerComponent("responses", name, response);
@@ -412,6 +417,8 @@ export const DOCUMENT: Parameters<OpenAPIHono["getOpenAPI31Document"]>[0] = {
   tags: [
     { name: "sessions", description: "A persona's visits: start, stamps, end, the active session and past ones." },
     { name: "personas", description: "Everything stored for one persona." },
+    { name: "tenant", description: "A tenant's own settings and keys (admin-scoped SDK keys)." },
+    { name: "admin", description: "Operators: tenants, their keys and the audit log (ADMIN_KEYS)." },
     { name: "tenant index", description: "Tenant-wide reads across personas: who is in a session now, session search." },
     { name: "analytics", description: "Visit analytics for the tenant: funnels, time in each status, visits over time." },
     { name: "service", description: "Liveness and this document; no key needed." },

@@ -1,9 +1,10 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
-import type { Context, MiddlewareHandler } from "hono";
+import type { Context } from "hono";
 import { ApiError } from "../errors";
 import { sha256Hex } from "../ids";
 import { LIMITS } from "../limits";
 import type { IdempotencyInput, SessionView, StampItem } from "../persona/domain";
+import { requireScope } from "./auth";
 import { jsonBody } from "./body";
 import type { AppEnv } from "./context";
 import { currentRoute, endRoute, eraseRoute, historyRoute, sessionRoute, stampRoute, stampsRoute, startRoute } from "./contract";
@@ -11,15 +12,27 @@ import { unwrap } from "./envelope";
 import { cursor } from "./paging";
 
 /** Read-only keys may only read. */
-function requireWriteScope(): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
-    if (c.get("readOnly")) throw new ApiError("FORBIDDEN");
-    await next();
-  };
-}
+const requireWriteScope = () => requireScope("write", "This key is read-only: it cannot change data.");
 
 /** Writes: scope first, then the body checks in their documented order (415, 413, 400). */
 const writeGuards = (maxBytes: number) => [requireWriteScope(), jsonBody({ maxBytes })];
+
+/**
+ * The tenant's statuses allow-list, checked after the body's own validation and before the object
+ * is called (so a refused stamp costs the object nothing). ENTER, recorded by start, is not a stamp.
+ */
+function checkStatuses(c: Context<AppEnv>, statuses: string[], batch: boolean): void {
+  const allowed = c.get("statuses");
+  if (!allowed) return;
+  const index = statuses.findIndex((s) => !allowed.has(s));
+  if (index < 0) return;
+  const status = statuses[index]!;
+  throw new ApiError("UNKNOWN_STATUS", `${JSON.stringify(status)} is not one of this tenant's statuses.`, {
+    status,
+    ...(batch ? { index } : {}),
+    allowed: [...allowed],
+  });
+}
 
 function persona(c: Context<AppEnv>, personaId: string) {
   // Tenant ids cannot contain ':', so the name is unambiguous: tenants never share an object.
@@ -70,6 +83,7 @@ export function sessionRoutes(app: OpenAPIHono<AppEnv>) {
     .openapi({ ...stampRoute, middleware: writeGuards(LIMITS.bodyMaxBytes) }, async (c) => {
       const { persona_id } = c.req.valid("param");
       const input = c.req.valid("json");
+      checkStatuses(c, [input.status], false);
       const outcome = await persona(c, persona_id).stamp(c.get("policy"), {
         ...stampItem(input),
         sessionId: input.session_id,
@@ -80,6 +94,11 @@ export function sessionRoutes(app: OpenAPIHono<AppEnv>) {
     .openapi({ ...stampsRoute, middleware: writeGuards(LIMITS.batchBodyMaxBytes) }, async (c) => {
       const { persona_id } = c.req.valid("param");
       const input = c.req.valid("json");
+      checkStatuses(
+        c,
+        input.stamps.map((s) => s.status),
+        true,
+      );
       const outcome = await persona(c, persona_id).stamps(c.get("policy"), {
         items: input.stamps.map(stampItem),
         sessionId: input.session_id,

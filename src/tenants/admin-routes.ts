@@ -1,0 +1,55 @@
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { jsonBody } from "../http/body";
+import type { AppEnv } from "../http/context";
+import { LIMITS } from "../limits";
+import {
+  createTenantKeyRoute,
+  createTenantRoute,
+  getTenantRoute,
+  listAuditEntriesRoute,
+  listTenantKeysRoute,
+  listTenantsRoute,
+  revokeTenantKeyRoute,
+  updateTenantRoute,
+} from "./contract";
+import { TenantService } from "./service";
+
+const service = (c: Context<AppEnv>) => new TenantService(c.env, c.get("actor"), c.get("requestId"));
+const body = () => [jsonBody({ maxBytes: LIMITS.adminBodyMaxBytes })];
+
+/** The operators' API, /admin/v1 (authenticated by ADMIN_KEYS in src/tenants/admin-auth.ts). */
+export function adminRoutes(app: OpenAPIHono<AppEnv>) {
+  return app
+    .openapi({ ...createTenantRoute, middleware: body() }, async (c) => {
+      return c.json({ success: true as const, data: await service(c).createTenant(c.req.valid("json")) }, 201);
+    })
+    .openapi(listTenantsRoute, async (c) => {
+      const { limit, cursor } = c.req.valid("query");
+      return c.json({ success: true as const, data: await service(c).listTenants(limit, cursor) }, 200);
+    })
+    .openapi(getTenantRoute, async (c) => {
+      return c.json({ success: true as const, data: await service(c).getTenant(c.req.valid("param").tenant_id) }, 200);
+    })
+    .openapi({ ...updateTenantRoute, middleware: body() }, async (c) => {
+      const data = await service(c).updateTenant(c.req.valid("param").tenant_id, c.req.valid("json"));
+      return c.json({ success: true as const, data }, 200);
+    })
+    .openapi({ ...createTenantKeyRoute, middleware: body() }, async (c) => {
+      const data = await service(c).createKey(c.req.valid("param").tenant_id, c.req.valid("json"));
+      return c.json({ success: true as const, data }, 201);
+    })
+    .openapi(listTenantKeysRoute, async (c) => {
+      const { limit, cursor } = c.req.valid("query");
+      return c.json({ success: true as const, data: await service(c).listKeys(c.req.valid("param").tenant_id, limit, cursor) }, 200);
+    })
+    .openapi(revokeTenantKeyRoute, async (c) => {
+      const { tenant_id, key_id } = c.req.valid("param");
+      await service(c).revokeKey(tenant_id, key_id);
+      return c.body(null, 204);
+    })
+    .openapi(listAuditEntriesRoute, async (c) => {
+      const { tenant_id, limit, cursor } = c.req.valid("query");
+      return c.json({ success: true as const, data: await service(c).listAudit(tenant_id, limit, cursor) }, 200);
+    });
+}
