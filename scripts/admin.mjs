@@ -14,6 +14,8 @@ const USAGE = `usage: npm run admin -- [--url URL] [--json] <command>
   keys list <tenant_id>
   keys revoke <tenant_id> <key_id>
   audit [--tenant TENANT_ID] [--limit N] [--cursor CURSOR]
+  index resend <tenant_id> [--since ISO-8601]   rebuild the tenant's index: every persona object it
+                                                knows sends its whole state again (page after page)
 
   --url   the API (default http://localhost:8787)
   --json  print the API's data as JSON
@@ -38,6 +40,7 @@ try {
       tenant: { type: "string" },
       limit: { type: "string" },
       cursor: { type: "string" },
+      since: { type: "string" },
     },
   });
 } catch (e) {
@@ -185,6 +188,20 @@ const commands = {
     ),
   "tenants enable": async ([id]) =>
     out(await call("PATCH", tenantPath(id), { disabled: false }), (t) => console.log(`enabled ${t.tenant_id}`)),
+  "index resend": async ([id]) => {
+    let cursor = null;
+    let total = 0;
+    do {
+      const query = new URLSearchParams({ limit: "100", ...(opts.since ? { since: opts.since } : {}), ...(cursor ? { cursor } : {}) });
+      const page = await call("POST", `${tenantPath(id)}/index/resend?${query}`);
+      total += page.personas;
+      cursor = page.next_cursor;
+      if (!opts.json) console.log(`asked ${total} persona objects so far`);
+    } while (cursor);
+    out({ personas: total }, () =>
+      console.log(`done: ${total} persona objects send their whole state again; the index has it within seconds`),
+    );
+  },
   "keys create": async ([id]) => {
     const body = { scope: need(opts.scope, "--scope read|write|admin") };
     if (opts.label !== undefined) body.label = opts.label;

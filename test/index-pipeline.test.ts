@@ -2,7 +2,7 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { liveShard, monthOf, monthShard } from "../src/tenant-index/messages";
-import { api, DAY, end, erase, HOUR, KEYS, personaId, personaStub, sqlIn, stamp, start } from "./helpers";
+import { admin, api, DAY, end, erase, HOUR, KEYS, newKey, newTenant, personaId, personaStub, sqlIn, stamp, start } from "./helpers";
 
 /** Polls `read` until `done` holds (the queue delivers in batches within a second or two). */
 async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 8000): Promise<T> {
@@ -21,6 +21,7 @@ interface Listed {
   stamp_count: number;
   ended_at: string | null;
   end_reason: string | null;
+  last_status?: string;
 }
 
 const activeOf = async (persona: string) =>
@@ -277,6 +278,48 @@ describe("GET /v1/sessions: range, filters and paging", () => {
       const res = await api(`/v1/sessions?${query}`);
       expect(res.status, query).toBe(400);
       expect(res.json.error.code, query).toBe("VALIDATION_ERROR");
+      expect(res.json.error.details.fields[0].path, query).toBe(field);
+    }
+  });
+});
+
+describe("POST /admin/v1/tenants/{tenant_id}/index/resend: rebuilding a tenant's index", () => {
+  it("asks every persona the index knows, page by page, to send its whole state again", async () => {
+    const tenant = await newTenant();
+    const key = (await newKey(tenant, "write")).key;
+    const personas = [personaId("rb"), personaId("rb"), personaId("rb")];
+    for (const persona of personas) {
+      await start(persona, { key });
+      await stamp(persona, { status: "CHAT" }, { key });
+    }
+    const search = async () => (await api(`/v1/sessions?limit=100`, { key })).json.data.sessions as Listed[];
+    await eventually(search, (s) => s.length === 3);
+    // The month shard loses its rows (the live shard still knows the personas).
+    await runInDurableObject(env.TENANT_INDEX.getByName(monthShard(tenant, monthOf(Date.now()))), (_i, state) => {
+      state.storage.sql.exec("DELETE FROM stamps");
+      state.storage.sql.exec("DELETE FROM sessions");
+    });
+    expect(await search()).toEqual([]);
+    const first = await admin(`/tenants/${tenant}/index/resend?limit=2`, { method: "POST" });
+    expect(first.status).toBe(200);
+    expect(first.json.data.personas).toBe(2);
+    const second = await admin(`/tenants/${tenant}/index/resend?limit=2&cursor=${first.json.data.next_cursor}`, { method: "POST" });
+    expect(second.json.data).toEqual({ personas: 1, next_cursor: null });
+    const back = await eventually(search, (s) => s.length === 3);
+    expect(back.map((s) => s.persona_id).sort()).toEqual([...personas].sort());
+    expect(back.every((s) => s.stamp_count === 2 && s.last_status === "CHAT")).toBe(true);
+  });
+
+  it("needs an admin key, and refuses a bad since or cursor naming the field", async () => {
+    expect((await api("/admin/v1/tenants/acme/index/resend", { method: "POST" })).status).toBe(401);
+    for (const [query, field] of [
+      ["since=yesterday", "since"],
+      ["since=2001-01-01T00:00:00Z", "since"],
+      ["cursor=bm9wZQ", "cursor"],
+      ["limit=0", "limit"],
+    ] as const) {
+      const res = await admin(`/tenants/acme/index/resend?${query}`, { method: "POST" });
+      expect(res.status, query).toBe(400);
       expect(res.json.error.details.fields[0].path, query).toBe(field);
     }
   });

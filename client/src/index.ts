@@ -125,6 +125,7 @@ const OPERATIONS = {
   listTenantKeys: ["get", "/admin/v1/tenants/{tenant_id}/keys"],
   revokeTenantKey: ["delete", "/admin/v1/tenants/{tenant_id}/keys/{key_id}"],
   listAuditEntries: ["get", "/admin/v1/audit"],
+  resendTenantIndex: ["post", "/admin/v1/tenants/{tenant_id}/index/resend"],
 } as const satisfies { [Id in keyof operations]: readonly [Method, keyof paths] };
 
 type OperationId = keyof typeof OPERATIONS;
@@ -474,6 +475,10 @@ export function createAdminClient(options: AdminClientOptions) {
     },
     revokeKey(tenantId: string, keyId: string): Promise<Result<undefined>> {
       return call("revokeTenantKey", { tenant_id: tenantId, key_id: keyId }) as Promise<Result<undefined>>;
+    },
+    /** resendTenantIndex: one page of a tenant's index rebuild; call again with `next_cursor` until it is null. */
+    resendIndex(tenantId: string, opts: { since?: string; limit?: number; cursor?: string } = {}): Promise<Result<Schemas["IndexResend"]>> {
+      return call("resendTenantIndex", { tenant_id: tenantId }, { query: { since: opts.since, ...page(opts) } });
     },
     audit(opts: { tenantId?: string; limit?: number; cursor?: string } = {}): Promise<Result<AuditLog>> {
       return call("listAuditEntries", {}, { query: { tenant_id: opts.tenantId, ...page(opts) } });

@@ -2,7 +2,9 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { jsonBody } from "../http/body";
 import type { AppEnv } from "../http/context";
+import { cursor, invalid } from "../http/paging";
 import { LIMITS } from "../limits";
+import { resendPage } from "../tenant-index/rebuild";
 import {
   createTenantKeyRoute,
   createTenantRoute,
@@ -10,6 +12,7 @@ import {
   listAuditEntriesRoute,
   listTenantKeysRoute,
   listTenantsRoute,
+  resendTenantIndexRoute,
   revokeTenantKeyRoute,
   updateTenantRoute,
 } from "./contract";
@@ -47,6 +50,19 @@ export function adminRoutes(app: OpenAPIHono<AppEnv>) {
       const { tenant_id, key_id } = c.req.valid("param");
       await service(c).revokeKey(tenant_id, key_id);
       return c.body(null, 204);
+    })
+    .openapi(resendTenantIndexRoute, async (c) => {
+      const { tenant_id } = c.req.valid("param");
+      const { since, limit, cursor: given } = c.req.valid("query");
+      const after = given === undefined ? "" : cursor.decode("r", given, /^(.{1,128})$/)[0]!;
+      const from = since === undefined ? Date.now() - 92 * 86_400_000 : Date.parse(since);
+      // Retention is at most 10 years: no shard older than that can hold anything.
+      if (from > Date.now() || from < Date.now() - LIMITS.retentionMaxDays * 86_400_000) {
+        throw invalid("since", `since must be in the last ${LIMITS.retentionMaxDays} days.`);
+      }
+      const page = await resendPage(c.env, tenant_id, from, after, limit ?? LIMITS.listPageDefault);
+      const next_cursor = page.next_after === null ? null : cursor.encode("r", page.next_after);
+      return c.json({ success: true as const, data: { personas: page.personas, next_cursor } }, 200);
     })
     .openapi(listAuditEntriesRoute, async (c) => {
       const { tenant_id, limit, cursor } = c.req.valid("query");

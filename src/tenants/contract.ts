@@ -15,6 +15,8 @@ import {
   KeyList,
   OwnKeyParams,
   PageQuery,
+  ResendQuery,
+  ResendResult,
   Tenant,
   TenantKeyParams,
   TenantList,
@@ -111,6 +113,18 @@ export const listAuditEntriesRoute = route({
   summary: "Every change to tenants and keys, newest first, paged",
   request: { query: AuditQuery },
   responses: { 200: ok(AuditList, "A page of audit entries"), ...errors(...ADMIN_COMMON) },
+});
+
+export const resendTenantIndexRoute = route({
+  ...admin,
+  operationId: "resendTenantIndex",
+  method: "post",
+  path: "/admin/v1/tenants/{tenant_id}/index/resend",
+  summary: "Rebuild a tenant's index: its known persona objects send their whole state again, a page per call",
+  description:
+    "Applying is idempotent, so this is safe on a populated index. The tenant may be a registry tenant or a static SDK_KEYS one.",
+  request: { params: TenantParams, query: ResendQuery },
+  responses: { 200: ok(ResendResult, "A page of persona objects asked"), ...errors(...ADMIN_COMMON, "UNAVAILABLE") },
 });
 
 export const getOwnTenantRoute = route({

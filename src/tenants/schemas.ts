@@ -60,6 +60,23 @@ export const PageQuery = z.object({
     .optional()
     .openapi({ param: { name: "cursor", in: "query" }, description: "next_cursor from the previous page" }),
 });
+export const ResendQuery = PageQuery.extend({
+  since: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .openapi({
+      param: { name: "since", in: "query" },
+      description: "Also ask the personas of month shards from this time's month on (default: 92 days ago).",
+    }),
+});
+
+export const ResendResult = z
+  .object({
+    personas: z.number().int().openapi({ description: "Persona objects asked to send their whole state again in this call." }),
+    next_cursor: z.string().nullable().openapi({ description: "Call again with it for the next page; null when done." }),
+  })
+  .openapi("IndexResend");
+
 export const AuditQuery = PageQuery.extend({
   tenant_id: TenantId.optional().openapi({ param: { name: "tenant_id", in: "query" }, description: "Only this tenant's entries." }),
 });
