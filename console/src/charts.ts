@@ -48,8 +48,10 @@ const DURATION = "#b45309";
 
 /** The page's own font (system fonts only), and no animation: figures change in place on refresh. */
 function setDefaults(): void {
-  Chart.defaults.font.family = getComputedStyle(document.documentElement).fontFamily;
-  Chart.defaults.font.size = 13;
+  const root = getComputedStyle(document.documentElement);
+  Chart.defaults.font.family = root.fontFamily;
+  // Three quarters of the page's text size (which grows with the screen), never below 12 px.
+  Chart.defaults.font.size = Math.max(12, Math.round(0.75 * (Number.parseFloat(root.fontSize) || 16)));
   Chart.defaults.color = INK;
   Chart.defaults.borderColor = GRID;
   Chart.defaults.animation = false;
@@ -80,14 +82,20 @@ const valueLabels: Plugin = {
     const { ctx } = chart;
     const size = Chart.defaults.font.size ?? 13;
     const horizontal = chart.options.indexAxis === "y";
+    // Above a vertical bar there is one category's width: lines that do not fit are left out (the tooltip and table have them).
+    const room = horizontal ? Number.POSITIVE_INFINITY : chart.chartArea.width / Math.max(1, meta.data.length) - 4;
+    const font = (k: number) => `${k === 0 ? "700 " : ""}${size}px ${Chart.defaults.font.family}`;
     ctx.save();
     ctx.fillStyle = INK;
     meta.data.forEach((bar, i) => {
-      const lines = texts[i];
-      if (!lines?.length) return;
+      const lines = (texts[i] ?? []).filter((line, k) => {
+        ctx.font = font(k);
+        return k === 0 || ctx.measureText(line).width <= room;
+      });
+      if (!lines.length) return;
       const { x, y } = bar.getProps(["x", "y"], true) as { x: number; y: number };
       lines.forEach((line, k) => {
-        ctx.font = `${k === 0 ? "700 " : ""}${size}px ${Chart.defaults.font.family}`;
+        ctx.font = font(k);
         if (horizontal) {
           ctx.textAlign = "left";
           ctx.textBaseline = "middle";
@@ -337,7 +345,7 @@ export class DashboardCharts {
           },
         },
         plugins: {
-          legend: { position: "bottom" },
+          legend: { position: "bottom", labels: { sort: (a, b) => (a.datasetIndex ?? 0) - (b.datasetIndex ?? 0) } },
           tooltip: {
             callbacks: {
               title: (items) => (items[0] ? (labels[items[0].dataIndex]?.full ?? "") : ""),

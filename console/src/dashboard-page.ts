@@ -187,7 +187,11 @@ export function createDashboardView(shell: Shell, client: Client): DashboardView
   /** An answer, or null when it was aborted (a newer question owns the view). */
   const settle = <T>(p: Promise<ApiResult<T>>): Promise<ApiResult<T> | null> => p.catch(() => null);
 
-  async function load(): Promise<void> {
+  /**
+   * Asks for the figures of the current choices. `funnel`: only the steps changed, so the dwell and
+   * visits answers for the same range are kept and only the funnel is asked again.
+   */
+  async function load(scope: "all" | "funnel" = "all"): Promise<void> {
     cancel();
     const gen = generation;
     const signal = controller.signal;
@@ -210,8 +214,10 @@ export function createDashboardView(shell: Shell, client: Client): DashboardView
     }
     ui.refresh.disabled = false;
 
-    const dwellP = settle(client.dwell(range, signal));
-    const visitsP = settle(client.visits({ ...range, interval: query.interval, tz: query.tz }, signal));
+    const reuse = scope === "funnel" && figures !== null && queryKey(figures.query, null) === queryKey(query, null) ? figures : null;
+    const kept = <T>(data: T): Promise<ApiResult<T>> => Promise.resolve({ kind: "ok", data, etag: null });
+    const dwellP = settle(reuse ? kept(reuse.dwell) : client.dwell(range, signal));
+    const visitsP = settle(reuse ? kept(reuse.visits) : client.visits({ ...range, interval: query.interval, tz: query.tz }, signal));
     let funnelP = explicit ? settle(client.funnel({ ...range, steps: explicit }, signal)) : null;
     const dwell = await dwellP;
     if (gen !== generation || dwell === null) return;
@@ -238,11 +244,12 @@ export function createDashboardView(shell: Shell, client: Client): DashboardView
       dwell: dwell.data,
       visits: visits.data,
       funnel: funnel?.kind === "ok" ? funnel.data : null,
-      receivedAt: Date.now(),
+      // The oldest answer shown: a kept dwell and visits answer is as old as it was.
+      receivedAt: reuse ? reuse.receivedAt : Date.now(),
     };
     ui.body.removeAttribute("aria-busy");
     render();
-    schedule(DASH_REFRESH_MS);
+    schedule(Math.max(1000, DASH_REFRESH_MS - (Date.now() - figures.receivedAt)));
   }
 
   function failed(result: Failure, query: DashQuery): void {
@@ -307,15 +314,22 @@ export function createDashboardView(shell: Shell, client: Client): DashboardView
   }
 
   /** The operator changed something: into the fragment at once, asked after a short pause (several quick changes, one question). */
-  function commit(next: DashParams): void {
+  function commit(next: DashParams, scope: "all" | "funnel" = "all"): void {
     params = next;
     shell.record({ view: "dashboard", params }, "replace");
     renderSteps();
     const resolved = resolveQuery(params, Date.now(), browserTz);
     syncControls(resolved);
     if (stopped) return;
+    if (!resolved.ok) {
+      // Nothing to ask until it is fixed; the figures of the previous range go at once.
+      cancel();
+      hideFigures();
+      setState(ui.state, "");
+      return;
+    }
     clearTimeout(debounce);
-    debounce = setTimeout(() => void load(), DEBOUNCE_MS);
+    debounce = setTimeout(() => void load(scope), DEBOUNCE_MS);
   }
 
   function datesChanged(): void {
@@ -357,7 +371,7 @@ export function createDashboardView(shell: Shell, client: Client): DashboardView
 
   function setSteps(steps: string[]): void {
     ui.addError.hidden = true;
-    commit({ ...params, steps });
+    commit({ ...params, steps }, "funnel");
   }
 
   ui.funnelSteps.addEventListener("click", (e) => {
@@ -389,7 +403,7 @@ export function createDashboardView(shell: Shell, client: Client): DashboardView
   });
   ui.reset.addEventListener("click", () => {
     ui.addError.hidden = true;
-    commit({ ...params, steps: null });
+    commit({ ...params, steps: null }, "funnel");
   });
 
   function renderSteps(): void {
@@ -455,9 +469,9 @@ export function createDashboardView(shell: Shell, client: Client): DashboardView
     }
     const asOf = oldestAsOf([figures.dwell.as_of, figures.visits.as_of, figures.funnel?.as_of]);
     const at = asOf === null ? null : Date.parse(asOf);
-    const index = at === null ? "Index has no changes yet" : `Figures as of ${time(at)} (${formatAgo(now - at)})`;
+    const index = at === null ? "Index has no changes yet" : `Index updated ${time(at)} (${formatAgo(now - at)})`;
     ui.updated.textContent = `${index} · checked ${time(figures.receivedAt)}`;
-    ui.updated.title = asOf === null ? "" : `The tenant index had applied every change up to ${asOf}; it follows writes within seconds.`;
+    ui.updated.title = asOf === null ? "" : `The tenant index last applied a change at ${asOf}; it follows writes within seconds.`;
   }
 
   function renderLabels(): void {
@@ -536,9 +550,11 @@ export function createDashboardView(shell: Shell, client: Client): DashboardView
     setState(ui.dwellState, statuses.length === 0 ? "No time in a status was observed in this range." : "", "empty");
     const drawn = statuses.slice(0, DWELL_CHART_MAX);
     ui.dwellNote.textContent =
-      statuses.length > drawn.length
-        ? `${statuses.length} statuses; the chart shows the ${drawn.length} most visited, the table all`
-        : `${statuses.length} status${statuses.length === 1 ? "" : "es"}, most visited first`;
+      statuses.length === 0
+        ? ""
+        : statuses.length > drawn.length
+          ? `${statuses.length} statuses; the chart shows the ${drawn.length} most visited, the table all`
+          : `${statuses.length} status${statuses.length === 1 ? "" : "es"}, most visited first`;
     ui.dwellRows.replaceChildren(
       ...statuses.map((s) => {
         const tr = el("tr");
