@@ -12,6 +12,7 @@ import {
   NO_CHOICES,
   oldestAsOf,
   parseDashParams,
+  partKeys,
   queryKey,
   rangeText,
   removeStep,
@@ -210,6 +211,21 @@ describe("resolveQuery: the range to ask for", () => {
       ok: false,
       field: "interval",
     });
+  });
+
+  it("keys each answer by what it depends on, so a change re-asks only what it affects", () => {
+    const day = resolveQuery({ ...NO_CHOICES, interval: "day" }, NOW, "UTC");
+    const hour = resolveQuery({ ...NO_CHOICES, interval: "hour" }, NOW, "UTC");
+    const paris = resolveQuery({ ...NO_CHOICES, interval: "day", tz: "Europe/Paris" }, NOW, "UTC");
+    if (!day.ok || !hour.ok || !paris.ok) throw new Error("resolve");
+    const a = partKeys(day.query, ["CHAT", "PAYMENT"]);
+    const interval = partKeys(hour.query, ["CHAT", "PAYMENT"]);
+    expect([interval.dwell === a.dwell, interval.visits === a.visits, interval.funnel === a.funnel]).toEqual([true, false, true]);
+    const steps = partKeys(day.query, ["PAYMENT", "CHAT"]);
+    expect([steps.dwell === a.dwell, steps.visits === a.visits, steps.funnel === a.funnel]).toEqual([true, true, false]);
+    // Another zone moves the range's midnights: every answer changes.
+    const zone = partKeys(paris.query, ["CHAT", "PAYMENT"]);
+    expect([zone.dwell === a.dwell, zone.visits === a.visits, zone.funnel === a.funnel]).toEqual([false, false, false]);
   });
 
   it("keys a question by what is asked", () => {

@@ -26,6 +26,7 @@ import {
   NO_CHOICES,
   oldestAsOf,
   type Preset,
+  partKeys,
   queryKey,
   type Resolved,
   rangeText,
@@ -63,6 +64,8 @@ interface Figures {
   dwell: DwellData;
   visits: VisitsData;
   funnel: FunnelData | null;
+  /** What each answer was asked for (partKeys), so a change keeps the answers it does not affect. */
+  keys: { dwell: string; visits: string; funnel: string };
   receivedAt: number;
 }
 
@@ -188,10 +191,10 @@ export function createDashboardView(shell: Shell, client: Client): DashboardView
   const settle = <T>(p: Promise<ApiResult<T>>): Promise<ApiResult<T> | null> => p.catch(() => null);
 
   /**
-   * Asks for the figures of the current choices. `funnel`: only the steps changed, so the dwell and
-   * visits answers for the same range are kept and only the funnel is asked again.
+   * Asks for the figures of the current choices. `fresh` (a refresh, or the view shown again) asks
+   * for all three answers; otherwise (a change) the answers whose inputs did not change are kept.
    */
-  async function load(scope: "all" | "funnel" = "all"): Promise<void> {
+  async function load(fresh = true): Promise<void> {
     cancel();
     const gen = generation;
     const signal = controller.signal;
@@ -206,7 +209,6 @@ export function createDashboardView(shell: Shell, client: Client): DashboardView
     }
     const query = resolved.query;
     const range = { from: iso(query.from), to: iso(query.to) };
-    const explicit = params.steps !== null && params.steps.length >= STEPS_MIN ? params.steps : null;
     const same = figures !== null && figures.key === queryKey(query, params.steps);
     if (!same) {
       ui.body.setAttribute("aria-busy", "true");
@@ -214,17 +216,29 @@ export function createDashboardView(shell: Shell, client: Client): DashboardView
     }
     ui.refresh.disabled = false;
 
-    const reuse = scope === "funnel" && figures !== null && queryKey(figures.query, null) === queryKey(query, null) ? figures : null;
-    const kept = <T>(data: T): Promise<ApiResult<T>> => Promise.resolve({ kind: "ok", data, etag: null });
-    const dwellP = settle(reuse ? kept(reuse.dwell) : client.dwell(range, signal));
-    const visitsP = settle(reuse ? kept(reuse.visits) : client.visits({ ...range, interval: query.interval, tz: query.tz }, signal));
-    let funnelP = explicit ? settle(client.funnel({ ...range, steps: explicit }, signal)) : null;
+    const old = fresh ? null : figures;
+    const keys = partKeys(query, []);
+    let reused = false;
+    const kept = <T>(data: T): Promise<ApiResult<T>> => {
+      reused = true;
+      return Promise.resolve({ kind: "ok", data, etag: null });
+    };
+    const askFunnel = (steps: string[]) =>
+      old?.funnel && old.keys.funnel === partKeys(query, steps).funnel ? kept(old.funnel) : client.funnel({ ...range, steps }, signal);
+    const dwellP = settle(old && old.keys.dwell === keys.dwell ? kept(old.dwell) : client.dwell(range, signal));
+    const visitsP = settle(
+      old && old.keys.visits === keys.visits
+        ? kept(old.visits)
+        : client.visits({ ...range, interval: query.interval, tz: query.tz }, signal),
+    );
+    const explicit = params.steps !== null && params.steps.length >= STEPS_MIN ? params.steps : null;
+    let funnelP = explicit ? settle(askFunnel(explicit)) : null;
     const dwell = await dwellP;
     if (gen !== generation || dwell === null) return;
     let steps = params.steps ?? [];
     if (dwell.kind === "ok" && params.steps === null) {
       steps = defaultSteps(dwell.data.statuses);
-      if (steps.length >= STEPS_MIN) funnelP = settle(client.funnel({ ...range, steps }, signal));
+      if (steps.length >= STEPS_MIN) funnelP = settle(askFunnel(steps));
     }
     const [visits, funnel] = await Promise.all([visitsP, funnelP ?? Promise.resolve(undefined)]);
     if (gen !== generation || visits === null || funnel === null) return;
@@ -239,13 +253,14 @@ export function createDashboardView(shell: Shell, client: Client): DashboardView
     failures = 0;
     figures = {
       key: queryKey(query, params.steps),
+      keys: partKeys(query, steps),
       query,
       steps,
       dwell: dwell.data,
       visits: visits.data,
       funnel: funnel?.kind === "ok" ? funnel.data : null,
-      // The oldest answer shown: a kept dwell and visits answer is as old as it was.
-      receivedAt: reuse ? reuse.receivedAt : Date.now(),
+      // The oldest answer shown: a kept answer is as old as it was, and the next refresh asks for all.
+      receivedAt: reused && old ? old.receivedAt : Date.now(),
     };
     ui.body.removeAttribute("aria-busy");
     render();
@@ -314,7 +329,7 @@ export function createDashboardView(shell: Shell, client: Client): DashboardView
   }
 
   /** The operator changed something: into the fragment at once, asked after a short pause (several quick changes, one question). */
-  function commit(next: DashParams, scope: "all" | "funnel" = "all"): void {
+  function commit(next: DashParams): void {
     params = next;
     shell.record({ view: "dashboard", params }, "replace");
     renderSteps();
@@ -329,7 +344,7 @@ export function createDashboardView(shell: Shell, client: Client): DashboardView
       return;
     }
     clearTimeout(debounce);
-    debounce = setTimeout(() => void load(scope), DEBOUNCE_MS);
+    debounce = setTimeout(() => void load(false), DEBOUNCE_MS);
   }
 
   function datesChanged(): void {
@@ -371,7 +386,7 @@ export function createDashboardView(shell: Shell, client: Client): DashboardView
 
   function setSteps(steps: string[]): void {
     ui.addError.hidden = true;
-    commit({ ...params, steps }, "funnel");
+    commit({ ...params, steps });
   }
 
   ui.funnelSteps.addEventListener("click", (e) => {
@@ -403,7 +418,7 @@ export function createDashboardView(shell: Shell, client: Client): DashboardView
   });
   ui.reset.addEventListener("click", () => {
     ui.addError.hidden = true;
-    commit({ ...params, steps: null }, "funnel");
+    commit({ ...params, steps: null });
   });
 
   function renderSteps(): void {

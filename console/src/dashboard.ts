@@ -201,6 +201,19 @@ export function resolveQuery(p: DashParams, now: number, browserTz: string): Res
   return { ok: true, query: { from, to, fromDate: days.from, toDate: days.to, days: count, tz, interval, preset } };
 }
 
+/**
+ * What each answer depends on: dwell on the range, visits on the range, zone and interval, the
+ * funnel on the range and its steps. After a change only the answers whose key changed are asked
+ * again (a change of interval asks only for visits); a refresh asks for all three.
+ */
+export function partKeys(q: DashQuery, steps: readonly string[]): { dwell: string; visits: string; funnel: string } {
+  return {
+    dwell: JSON.stringify([q.from, q.to]),
+    visits: JSON.stringify([q.from, q.to, q.tz, q.interval]),
+    funnel: JSON.stringify([q.from, q.to, steps]),
+  };
+}
+
 /** Same parameters, same answer: a refresh of the same question may keep what is drawn. */
 export function queryKey(q: DashQuery, steps: readonly string[] | null): string {
   return JSON.stringify([q.from, q.to, q.tz, q.interval, steps]);
