@@ -18,7 +18,7 @@ const at = (seconds: number) => new Date(T0 + seconds * 1000).toISOString();
 
 describe("routes (the URL fragment)", () => {
   it("starts on the live view for an empty, bare or unknown fragment", () => {
-    for (const hash of ["", "#", "#live", "live", "#main", "#dashboard", "#%zz", "#status"]) {
+    for (const hash of ["", "#", "#live", "live", "#main", "#dashboards", "#%zz", "#status"]) {
       expect(parseRoute(hash)).toEqual({ view: "live", status: null });
     }
   });
@@ -64,6 +64,7 @@ describe("routes (the URL fragment)", () => {
     expect(routeTitle({ view: "live", status: "CHAT" }, "C")).toBe("Live: CHAT · C");
     expect(routeTitle({ view: "persona", persona: "p-1" }, "C")).toBe("Persona p-1 · C");
     expect(routeTitle({ view: "persona", persona: "a/b" }, "C")).toBe("Persona · C");
+    expect(routeTitle({ view: "dashboard", params: { range: null, tz: null, interval: null, steps: null } }, "C")).toBe("Dashboard · C");
   });
 
   it("accepts the status labels the API accepts", () => {

@@ -2,6 +2,7 @@
  * The console's API client: same origin only, the key only in the Authorization header.
  * Never logs the key or the request headers.
  */
+import type { DwellData, FunnelData, Interval, VisitsData } from "./dashboard";
 import type { ActivePage } from "./live";
 import { retryAfterSeconds, type Session, type SessionSummary } from "./timeline";
 
@@ -22,6 +23,12 @@ export interface Client {
   session(personaId: string, sessionId: string, signal?: AbortSignal): Promise<ApiResult<Session>>;
   /** The tenant's active sessions (GET /v1/sessions/active): a page, and counts for the whole tenant. */
   active(query: { status: string | null; cursor: string | null; limit: number }, signal?: AbortSignal): Promise<ApiResult<ActivePage>>;
+  /** GET /v1/analytics/funnel: sessions that started in [from, to) (ISO times) through `steps` in order. */
+  funnel(query: { from: string; to: string; steps: readonly string[] }, signal?: AbortSignal): Promise<ApiResult<FunnelData>>;
+  /** GET /v1/analytics/dwell: time in each status, for sessions that started in [from, to). */
+  dwell(query: { from: string; to: string }, signal?: AbortSignal): Promise<ApiResult<DwellData>>;
+  /** GET /v1/analytics/visits: sessions per hour or day of `tz`. */
+  visits(query: { from: string; to: string; interval: Interval; tz: string }, signal?: AbortSignal): Promise<ApiResult<VisitsData>>;
 }
 
 interface Envelope<T> {
@@ -77,5 +84,13 @@ export function createClient(getKey: () => string, fetchImpl: typeof fetch = (..
       if (cursor !== null) query.set("cursor", cursor);
       return get<ActivePage>(`/v1/sessions/active?${query}`, null, signal);
     },
+    funnel: ({ from, to, steps }, signal) => {
+      const query = new URLSearchParams({ from, to });
+      for (const step of steps) query.append("step", step);
+      return get<FunnelData>(`/v1/analytics/funnel?${query}`, null, signal);
+    },
+    dwell: ({ from, to }, signal) => get<DwellData>(`/v1/analytics/dwell?${new URLSearchParams({ from, to })}`, null, signal),
+    visits: ({ from, to, interval, tz }, signal) =>
+      get<VisitsData>(`/v1/analytics/visits?${new URLSearchParams({ from, to, interval, tz })}`, null, signal),
   };
 }

@@ -3,12 +3,14 @@
  *
  *   #live (or nothing)       who is in a session now, tenant-wide (live-page.ts)
  *   #live&status=PAYMENT     the same, only those whose current status is PAYMENT
+ *   #dashboard&range=7d&…    visit analytics: funnel, time in status, visits (dashboard-page.ts)
  *   #persona=<id>            one persona's timeline and past sessions (persona-page.ts)
  *
  * Only the shown view polls. A new view is a section in index.html, a nav link, a route
  * (route.ts) and a View object here.
  */
 import { createClient } from "./api";
+import { createDashboardView } from "./dashboard-page";
 import { createLiveView } from "./live-page";
 import { createPersonaView } from "./persona-page";
 import { parseRoute, type Route, routeHash, routeTitle, VIEWS, type ViewName } from "./route";
@@ -23,8 +25,16 @@ const ui = {
   forget: byId<HTMLButtonElement>("forget"),
   notice: byId("notice"),
 };
-const sections: Record<ViewName, HTMLElement> = { live: byId("view-live"), persona: byId("view-persona") };
-const navLinks: Record<ViewName, HTMLAnchorElement> = { live: byId("nav-live"), persona: byId("nav-persona") };
+const sections: Record<ViewName, HTMLElement> = {
+  live: byId("view-live"),
+  dashboard: byId("view-dashboard"),
+  persona: byId("view-persona"),
+};
+const navLinks: Record<ViewName, HTMLAnchorElement> = {
+  live: byId("nav-live"),
+  dashboard: byId("nav-dashboard"),
+  persona: byId("nav-persona"),
+};
 
 function showNotice(text: string, kind: string | null): void {
   ui.notice.textContent = text;
@@ -75,13 +85,15 @@ const shell: Shell = {
 
 const client = createClient(() => sessionStorage.getItem(KEY_ITEM) ?? "");
 const personaView = createPersonaView(shell, client);
+const dashboardView = createDashboardView(shell, client);
 const views: { [K in ViewName]: View<Extract<Route, { view: K }>> } = {
   live: createLiveView(shell, client),
+  dashboard: dashboardView,
   persona: personaView,
 };
 let current: ViewName | null = null;
 
-/** Title, nav state and the nav's way back to the last persona shown. */
+/** Title, nav state and the nav's way back to the last persona shown and the last dashboard choices. */
 function decorate(route: Route): void {
   document.title = routeTitle(route, PRODUCT);
   for (const name of VIEWS) {
@@ -89,12 +101,16 @@ function decorate(route: Route): void {
     else navLinks[name].removeAttribute("aria-current");
   }
   navLinks.persona.href = routeHash({ view: "persona", persona: personaView.persona });
+  navLinks.dashboard.href = routeHash({ view: "dashboard", params: dashboardView.params });
 }
 
 function enter(route: Route): void {
   switch (route.view) {
     case "live":
       views.live.enter(route);
+      break;
+    case "dashboard":
+      views.dashboard.enter(route);
       break;
     case "persona":
       views.persona.enter(route);

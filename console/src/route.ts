@@ -1,26 +1,27 @@
 /**
  * The console's views are addressed by the URL fragment, so a bookmark (or a kiosk screen) opens
- * the same view: `#live`, `#live&status=PAYMENT`, `#persona=<id>`. Pure (no DOM), unit-tested.
+ * the same view: `#live`, `#live&status=PAYMENT`, `#dashboard&range=7d&tz=…&interval=…&step=…`,
+ * `#persona=<id>`. Pure (no DOM), unit-tested.
  *
- * Adding a view (say a Dashboard): a name in VIEWS, a case in Route, parseRoute and routeHash,
- * then a section and a page object in main.ts.
+ * Adding a view: a name in VIEWS, a case in Route, parseRoute, routeHash and routeTitle, then a
+ * section and a page object in main.ts.
  */
+import { type DashParams, dashQueryString, isStatusLabel, parseDashParams } from "./dashboard";
 import { isPersonaId } from "./timeline";
 
+export { isStatusLabel };
+
 /** The views, in nav order. The first is the start page (an empty or unknown fragment). */
-export const VIEWS = ["live", "persona"] as const;
+export const VIEWS = ["live", "dashboard", "persona"] as const;
 export type ViewName = (typeof VIEWS)[number];
 
 export type Route =
   /** Who is in a session now, optionally only those whose current status is `status`. */
   | { view: "live"; status: string | null }
+  /** Visit analytics over a date range: the operator's choices (dashboard.ts), null where the default applies. */
+  | { view: "dashboard"; params: DashParams }
   /** One persona's timeline; `persona` is what the fragment holds (checked by the page), null for none. */
   | { view: "persona"; persona: string | null };
-
-/** Same rule as the API's status labels: 1 to 64 characters (code points), no control characters or lone surrogates. */
-export function isStatusLabel(value: string): boolean {
-  return /^[^\p{Cc}\p{Cs}]{1,64}$/u.test(value);
-}
 
 /** The route a fragment names. Anything it does not understand gives the start page. */
 export function parseRoute(hash: string): Route {
@@ -35,6 +36,7 @@ export function parseRoute(hash: string): Route {
     const persona = params.get("persona") ?? "";
     return { view: "persona", persona: persona === "" ? null : persona };
   }
+  if (params.has("dashboard")) return { view: "dashboard", params: parseDashParams(params) };
   const status = params.get("status");
   return { view: "live", status: status !== null && isStatusLabel(status) ? status : null };
 }
@@ -44,6 +46,8 @@ export function routeHash(route: Route): string {
   switch (route.view) {
     case "live":
       return route.status === null ? "#live" : `#live&status=${encodeURIComponent(route.status)}`;
+    case "dashboard":
+      return `#dashboard${dashQueryString(route.params)}`;
     case "persona":
       return route.persona === null ? "#persona" : `#persona=${encodeURIComponent(route.persona)}`;
   }
@@ -54,6 +58,8 @@ export function routeTitle(route: Route, product: string): string {
   switch (route.view) {
     case "live":
       return `${route.status === null ? "Live" : `Live: ${route.status}`} · ${product}`;
+    case "dashboard":
+      return `Dashboard · ${product}`;
     case "persona":
       return `${route.persona !== null && isPersonaId(route.persona) ? `Persona ${route.persona}` : "Persona"} · ${product}`;
   }

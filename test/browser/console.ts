@@ -6,7 +6,8 @@
 //   CHROMIUM=/usr/bin/chromium      browser to drive (default /usr/bin/chromium)
 //   E2E_ARTIFACTS=dir               where screenshots and the dev log go (default: a new tmp dir)
 //   E2E_UPDATE_DOCS=1               also write the laptop screenshots to docs/console-live.png (the live
-//                                   view) and docs/console.png (a persona timeline)
+//                                   view), docs/console-dashboard.png (the dashboard) and docs/console.png
+//                                   (a persona timeline)
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { openSync } from "node:fs";
@@ -280,6 +281,154 @@ function seconds(text: string): number {
 /** The first page's rows as the API orders them, in the shape the table shows. */
 const asUi = (rows: ActiveRow[]) => rows.map((r) => [r.persona_id, r.status, String(r.stamp_count)]);
 const fromUi = (rows: UiRow[]) => rows.map((r) => [r.persona, r.status, r.stamps]);
+
+// ---------------------------------------------------------------- dashboard helpers
+
+interface FunnelStep {
+  status: string;
+  sessions: number;
+  conversion_from_previous: number | null;
+  conversion_from_first: number | null;
+  median_seconds_from_previous: number | null;
+  p90_seconds_from_previous: number | null;
+}
+interface DwellStatus {
+  status: string;
+  visits: number;
+  total_seconds: number;
+  median_seconds: number;
+  p90_seconds: number;
+}
+interface VisitsBucket {
+  start: string;
+  sessions: number;
+  median_duration_seconds: number | null;
+}
+
+/** The zone's date of an instant, YYYY-MM-DD. */
+const zoneDate = (instant: number, tz: string) =>
+  new Intl.DateTimeFormat("en-CA", { timeZone: tz, year: "numeric", month: "2-digit", day: "2-digit" }).format(instant);
+const plusDays = (date: string, days: number) => new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+// Kolkata is UTC+05:30 all year (no daylight saving): its midnights can be written down.
+const KOLKATA = "Asia/Kolkata";
+const kolkata = (date: string, hm = "00:00") => Date.parse(`${date}T${hm}:00+05:30`);
+
+/**
+ * Analytics requests of this run (the pages' and the checks' own), by time. The API allows 30 per
+ * tenant per 10 s, in windows aligned to the clock; the checks here ask as much as the page does,
+ * so before a burst the run waits for the next window rather than push the page into a 429 (the
+ * page's 429 handling is tested with a simulated one).
+ */
+const analyticsLedger: number[] = [];
+const WINDOW_MS = 10_000;
+
+async function budget(requests: number): Promise<void> {
+  const window = Math.floor(Date.now() / WINDOW_MS);
+  const used = analyticsLedger.filter((t) => Math.floor(t / WINDOW_MS) === window).length;
+  if (used + requests > 26) await sleep((window + 1) * WINDOW_MS - Date.now() + 200);
+}
+
+/** An analytics answer by the API itself, with the console's read-only key; waits out a 429 (30 requests / 10 s per tenant). */
+async function analytics<T>(route: "funnel" | "dwell" | "visits", params: Record<string, string | readonly string[]>): Promise<T> {
+  const query = new URLSearchParams();
+  for (const [name, value] of Object.entries(params)) for (const v of typeof value === "string" ? [value] : value) query.append(name, v);
+  for (let attempt = 0; ; attempt++) {
+    analyticsLedger.push(Date.now());
+    const res = await fetch(`${BASE}/v1/analytics/${route}?${query}`, { headers: { Authorization: `Bearer ${READ_KEY}` } });
+    if (res.status === 429 && attempt < 3) {
+      await sleep(Number(res.headers.get("Retry-After") ?? "10") * 1000);
+      continue;
+    }
+    if (!res.ok) throw new Error(`GET /v1/analytics/${route}?${query}: ${res.status} ${await res.text()}`);
+    return ((await res.json()) as { data: T }).data;
+  }
+}
+
+interface FigureRow {
+  head: string;
+  /** The header cell's title (a bucket's local start). */
+  title: string;
+  texts: string[];
+  /** Each cell's figure as the API gave it (data-value), "null" for none. */
+  values: string[];
+}
+
+/** A figures table as shown: row header, cell texts and the API figure each cell carries. */
+async function figureRows(page: Page, tbody: string): Promise<FigureRow[]> {
+  return page.locator(`${tbody} tr`).evaluateAll((trs) =>
+    trs.map((tr) => {
+      const cells = [...tr.querySelectorAll("td")] as HTMLElement[];
+      return {
+        head: tr.querySelector("th")?.textContent ?? "",
+        title: (tr.querySelector("th") as HTMLElement | null)?.title ?? "",
+        texts: cells.map((c) => c.textContent ?? ""),
+        values: cells.map((c) => c.dataset.value ?? ""),
+      };
+    }),
+  );
+}
+
+const v = (n: number | null) => (n === null ? "null" : String(n));
+const funnelValues = (steps: FunnelStep[]) =>
+  steps.map((s) => [
+    s.status,
+    ...[s.sessions, s.conversion_from_previous, s.conversion_from_first, s.median_seconds_from_previous, s.p90_seconds_from_previous].map(
+      v,
+    ),
+  ]);
+const dwellValues = (statuses: DwellStatus[]) =>
+  statuses.map((s) => [s.status, ...[s.visits, s.median_seconds, s.p90_seconds, s.total_seconds].map(v)]);
+const visitsValues = (buckets: VisitsBucket[]) => buckets.map((b) => [b.start, v(b.sessions), v(b.median_duration_seconds)]);
+const shownValues = (rows: FigureRow[]) => rows.map((r) => [r.head, ...r.values]);
+const shownBuckets = (rows: FigureRow[]) => rows.map((r) => [r.title, ...r.values]);
+const shownTexts = (rows: FigureRow[]) => rows.map((r) => [r.head, ...r.texts]);
+
+/** The dashboard's three tables hold exactly the API's answers for the same question (asked here with the same key). */
+async function dashboardMatchesApi(
+  page: Page,
+  q: { from: number; to: number; tz: string; interval: "hour" | "day"; steps: readonly string[] },
+  parts: readonly ("funnel" | "dwell" | "visits")[] = ["funnel", "dwell", "visits"],
+): Promise<{ funnel: FunnelStep[]; dwell: DwellStatus[]; visits: VisitsBucket[] }> {
+  const range = { from: new Date(q.from).toISOString(), to: new Date(q.to).toISOString() };
+  await budget(parts.length);
+  const [funnel, dwell, visits] = await Promise.all([
+    parts.includes("funnel") ? analytics<{ steps: FunnelStep[] }>("funnel", { ...range, step: q.steps }) : { steps: [] },
+    parts.includes("dwell") ? analytics<{ statuses: DwellStatus[] }>("dwell", range) : { statuses: [] },
+    parts.includes("visits")
+      ? analytics<{ buckets: VisitsBucket[] }>("visits", { ...range, interval: q.interval, tz: q.tz })
+      : { buckets: [] as VisitsBucket[] },
+  ]);
+  if (parts.includes("funnel"))
+    equal(shownValues(await figureRows(page, "#funnel-rows")), funnelValues(funnel.steps), "funnel: shown = the API's");
+  if (parts.includes("dwell"))
+    equal(shownValues(await figureRows(page, "#dwell-rows")), dwellValues(dwell.statuses), "time in status: shown = the API's");
+  if (parts.includes("visits"))
+    equal(shownBuckets(await figureRows(page, "#visits-rows")), visitsValues(visits.buckets), "visits: shown = the API's");
+  return { funnel: funnel.steps, dwell: dwell.statuses, visits: visits.buckets };
+}
+
+/** Waits until the funnel table lists these steps (and the page is not loading). */
+async function funnelShows(page: Page, steps: readonly string[], timeout = 20_000): Promise<void> {
+  await waitFor(
+    `the funnel of ${steps.join(" → ")}`,
+    async () =>
+      (await page.locator("#dash-body:not([aria-busy])").count()) === 1 &&
+      JSON.stringify((await figureRows(page, "#funnel-rows")).map((r) => r.head)) === JSON.stringify(steps),
+    timeout,
+  );
+}
+
+/** Canvas pixels that are drawn (not transparent): the chart is really there. */
+const inkedPixels = (page: Page, canvas: string) =>
+  page.locator(canvas).evaluate((c) => {
+    const canvasEl = c as HTMLCanvasElement;
+    const data = canvasEl.getContext("2d")?.getImageData(0, 0, canvasEl.width, canvasEl.height).data ?? new Uint8ClampedArray();
+    let n = 0;
+    for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) n++;
+    return n;
+  });
+
+const fragment = (page: Page) => decodeURIComponent(new URL(page.url()).hash);
 
 // ---------------------------------------------------------------- the run
 
@@ -886,6 +1035,391 @@ async function run(browser: Browser, artifacts: string): Promise<void> {
     await page.screenshot({ path: join(artifacts, "console-1000-stamps.png") });
   });
 
+  // ------------------------------------------------------------ the dashboard
+
+  // Five ended visits on two past days in Kolkata (UTC+05:30, no daylight saving), three and two days
+  // ago there, away from every other seed (those are all within the last two hours). Minutes from each start:
+  //   A  day 1 10:00  CHAT 1, SHOPPING 3, PAYMENT 6, COMPLETE 7, end 8
+  //   B  day 1 10:30  CHAT 2, SHOPPING 4, PAYMENT 8, end 10
+  //   C  day 1 11:15  CHAT 1, SHOPPING 5, end 6
+  //   D  day 1 14:05  CHAT 3, end 4
+  //   E  day 2 09:00  (ENTER only), end 1
+  const DAY1 = zoneDate(Date.now() - 3 * 86_400_000, KOLKATA);
+  const DAY2 = plusDays(DAY1, 1);
+  const DASH_VISITS: [string, string, [string, number][], number][] = [
+    [
+      DAY1,
+      "10:00",
+      [
+        ["CHAT", 1],
+        ["SHOPPING", 3],
+        ["PAYMENT", 6],
+        ["COMPLETE", 7],
+      ],
+      8,
+    ],
+    [
+      DAY1,
+      "10:30",
+      [
+        ["CHAT", 2],
+        ["SHOPPING", 4],
+        ["PAYMENT", 8],
+      ],
+      10,
+    ],
+    [
+      DAY1,
+      "11:15",
+      [
+        ["CHAT", 1],
+        ["SHOPPING", 5],
+      ],
+      6,
+    ],
+    [DAY1, "14:05", [["CHAT", 3]], 4],
+    [DAY2, "09:00", [], 1],
+  ];
+  const twoDays = { from: kolkata(DAY1), to: kolkata(plusDays(DAY2, 1)), tz: KOLKATA };
+  const DEFAULT_STEPS = ["CHAT", "SHOPPING", "PAYMENT", "COMPLETE"];
+  const dashRequests: string[] = [];
+  let dash429 = 0;
+  page.on("request", (req) => {
+    if (!req.url().includes("/v1/analytics/")) return;
+    dashRequests.push(req.url());
+    analyticsLedger.push(Date.now());
+  });
+  page.on("response", (res) => {
+    if (res.url().includes("/v1/analytics/") && res.status() === 429 && res.headers()["x-request-id"] !== undefined) dash429 += 1;
+  });
+
+  await test("seed the dashboard: five visits with drop-offs on two past days, and wait for the index", async () => {
+    for (const [i, [date, hm, steps, endMin]] of DASH_VISITS.entries()) {
+      const p = `e2e-dash-${suffix}-${i}`;
+      const at = (min: number) => new Date(kolkata(date, hm) + min * 60_000).toISOString();
+      await api("POST", `${base(p)}/session/start`, { occurred_at: at(0) });
+      if (steps.length)
+        await api("POST", `${base(p)}/session/stamps`, { stamps: steps.map(([status, m]) => ({ status, occurred_at: at(m) })) });
+      await api("POST", `${base(p)}/session/end`, { occurred_at: at(endMin) });
+    }
+    const query = new URLSearchParams({ from: new Date(twoDays.from).toISOString(), to: new Date(twoDays.to).toISOString(), limit: "100" });
+    await waitFor(
+      "the index to hold the five ended visits",
+      async () => {
+        const res = await fetch(`${BASE}/v1/sessions?${query}`, { headers: { Authorization: `Bearer ${READ_KEY}` } });
+        const body = (await res.json()) as { data: { sessions: { ended_at: string | null; stamp_count: number }[] } };
+        const sessions = body.data.sessions;
+        return (
+          sessions.length === 5 && sessions.every((x) => x.ended_at !== null) && sessions.reduce((n, x) => n + x.stamp_count, 0) === 15
+        );
+      },
+      30_000,
+    );
+  });
+
+  await test("the dashboard shows the funnel, time in status and visits the API answers, as computed by hand (read-only key)", async () => {
+    await budget(3);
+    await page.goto(`${BASE}/console/#dashboard&from=${DAY1}&to=${DAY2}&tz=Asia%2FKolkata`);
+    await funnelShows(page, DEFAULT_STEPS);
+    equal(await page.title(), "Dashboard · Session timeline console", "title");
+    equal(await nav(page, "Dashboard").getAttribute("aria-current"), "page", "nav marks Dashboard as current");
+    assert(await page.locator("#view-live").isHidden(), "live view hidden");
+    equal(await page.getByLabel("From", { exact: true }).inputValue(), DAY1, "From");
+    equal(await page.getByLabel("To (included)").inputValue(), DAY2, "To");
+    equal(await page.getByLabel("Time zone", { exact: true }).inputValue(), KOLKATA, "time zone");
+    assert(await page.getByLabel("Hour", { exact: true }).isChecked(), "two days are counted per hour by default");
+    assert((await page.locator("#dash-summary").textContent())?.includes("2 days · Asia/Kolkata · visits per hour"), "summary");
+    assert((await page.locator("#dash-updated").textContent())?.startsWith("Index updated"), "as_of shown");
+    assert(await page.locator("#dash-state").isHidden(), "no state line while all is well");
+    // The default steps: the most frequent labels (ENTER left out), most visited first.
+    equal(
+      await page.locator("#funnel-steps .step").evaluateAll((li) => li.map((n) => (n as HTMLElement).dataset.status)),
+      DEFAULT_STEPS,
+      "steps",
+    );
+    assert((await page.locator("#funnel-steps-note").textContent())?.includes("most frequent"), "the steps say they are the default");
+
+    const answers = await dashboardMatchesApi(page, { ...twoDays, interval: "hour", steps: DEFAULT_STEPS });
+    // The API's own figures are the hand-computed ones...
+    equal(
+      answers.funnel.map((x) => [
+        x.status,
+        x.sessions,
+        x.conversion_from_previous,
+        x.conversion_from_first,
+        x.median_seconds_from_previous,
+        x.p90_seconds_from_previous,
+      ]),
+      [
+        ["CHAT", 4, 1, 1, null, null],
+        ["SHOPPING", 3, 0.75, 0.75, 120, 240],
+        ["PAYMENT", 2, 2 / 3, 0.5, 180, 240],
+        ["COMPLETE", 1, 0.5, 0.25, 60, 60],
+      ],
+      "the API's funnel",
+    );
+    equal(
+      answers.dwell.map((x) => [x.status, x.visits, x.median_seconds, x.p90_seconds, x.total_seconds]),
+      [
+        ["ENTER", 5, 60, 180, 480],
+        ["CHAT", 4, 120, 240, 540],
+        ["SHOPPING", 3, 180, 240, 480],
+        ["PAYMENT", 2, 60, 120, 180],
+        ["COMPLETE", 1, 60, 60, 60],
+      ],
+      "the API's time in status",
+    );
+    const busy = Object.fromEntries(
+      answers.visits.filter((b) => b.sessions > 0).map((b) => [b.start, [b.sessions, b.median_duration_seconds]]),
+    );
+    equal(
+      busy,
+      {
+        [`${DAY1}T10:00:00+05:30`]: [2, 480],
+        [`${DAY1}T11:00:00+05:30`]: [1, 360],
+        [`${DAY1}T14:00:00+05:30`]: [1, 240],
+        [`${DAY2}T09:00:00+05:30`]: [1, 60],
+      },
+      "the API's busy hours",
+    );
+    equal(answers.visits.length, 48, "every hour of the two days");
+    // ...and the page writes them as a person reads them.
+    equal(
+      shownTexts(await figureRows(page, "#funnel-rows")),
+      [
+        ["CHAT", "4", "100 %", "100 %", "–", "–"],
+        ["SHOPPING", "3", "75 %", "75 %", "2 min 00 s", "4 min 00 s"],
+        ["PAYMENT", "2", "66.7 %", "50 %", "3 min 00 s", "4 min 00 s"],
+        ["COMPLETE", "1", "50 %", "25 %", "1 min 00 s", "1 min 00 s"],
+      ],
+      "funnel as shown",
+    );
+    equal(
+      shownTexts(await figureRows(page, "#dwell-rows")),
+      [
+        ["ENTER", "5", "1 min 00 s", "3 min 00 s", "8 min 00 s"],
+        ["CHAT", "4", "2 min 00 s", "4 min 00 s", "9 min 00 s"],
+        ["SHOPPING", "3", "3 min 00 s", "4 min 00 s", "8 min 00 s"],
+        ["PAYMENT", "2", "1 min 00 s", "2 min 00 s", "3 min 00 s"],
+        ["COMPLETE", "1", "1 min 00 s", "1 min 00 s", "1 min 00 s"],
+      ],
+      "time in status as shown",
+    );
+    const hours = await figureRows(page, "#visits-rows");
+    equal(
+      hours.filter((r) => r.texts[0] !== "0").map((r) => [r.head.slice(-5), ...r.texts]),
+      [
+        ["10:00", "2", "8 min 00 s"],
+        ["11:00", "1", "6 min 00 s"],
+        ["14:00", "1", "4 min 00 s"],
+        ["09:00", "1", "1 min 00 s"],
+      ],
+      "busy hours as shown",
+    );
+    equal(hours[0]?.texts, ["0", "–"], "an empty hour");
+    equal(await page.locator("#visits-note").textContent(), "5 sessions started · per hour · Asia/Kolkata", "visits note");
+    // The charts are drawn, and say what they show.
+    equal(
+      await page.locator("#funnel-chart").getAttribute("aria-label"),
+      "Funnel bar chart: CHAT 4 sessions; SHOPPING 3 (75 % of previous, 75 % of first); PAYMENT 2 (66.7 % of previous, 50 % of first); COMPLETE 1 (50 % of previous, 25 % of first).",
+      "funnel chart's label",
+    );
+    assert(
+      (await page.locator("#dwell-chart").getAttribute("aria-label"))?.includes("CHAT median 2 min 00 s, p90 4 min 00 s, 4 visits"),
+      "time in status chart's label",
+    );
+    assert((await page.locator("#visits-chart").getAttribute("aria-label"))?.includes("5 sessions in 48 buckets"), "visits chart's label");
+    for (const canvas of ["#funnel-chart", "#dwell-chart", "#visits-chart"])
+      assert((await inkedPixels(page, canvas)) > 5000, `${canvas} is drawn`);
+    // Each chart's table is there to read: the details open.
+    await page.getByText("Time in each status as a table").click();
+    assert(await page.locator("#dwell-table").isVisible(), "time in status table opens");
+    await page.getByText("Time in each status as a table").click();
+
+    await page.screenshot({ path: join(artifacts, "console-dashboard.png"), fullPage: true });
+    if (process.env.E2E_UPDATE_DOCS === "1") {
+      // The README's picture: the whole dashboard, down to the visits chart (page coordinates, whatever the scroll).
+      const bottom = await page.evaluate(
+        () => (document.querySelector("#dash-visits")?.getBoundingClientRect().bottom ?? 0) + window.scrollY,
+      );
+      assert(bottom > 0, "no #dash-visits");
+      await mkdir(join(ROOT, "docs"), { recursive: true });
+      await page.screenshot({
+        path: join(ROOT, "docs/console-dashboard.png"),
+        fullPage: true,
+        clip: { x: 0, y: 0, width: LAPTOP.width, height: Math.ceil(bottom + 12) },
+      });
+      log("  wrote docs/console-dashboard.png");
+    }
+  });
+
+  await test("changing the funnel's steps updates the funnel and the fragment (and asks only for the funnel)", async () => {
+    const chartLabel = () => page.locator("#funnel-chart").getAttribute("aria-label");
+    const before = await chartLabel();
+    await budget(8); // the step changes below ask for the funnel 7 times, the check once
+    dashRequests.length = 0;
+    await page.getByRole("button", { name: "Remove COMPLETE" }).click();
+    await funnelShows(page, ["CHAT", "SHOPPING", "PAYMENT"]);
+    assert(fragment(page).endsWith("&step=CHAT&step=SHOPPING&step=PAYMENT"), `fragment: ${fragment(page)}`);
+    assert((await page.locator("#funnel-steps-note").textContent())?.includes("chosen"), "the steps say they are chosen");
+    assert(await page.getByRole("button", { name: "Most frequent labels" }).isEnabled(), "the default can be brought back");
+    equal(dashRequests.length, 1, "a step change asks only for the funnel");
+    equal(dashRequests[0]?.includes("/v1/analytics/funnel?"), true, "the request is the funnel");
+
+    await page.getByRole("button", { name: "Move SHOPPING up" }).click();
+    await funnelShows(page, ["SHOPPING", "CHAT", "PAYMENT"]);
+    assert(fragment(page).endsWith("&step=SHOPPING&step=CHAT&step=PAYMENT"), `fragment: ${fragment(page)}`);
+    // Nobody chatted after shopping: no one to convert at PAYMENT, written as "–".
+    equal(
+      shownTexts(await figureRows(page, "#funnel-rows")),
+      [
+        ["SHOPPING", "3", "100 %", "100 %", "–", "–"],
+        ["CHAT", "0", "0 %", "0 %", "–", "–"],
+        ["PAYMENT", "0", "–", "0 %", "–", "–"],
+      ],
+      "funnel after moving SHOPPING up",
+    );
+    assert((await chartLabel()) !== before, "the chart changed with the steps");
+    await dashboardMatchesApi(page, { ...twoDays, interval: "hour", steps: ["SHOPPING", "CHAT", "PAYMENT"] }, ["funnel"]);
+
+    // Add a step by typing it (the field offers the range's labels), then back to the most frequent labels.
+    await page.getByLabel("Add a step").fill("COMPLETE");
+    await page.getByLabel("Add a step").press("Enter");
+    await funnelShows(page, ["SHOPPING", "CHAT", "PAYMENT", "COMPLETE"]);
+    equal(
+      await page.locator("#dash-labels option").evaluateAll((o) => o.map((x) => (x as HTMLOptionElement).value)),
+      ["ENTER", "CHAT", "SHOPPING", "PAYMENT", "COMPLETE"],
+      "labels offered",
+    );
+    await page.getByRole("button", { name: "Most frequent labels" }).click();
+    await funnelShows(page, DEFAULT_STEPS);
+    equal(fragment(page), `#dashboard&from=${DAY1}&to=${DAY2}&tz=${KOLKATA}`, "fragment without steps");
+    equal(await chartLabel(), before, "the default funnel again");
+    // At two steps, none can be removed.
+    for (const step of ["COMPLETE", "PAYMENT"]) await page.getByRole("button", { name: `Remove ${step}` }).click();
+    await funnelShows(page, ["CHAT", "SHOPPING"]);
+    assert(await page.getByRole("button", { name: "Remove CHAT" }).isDisabled(), "no funnel of one step");
+    await page.getByRole("button", { name: "Most frequent labels" }).click();
+    await funnelShows(page, DEFAULT_STEPS);
+  });
+
+  await test("changing the interval and the range updates the charts and the fragment", async () => {
+    const visitsLabel = () => page.locator("#visits-chart").getAttribute("aria-label");
+    const hourly = await visitsLabel();
+    await budget(1);
+    dashRequests.length = 0;
+    await page.getByLabel("Day", { exact: true }).check();
+    await waitFor("two day buckets", async () => (await page.locator("#visits-rows tr").count()) === 2);
+    await funnelShows(page, DEFAULT_STEPS);
+    equal(fragment(page), `#dashboard&from=${DAY1}&to=${DAY2}&tz=${KOLKATA}&interval=day`, "fragment with the interval");
+    const days = await figureRows(page, "#visits-rows");
+    equal(
+      days.map((r) => [r.title, ...r.texts]),
+      [
+        [`${DAY1}T00:00:00+05:30`, "4", "6 min 00 s"],
+        [`${DAY2}T00:00:00+05:30`, "1", "1 min 00 s"],
+      ],
+      "visits per day",
+    );
+    assert(days[0]?.head.includes(String(Number(DAY1.slice(8)))), `day label: ${days[0]?.head}`);
+    assert((await visitsLabel()) !== hourly, "the visits chart changed");
+    equal(
+      dashRequests.map((u) => new URL(u).pathname),
+      ["/v1/analytics/visits"],
+      "an interval change asks only for the visits",
+    );
+    await dashboardMatchesApi(page, { ...twoDays, interval: "day", steps: DEFAULT_STEPS }, ["visits"]);
+
+    // One day earlier: three days, the first empty.
+    const DAY0 = plusDays(DAY1, -1);
+    await budget(3);
+    await page.getByLabel("From", { exact: true }).fill(DAY0);
+    await waitFor("three day buckets", async () => (await page.locator("#visits-rows tr").count()) === 3);
+    await funnelShows(page, DEFAULT_STEPS);
+    equal(fragment(page), `#dashboard&from=${DAY0}&to=${DAY2}&tz=${KOLKATA}&interval=day`, "fragment with the new range");
+    equal((await figureRows(page, "#visits-rows"))[0]?.texts, ["0", "–"], "the empty first day");
+    await dashboardMatchesApi(page, { from: kolkata(DAY0), to: twoDays.to, tz: KOLKATA, interval: "day", steps: DEFAULT_STEPS });
+
+    // Over 93 days: a clear message, the field marked, and nothing asked.
+    dashRequests.length = 0;
+    await page.getByLabel("From", { exact: true }).fill(plusDays(DAY2, -100));
+    await page.locator("#dash-range-error").waitFor();
+    const error = (await page.locator("#dash-range-error").textContent()) ?? "";
+    assert(error.includes("101 days") && error.includes("at most 93 days"), `range error: ${error}`);
+    equal(await page.getByLabel("To (included)").getAttribute("aria-invalid"), "true", "To is marked");
+    assert(await page.locator("#dash-body").isHidden(), "no figures of another range");
+    await sleep(1000);
+    equal(dashRequests, [], "requests for a range the API would refuse");
+    await budget(3);
+    await page.getByLabel("From", { exact: true }).fill(DAY1);
+    await waitFor("two day buckets again", async () => (await page.locator("#visits-rows tr").count()) === 2);
+    assert(await page.locator("#dash-range-error").isHidden(), "the message goes with the fix");
+  });
+
+  await test("a preset runs from local midnight in the chosen zone; its figures are the API's", async () => {
+    await budget(3);
+    await page.getByRole("button", { name: "Last 7 days" }).click();
+    const today = zoneDate(Date.now(), KOLKATA);
+    await waitFor("the preset's days", async () => (await page.getByLabel("From", { exact: true }).inputValue()) === plusDays(today, -6));
+    equal(await page.getByLabel("To (included)").inputValue(), today, "To is today in Kolkata");
+    equal(await page.getByRole("button", { name: "Last 7 days" }).getAttribute("aria-pressed"), "true", "the preset is pressed");
+    equal(fragment(page), `#dashboard&range=7d&tz=${KOLKATA}&interval=day`, "fragment with the preset");
+    await waitFor("seven day buckets", async () => (await page.locator("#visits-rows tr").count()) === 7);
+    await waitFor("the page to settle", async () => (await page.locator("#dash-body:not([aria-busy])").count()) === 1);
+    // Every seed of this run is in these 7 days: whatever the default steps are now, the page shows what the API answers.
+    const steps = (await figureRows(page, "#funnel-rows")).map((r) => r.head);
+    const answers = await dashboardMatchesApi(page, {
+      from: kolkata(plusDays(today, -6)),
+      to: kolkata(plusDays(today, 1)),
+      tz: KOLKATA,
+      interval: "day",
+      steps,
+    });
+    const sessions = Object.fromEntries(answers.visits.map((b) => [b.start.slice(0, 10), b.sessions]));
+    equal([sessions[DAY1], sessions[DAY2]], [4, 1], "the seeded days within the 7");
+    assert((sessions[today] ?? 0) + (sessions[plusDays(today, -1)] ?? 0) > 30, "the live view's sessions are today's (or yesterday's)");
+    // The nav's Dashboard link comes back to these choices.
+    await nav(page, "Live").click();
+    await page.locator("#live-rows tr").first().waitFor();
+    await budget(3);
+    await nav(page, "Dashboard").click();
+    await waitFor("the dashboard again", async () => (await page.locator("#visits-rows tr").count()) === 7);
+    equal(fragment(page), `#dashboard&range=7d&tz=${KOLKATA}&interval=day`, "the nav keeps the dashboard's choices");
+  });
+
+  await test("429: the dashboard says so, waits the Retry-After, keeps its figures and recovers; no polling in between", async () => {
+    await funnelShows(
+      page,
+      (await figureRows(page, "#funnel-rows")).map((r) => r.head),
+    );
+    let refused = 0;
+    await page.route("**/v1/analytics/**", (route) => {
+      refused += 1;
+      return route.fulfill({
+        status: 429,
+        headers: { "Content-Type": "application/json", "Retry-After": "3" },
+        body: JSON.stringify({ success: false, error: { code: "RATE_LIMITED", message: "Too many requests.", request_id: "e2e-429" } }),
+      });
+    });
+    await budget(6); // three refused here, three asked after the Retry-After
+    await page.getByRole("button", { name: "Refresh" }).click();
+    await page.locator('#dash-state[data-kind="busy"]').filter({ hasText: "429" }).waitFor();
+    const text = (await page.locator("#dash-state").textContent()) ?? "";
+    assert(text.includes("429 RATE_LIMITED") && text.includes("Retrying in 3 s") && text.includes("Showing the figures received at"), text);
+    assert(await page.locator("#dash-body").isVisible(), "figures kept");
+    const asked = refused;
+    await sleep(2000);
+    equal(refused, asked, "requests before the Retry-After is over");
+    await page.unroute("**/v1/analytics/**");
+    await page.locator("#dash-state").waitFor({ state: "hidden", timeout: 10_000 });
+    // Then quiet: the next refresh is a minute away.
+    dashRequests.length = 0;
+    await sleep(5000);
+    equal(dashRequests, [], "requests in 5 s after an answer");
+    // The server's own 429s (the per-tenant limit), if this run's own checks pushed it over: the page waited them out.
+    log(`  the API answered the dashboard 429 ${dash429} time(s) in this run`);
+  });
+
   await test("no third-party requests, CSP violations or page errors", async () => {
     equal(seen.thirdParty, [], "third-party requests");
     equal(seen.cspViolations, [], "CSP violations");
@@ -913,6 +1447,50 @@ async function run(browser: Browser, artifacts: string): Promise<void> {
     await p.getByRole("button", { name: "Use key" }).click();
     await p.locator("#live-rows tr").first().waitFor();
     assert(await p.locator("#notice").isHidden(), "notice cleared");
+    await ctx.close();
+  });
+
+  await test("the dashboard's time zone defaults to the browser's", async () => {
+    const ctx = await browser.newContext({ viewport: KIOSK, locale: "en-US", timezoneId: "America/New_York" });
+    const p = await ctx.newPage();
+    p.setDefaultTimeout(15_000);
+    watch(p, BASE);
+    await budget(3);
+    await p.goto(`${BASE}/console/#dashboard`);
+    await p.getByLabel("SDK key").fill(READ_KEY);
+    await p.getByRole("button", { name: "Use key" }).click();
+    await waitFor("figures", async () => (await p.locator("#visits-rows tr").count()) === 7);
+    equal(await p.getByLabel("Time zone", { exact: true }).inputValue(), "America/New_York", "time zone field");
+    equal(await p.getByRole("button", { name: "Last 7 days" }).getAttribute("aria-pressed"), "true", "Last 7 days by default");
+    assert(await p.getByLabel("Day", { exact: true }).isChecked(), "per day by default");
+    const today = zoneDate(Date.now(), "America/New_York");
+    equal(await p.getByLabel("To (included)").inputValue(), today, "today in New York");
+    equal(
+      (await figureRows(p, "#visits-rows")).map((r) => r.title.slice(0, 10)),
+      Array.from({ length: 7 }, (_, i) => plusDays(today, i - 6)),
+      "the buckets are New York's days",
+    );
+    equal(new URL(p.url()).hash, "#dashboard", "defaults stay out of the fragment");
+    const overflow = await p.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    equal(overflow, 0, "no sideways scrolling on a kiosk-sized screen");
+    await p.screenshot({ path: join(artifacts, "console-dashboard-kiosk.png"), fullPage: true });
+    equal(seen.thirdParty, [], "third-party requests");
+    equal(seen.cspViolations, [], "CSP violations");
+    equal(seen.pageErrors, [], "page errors");
+    await ctx.close();
+  });
+
+  await test("a wrong key shows the 401 state in the dashboard", async () => {
+    const ctx = await browser.newContext({ viewport: LAPTOP });
+    const p = await ctx.newPage();
+    p.setDefaultTimeout(15_000);
+    await p.goto(`${BASE}/console/#dashboard&range=today`);
+    await p.getByLabel("SDK key").fill("sk_wrong_0123456789abcdefghijklmnopqrstuvwxyzABCD");
+    await p.getByRole("button", { name: "Use key" }).click();
+    await p.locator('#notice[data-kind="unauthorized"]').waitFor();
+    equal(await p.locator("#dash-state").textContent(), "Not authorised: no data shown.", "dashboard state");
+    assert(await p.locator("#dash-body").isHidden(), "no figures");
+    equal(await p.evaluate(() => sessionStorage.length), 0, "refused key not kept");
     await ctx.close();
   });
 
