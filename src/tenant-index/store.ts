@@ -1,5 +1,6 @@
 import type { EndReason } from "../persona/domain";
 import { Sql } from "../sql";
+import { PATH_SEPARATOR } from "./analytics";
 import type { SessionDelta, SessionHeader } from "./messages";
 
 /**
@@ -192,6 +193,13 @@ export class IndexStore {
         state.last_ts,
       );
     }
+    // The path grows by appending when the new stamps follow the last known one, as they almost
+    // always do; only stamps arriving out of order make it rebuilt from the stamps.
+    let next =
+      (this.sql.one<{ seq: number | null }>("last indexed seq", "SELECT MAX(seq) AS seq FROM stamps WHERE session_id = ?", delta.id)?.seq ??
+        0) + 1;
+    const appended: [string, number][] = [];
+    let rebuild = false;
     let added = 0;
     for (const [seq, status, ts] of delta.stamps) {
       added += this.sql.all(
@@ -202,8 +210,25 @@ export class IndexStore {
         status,
         ts,
       ).length;
+      if (seq === next) {
+        appended.push([status, ts]);
+        next += 1;
+      } else if (seq > next) rebuild = true;
     }
-    if (added > 0) this.writePath(delta.id);
+    if (added === 0) return;
+    if (rebuild || appended.length !== added) this.writePath(delta.id);
+    else this.appendPath(delta.id, appended);
+  }
+
+  private appendPath(sessionId: string, stamps: [string, number][]): void {
+    this.sql.run(
+      "append path",
+      `UPDATE sessions SET path = CASE WHEN path = '' THEN ?1 ELSE path || char(1) || ?1 END,
+        path_ts = CASE WHEN path_ts = '' THEN ?2 ELSE path_ts || ',' || ?2 END WHERE session_id = ?3`,
+      stamps.map(([status]) => status).join(PATH_SEPARATOR),
+      stamps.map(([, ts]) => ts).join(","),
+      sessionId,
+    );
   }
 
   /**
