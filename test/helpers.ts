@@ -139,3 +139,12 @@ export function registrySql(query: string, ...params: (string | number | null)[]
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Waits for a new rate-limit window unless the current one has `needMs` left: the emulated
+ * limiter's windows are aligned to the clock (10 s), so a test's burst must not straddle two.
+ */
+export async function freshWindow(needMs = 6000, periodMs = 10_000) {
+  const into = Date.now() % periodMs;
+  if (into > periodMs - needMs) await sleep(periodMs - into + 50);
+}

@@ -1,5 +1,8 @@
-import { describe, expect, it } from "vitest";
-import { api, KEYS, personaId } from "./helpers";
+import { describe, expect, it, vi } from "vitest";
+import { api, freshWindow, KEYS, personaId } from "./helpers";
+
+// Bursts wait for a fresh rate-limit window (freshWindow), up to 6 s.
+vi.setConfig({ testTimeout: 20_000 });
 
 /** The suite runs with RATE_LIMITS=off; these requests turn the limits on, as production has them. */
 function limited(path: string, key: string = KEYS.acme, vars: Partial<Env> = {}) {
@@ -11,6 +14,7 @@ describe("rate limits", () => {
     const busy = personaId("busy");
     const calm = personaId("calm");
     const statuses: number[] = [];
+    await freshWindow();
     for (let i = 0; i < 130; i++) statuses.push((await limited(`/v1/persona/${busy}/session`)).status);
     expect(statuses.slice(0, 120).every((s) => s === 404)).toBe(true); // no session: the object answered
     expect(statuses.slice(120).every((s) => s === 429)).toBe(true);
@@ -27,6 +31,7 @@ describe("rate limits", () => {
 
   it("comes after authentication: a bad key is 401 even for a limited persona", async () => {
     const busy = personaId("busy401");
+    await freshWindow();
     for (let i = 0; i < 121; i++) await limited(`/v1/persona/${busy}/session`);
     expect((await limited(`/v1/persona/${busy}/session`, "sk_wrong")).status).toBe(401);
   });

@@ -1,10 +1,13 @@
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { app } from "../src/http/app";
 import { LIMITS } from "../src/limits";
 import { registryStats } from "../src/tenants/db";
 import { crc32, formatKey, generateKey, KEY_PREFIX, parseKey } from "../src/tenants/key-format";
-import { admin, api, base, current, KEYS, newKey, newTenant, personaId, registrySql, sleep, stamp, start } from "./helpers";
+import { admin, api, base, current, freshWindow, KEYS, newKey, newTenant, personaId, registrySql, sleep, stamp, start } from "./helpers";
+
+// Bursts wait for a fresh rate-limit window (freshWindow), up to 6 s.
+vi.setConfig({ testTimeout: 20_000 });
 
 const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
@@ -19,16 +22,6 @@ function fromAddress(path: string, key: string, address: string, vars: Partial<E
 
 /** An address no other test uses, so each test has its own failed-authentication bucket. */
 const address = () => `2001:db8::${crypto.randomUUID().slice(0, 4)}:${crypto.randomUUID().slice(0, 4)}`;
-
-/**
- * Waits for a new rate-limit window when the current one is nearly over (the emulated limiter's
- * windows are aligned to the clock), so a test's requests all fall in one window.
- */
-async function freshWindow() {
-  const period = LIMITS.authFailureWindowSeconds * 1000;
-  const into = Date.now() % period;
-  if (into > period - 4000) await sleep(period - into + 50);
-}
 
 /** A window no test outlasts: within it, a cached registry answer stands. */
 const LONG = 300;
