@@ -3,17 +3,22 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { uuidv7 } from "../src/ids";
 import worker from "../src/index";
-import type { IndexMessage, SessionDelta } from "../src/tenant-index/messages";
+import type { IndexMessage, PersonaChange, SessionDelta } from "../src/tenant-index/messages";
 import { liveShard, monthShard } from "../src/tenant-index/messages";
 
 const T0 = Date.UTC(2026, 10, 3, 9, 0, 0);
 const MONTH = "2026-11";
 
-/** Runs the Worker's queue consumer on these messages, as the queue would deliver them. */
-async function deliver(messages: IndexMessage[]) {
+/** One persona's change, with its tenant: the tests' unit of news. */
+type Change = PersonaChange & { tenant: string };
+
+const message = ({ tenant, ...change }: Change): IndexMessage => ({ v: 1, tenant, changes: [change] });
+
+/** Runs the Worker's queue consumer on these changes, one queue message each, as the queue would deliver them. */
+async function deliver(changes: Change[]) {
   const batch = createMessageBatch<IndexMessage>(
     "persona-index",
-    messages.map((body, i) => ({ id: `m-${i}-${crypto.randomUUID()}`, timestamp: new Date(), attempts: 1, body })),
+    changes.map((change, i) => ({ id: `m-${i}-${crypto.randomUUID()}`, timestamp: new Date(), attempts: 1, body: message(change) })),
   );
   const ctx = createExecutionContext();
   await worker.queue(batch as MessageBatch<unknown>, env);
@@ -47,7 +52,7 @@ function visit(tenant: string, persona: string) {
     last_ts: last[1],
     idle_at: ended === null ? T0 + 7_200_000 : null,
   });
-  const msg = (sessions: SessionDelta[]): IndexMessage => ({ v: 1, tenant, persona, sessions });
+  const msg = (sessions: SessionDelta[]): Change => ({ tenant, persona, sessions });
   return {
     id,
     messages: [
@@ -88,6 +93,7 @@ describe("applying index messages", () => {
         // The labels and times in record order, for analytics.
         path: ["ENTER", "CHAT", "SHOPPING", "PAYMENT"].join("\u0001"),
         path_ts: [T0, T0 + 60_000, T0 + 120_000, T0 + 180_000].join(","),
+        stamps_held: 4,
       },
     ]);
     expect(rows.stamps.map((s) => s.status)).toEqual(["ENTER", "CHAT", "SHOPPING", "PAYMENT"]);
@@ -125,8 +131,7 @@ describe("applying index messages", () => {
     const tenant = tenantId();
     const first = visit(tenant, "p1");
     const laterId = uuidv7(T0 + 3_600_000);
-    const later: IndexMessage = {
-      v: 1,
+    const later: Change = {
       tenant,
       persona: "p1",
       sessions: [
@@ -153,8 +158,7 @@ describe("applying index messages", () => {
     const { id, messages } = visit(tenant, "p1");
     const keep = visit(tenant, "p2");
     await deliver([...messages, ...keep.messages]);
-    const floor: IndexMessage = {
-      v: 1,
+    const floor: Change = {
       tenant,
       persona: "p1",
       sessions: [],
@@ -203,13 +207,29 @@ describe("applying index messages", () => {
     const { messages } = visit(tenant, "p1");
     const batch = createMessageBatch<unknown>("persona-index", [
       { id: "bad", timestamp: new Date(), attempts: 1, body: { v: 1, tenant, sessions: "nope" } },
-      { id: "good", timestamp: new Date(), attempts: 1, body: messages[0] },
+      { id: "good", timestamp: new Date(), attempts: 1, body: message(messages[0]!) },
     ]);
     const ctx = createExecutionContext();
     await worker.queue(batch, env);
     const result = await getQueueResult(batch, ctx);
     expect(result.explicitAcks.sort()).toEqual(["bad", "good"]);
     expect((await dump(tenant)).sessions).toHaveLength(1);
+  });
+
+  it("one message may carry many personas' changes (as the sending isolate packs them)", async () => {
+    const tenant = tenantId();
+    const a = visit(tenant, "pa");
+    const b = visit(tenant, "pb");
+    const packed: IndexMessage = { v: 1, tenant, changes: [...a.messages, ...b.messages].map(({ tenant: _t, ...change }) => change) };
+    const batch = createMessageBatch<IndexMessage>("persona-index", [{ id: "packed", timestamp: new Date(), attempts: 1, body: packed }]);
+    const ctx = createExecutionContext();
+    await worker.queue(batch as MessageBatch<unknown>, env);
+    expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual(["packed"]);
+    const rows = await dump(tenant);
+    expect(rows.sessions.map((r) => [r.persona_id, r.stamp_count, r.ended_at]).sort()).toEqual([
+      ["pa", 4, T0 + 240_000],
+      ["pb", 4, T0 + 240_000],
+    ]);
   });
 
   it("one transaction per shard per batch: 100 messages of 25 personas are one apply on each shard", async () => {

@@ -55,18 +55,22 @@ async function seedIndex(env: Env, body: { tenant: string; first: number; count:
       body: {
         v: 1,
         tenant: body.tenant,
-        persona: `seed-${k}`,
-        sessions: [
+        changes: [
           {
-            id: uuidv7(started),
-            started_at: started,
-            ended_at: idle ? last[2] + 7_200_000 : last[2] + 30_000,
-            end_reason: idle ? "idle_timeout" : "client",
-            stamp_count: stamps.length,
-            last_status: last[1],
-            last_ts: last[2],
-            idle_at: null,
-            stamps,
+            persona: `seed-${k}`,
+            sessions: [
+              {
+                id: uuidv7(started),
+                started_at: started,
+                ended_at: idle ? last[2] + 7_200_000 : last[2] + 30_000,
+                end_reason: idle ? "idle_timeout" : "client",
+                stamp_count: stamps.length,
+                last_status: last[1],
+                last_ts: last[2],
+                idle_at: null,
+                stamps,
+              },
+            ],
           },
         ],
       },

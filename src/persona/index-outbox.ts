@@ -1,6 +1,7 @@
 import { uuidv7Ms } from "../ids";
 import { LIMITS } from "../limits";
-import { type IndexMessage, liveShard, monthOf, monthShard, type SessionDelta, STAMPS_PER_MESSAGE } from "../tenant-index/messages";
+import { liveShard, monthOf, monthShard, type PersonaChange, type SessionDelta, STAMPS_PER_CHANGE } from "../tenant-index/messages";
+import { sendToIndex } from "./index-sender";
 import type { PersonaStore, SessionRow } from "./store";
 
 /**
@@ -66,9 +67,7 @@ export class IndexOutbox {
   /** What was last handed to the queue (memory only: after a restart, everything unconfirmed). */
   private sent: Position | null = null;
   private floorToSend = false;
-  private flushing = false;
   private scheduled = false;
-  private again = false;
   private readonly tenant: string | null;
   private readonly persona: string | null;
 
@@ -106,7 +105,7 @@ export class IndexOutbox {
     this.scheduled = true;
     setTimeout(() => {
       this.scheduled = false;
-      void this.flush();
+      this.flush();
     }, LIMITS.indexSendDelayMs);
   }
 
@@ -183,7 +182,7 @@ export class IndexOutbox {
     if (missing) {
       this.sent = this.state.confirmed;
       this.floorToSend = this.state.floor !== null;
-      await this.flush();
+      this.flush();
     }
     return missing;
   }
@@ -193,38 +192,14 @@ export class IndexOutbox {
     this.deps.store.putState("index", JSON.stringify(state));
   }
 
-  /** Sends everything after `sent`; one send at a time, changes made meanwhile go in the next. */
-  private async flush(): Promise<void> {
-    if (this.flushing) {
-      this.again = true;
-      return;
-    }
-    this.flushing = true;
-    try {
-      do {
-        this.again = false;
-        const latest = this.deps.store.latestSession();
-        const messages = this.messages(this.deltas(this.sent), this.floorToSend ? this.state.floor : null);
-        if (messages.length === 0) break;
-        const before = { sent: this.sent, floorToSend: this.floorToSend };
-        this.sent = latest ? positionOf(latest) : this.sent;
-        this.floorToSend = false;
-        try {
-          if (messages.length === 1) await this.deps.env.INDEX_QUEUE.send(messages[0]!, { contentType: "json" });
-          else for (const body of messages) await this.deps.env.INDEX_QUEUE.send(body, { contentType: "json" });
-        } catch (err) {
-          // The alarm's check re-sends it.
-          this.sent = before.sent;
-          this.floorToSend = before.floorToSend;
-          console.error(
-            JSON.stringify({ level: "error", msg: "index send failed", error: err instanceof Error ? err.message : String(err) }),
-          );
-          return;
-        }
-      } while (this.again);
-    } finally {
-      this.flushing = false;
-    }
+  /** Hands everything after `sent` to the isolate's sender (index-sender.ts). */
+  private flush(): void {
+    const latest = this.deps.store.latestSession();
+    const changes = this.changes(this.deltas(this.sent), this.floorToSend ? this.state.floor : null);
+    if (changes.length === 0) return;
+    this.sent = latest ? positionOf(latest) : this.sent;
+    this.floorToSend = false;
+    for (const change of changes) sendToIndex(this.deps.env.INDEX_QUEUE, this.tenant!, change);
   }
 
   /** Every session change after `from`: headers as they are now, and the stamps added since. */
@@ -235,7 +210,7 @@ export class IndexOutbox {
     for (const row of store.sessionsFrom(from?.sid ?? null)) {
       const fromSeq = from && row.session_id === from.sid ? from.seq : 0;
       if (from && row.session_id === from.sid && !isAfter(positionOf(row), from)) continue;
-      const stamps = row.stamp_count > fromSeq ? store.stamps(row.session_id, fromSeq + 1) : [];
+      const stamps = row.stamp_count > fromSeq ? store.stampLabels(row.session_id, fromSeq + 1) : [];
       const last = stamps.at(-1) ?? store.lastStamp(row.session_id);
       if (!last) continue;
       out.push({
@@ -253,27 +228,26 @@ export class IndexOutbox {
     return out;
   }
 
-  /** Deltas packed into messages of at most STAMPS_PER_MESSAGE stamps; the floor goes first. */
-  private messages(deltas: SessionDelta[], floor: Floor | null): IndexMessage[] {
-    const tenant = this.tenant!;
+  /** Deltas as changes of at most STAMPS_PER_CHANGE stamps each; the floor goes first. */
+  private changes(deltas: SessionDelta[], floor: Floor | null): PersonaChange[] {
     const persona = this.persona!;
-    const messages: IndexMessage[] = [];
-    let current: IndexMessage = { v: 1, tenant, persona, sessions: [], ...(floor ? { floor } : {}) };
+    const changes: PersonaChange[] = [];
+    let current: PersonaChange = { persona, sessions: [], ...(floor ? { floor } : {}) };
     let count = 0;
     for (const delta of deltas) {
-      for (let i = 0; i === 0 || i < delta.stamps.length; i += STAMPS_PER_MESSAGE) {
-        const part = { ...delta, stamps: delta.stamps.slice(i, i + STAMPS_PER_MESSAGE) };
-        if (count + part.stamps.length > STAMPS_PER_MESSAGE && current.sessions.length > 0) {
-          messages.push(current);
-          current = { v: 1, tenant, persona, sessions: [] };
+      for (let i = 0; i === 0 || i < delta.stamps.length; i += STAMPS_PER_CHANGE) {
+        const part = { ...delta, stamps: delta.stamps.slice(i, i + STAMPS_PER_CHANGE) };
+        if (count + part.stamps.length > STAMPS_PER_CHANGE && current.sessions.length > 0) {
+          changes.push(current);
+          current = { persona, sessions: [] };
           count = 0;
         }
         current.sessions.push(part);
         count += part.stamps.length;
       }
     }
-    if (current.sessions.length > 0 || current.floor) messages.push(current);
-    return messages;
+    if (current.sessions.length > 0 || current.floor) changes.push(current);
+    return changes;
   }
 }
 

@@ -187,6 +187,16 @@ export class PersonaStore {
       .map((row) => (row.session_id === latest?.session_id ? latest : row));
   }
 
+  /** What the tenant index takes of a session's stamps from `fromSeq` on (no meta). */
+  stampLabels(sessionId: string, fromSeq: number): { seq: number; status: string; ts: number }[] {
+    return this.sql.all<{ seq: number; status: string; ts: number }>(
+      "stamp labels of session",
+      "SELECT seq, status, ts FROM stamps WHERE session_id = ? AND seq >= ? ORDER BY seq",
+      sessionId,
+      fromSeq,
+    );
+  }
+
   lastStamp(sessionId: string): StampRow | null {
     return this.sql.one<StampRow>(
       "last stamp of session",

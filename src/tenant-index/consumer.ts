@@ -1,4 +1,4 @@
-import { IndexMessage, liveShard, monthOf, monthShard, type ShardItem } from "./messages";
+import { IndexMessage, liveShard, monthOf, monthShard, type PersonaChange, type ShardItem } from "./messages";
 
 /**
  * The `INDEX_QUEUE` consumer: groups a batch by tenant and shard, and applies each shard's items
@@ -25,28 +25,14 @@ export async function consumeIndexBatch(batch: MessageBatch<unknown>, env: Env):
 export async function applyIndexMessages(messages: { message?: Message<unknown>; body: IndexMessage }[], env: Env): Promise<void> {
   const tenants = new Map<string, { messages: Message<unknown>[]; shards: Map<string, ShardItem[]> }>();
   for (const { message, body } of messages) {
-    const { tenant, persona, sessions, floor } = body;
+    const { tenant, changes } = body;
     let group = tenants.get(tenant);
     if (!group) {
       group = { messages: [], shards: new Map() };
       tenants.set(tenant, group);
     }
     if (message) group.messages.push(message);
-    const add = (shard: string, item: ShardItem) => {
-      const items = group.shards.get(shard);
-      if (items) items.push(item);
-      else group.shards.set(shard, [item]);
-    };
-    if (floor) {
-      for (const month of floor.months) add(monthShard(tenant, month), { kind: "floor", persona, floor: floor.id });
-      add(liveShard(tenant), { kind: "floor", persona, floor: floor.id });
-    }
-    for (const session of sessions) add(monthShard(tenant, monthOf(session.started_at)), { kind: "session", persona, session });
-    const latest = sessions.at(-1);
-    if (latest) {
-      const { stamps: _stamps, ...header } = latest;
-      add(liveShard(tenant), { kind: "live", persona, session: header });
-    }
+    for (const change of changes) addChange(tenant, change, group.shards);
   }
   await Promise.all(
     [...tenants].map(async ([tenant, group]) => {
@@ -67,4 +53,23 @@ export async function applyIndexMessages(messages: { message?: Message<unknown>;
       }
     }),
   );
+}
+
+/** One persona's change, as items for the shards it touches. */
+function addChange(tenant: string, { persona, sessions, floor }: PersonaChange, shards: Map<string, ShardItem[]>): void {
+  const add = (shard: string, item: ShardItem) => {
+    const items = shards.get(shard);
+    if (items) items.push(item);
+    else shards.set(shard, [item]);
+  };
+  if (floor) {
+    for (const month of floor.months) add(monthShard(tenant, month), { kind: "floor", persona, floor: floor.id });
+    add(liveShard(tenant), { kind: "floor", persona, floor: floor.id });
+  }
+  for (const session of sessions) add(monthShard(tenant, monthOf(session.started_at)), { kind: "session", persona, session });
+  const latest = sessions.at(-1);
+  if (latest) {
+    const { stamps: _stamps, ...header } = latest;
+    add(liveShard(tenant), { kind: "live", persona, session: header });
+  }
 }

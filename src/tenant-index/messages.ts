@@ -29,16 +29,25 @@ export const SessionDelta = SessionHeader.extend({ stamps: z.array(IndexStamp) }
 export type SessionDelta = z.infer<typeof SessionDelta>;
 
 /**
- * One message from one persona object. `sessions` are in session order. `floor`: every session of
- * this persona with an id at or below it is gone (erased, or past retention) from the shards
- * named by `months`, and stays gone: a late message about such a session changes nothing.
+ * One persona's changes. `sessions` are in session order. `floor`: every session of this persona
+ * with an id at or below it is gone (erased, or past retention) from the shards named by
+ * `months`, and stays gone: a late message about such a session changes nothing.
+ */
+export const PersonaChange = z.object({
+  persona: z.string(),
+  sessions: z.array(SessionDelta).default([]),
+  floor: z.object({ id: z.string(), months: z.array(z.string()) }).optional(),
+});
+export type PersonaChange = z.infer<typeof PersonaChange>;
+
+/**
+ * One queue message: changes of one tenant's personas, packed together by the sending isolate
+ * (src/persona/index-sender.ts), so a queue operation carries many changes, not one.
  */
 export const IndexMessage = z.object({
   v: z.literal(1),
   tenant: z.string(),
-  persona: z.string(),
-  sessions: z.array(SessionDelta).default([]),
-  floor: z.object({ id: z.string(), months: z.array(z.string()) }).optional(),
+  changes: z.array(PersonaChange).min(1),
 });
 export type IndexMessage = z.infer<typeof IndexMessage>;
 
@@ -86,5 +95,7 @@ export function monthsBetween(from: number, to: number): string[] {
   }
 }
 
-/** Messages stay well under the Queue's 128 KB: a long session goes in several. */
-export const STAMPS_PER_MESSAGE = 200;
+/** A persona's change carries at most this many stamps: a long session goes in several. */
+export const STAMPS_PER_CHANGE = 200;
+/** Changes are packed into messages of about this size at most (the Queue's limit is 128 KB). */
+export const MESSAGE_BYTES = 96_000;

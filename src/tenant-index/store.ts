@@ -24,7 +24,8 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; statements: readonly s
         last_status TEXT NOT NULL,
         last_ts INTEGER NOT NULL,
         path TEXT NOT NULL DEFAULT '',
-        path_ts TEXT NOT NULL DEFAULT ''
+        path_ts TEXT NOT NULL DEFAULT '',
+        stamps_held INTEGER NOT NULL DEFAULT 0
       ) WITHOUT ROWID`,
       // Search and analytics select by start time; erasure and sync checks by persona.
       "CREATE INDEX sessions_by_start ON sessions (started_at, session_id)",
@@ -224,9 +225,11 @@ export class IndexStore {
     this.sql.run(
       "append path",
       `UPDATE sessions SET path = CASE WHEN path = '' THEN ?1 ELSE path || char(1) || ?1 END,
-        path_ts = CASE WHEN path_ts = '' THEN ?2 ELSE path_ts || ',' || ?2 END WHERE session_id = ?3`,
+        path_ts = CASE WHEN path_ts = '' THEN ?2 ELSE path_ts || ',' || ?2 END,
+        stamps_held = stamps_held + ?3 WHERE session_id = ?4`,
       stamps.map(([status]) => status).join(PATH_SEPARATOR),
       stamps.map(([, ts]) => ts).join(","),
+      stamps.length,
       sessionId,
     );
   }
@@ -240,7 +243,8 @@ export class IndexStore {
       "write path",
       `UPDATE sessions SET
         path = (SELECT group_concat(status, char(1) ORDER BY seq) FROM stamps WHERE session_id = ?1),
-        path_ts = (SELECT group_concat(ts, ',' ORDER BY seq) FROM stamps WHERE session_id = ?1)
+        path_ts = (SELECT group_concat(ts, ',' ORDER BY seq) FROM stamps WHERE session_id = ?1),
+        stamps_held = (SELECT COUNT(*) FROM stamps WHERE session_id = ?1)
         WHERE session_id = ?1`,
       sessionId,
     );
@@ -301,8 +305,7 @@ export class IndexStore {
     return sessionIds.flatMap((id) => {
       const row = this.sql.one<{ stamp_count: number; ended_at: number | null; stamps: number }>(
         "sync state",
-        `SELECT stamp_count, ended_at, (SELECT COUNT(*) FROM stamps WHERE session_id = sessions.session_id) AS stamps
-          FROM sessions WHERE session_id = ?`,
+        "SELECT stamp_count, ended_at, stamps_held AS stamps FROM sessions WHERE session_id = ?",
         id,
       );
       return row ? [{ id, stamps: row.stamps, stamp_count: row.stamp_count, ended: row.ended_at !== null }] : [];
