@@ -97,29 +97,6 @@ export interface SessionSyncState {
   ended: boolean;
 }
 
-/** The part of a session's state that changes, in the order it changes: more stamps, then ended. */
-export type SessionState = Pick<SessionHeader, "stamp_count" | "ended_at" | "end_reason" | "last_status" | "last_ts" | "idle_at">;
-
-/**
- * The newer of two states of one session. States only move forward, so taking the furthest of
- * each part makes applying idempotent and independent of order.
- */
-export function mergeState(known: SessionState, incoming: SessionState): SessionState {
-  const newer = incoming.stamp_count > known.stamp_count ? incoming : known;
-  const ended = known.ended_at !== null ? known : incoming;
-  return {
-    stamp_count: newer.stamp_count,
-    last_status: newer.last_status,
-    last_ts: newer.last_ts,
-    ended_at: ended.ended_at,
-    end_reason: ended.end_reason,
-    idle_at: ended.ended_at !== null ? null : newer.idle_at,
-  };
-}
-
-const sameState = (a: SessionState, b: SessionState) =>
-  a.stamp_count === b.stamp_count && a.ended_at === b.ended_at && a.last_status === b.last_status && a.idle_at === b.idle_at;
-
 export class IndexStore {
   readonly sql: Sql;
 
@@ -168,39 +145,14 @@ export class IndexStore {
     this.sql.run("floor: live", "DELETE FROM live WHERE persona_id = ? AND session_id <= ?", persona, floor);
   }
 
-  /** Month shards: the session's header, merged with what is known, and its new stamps. */
+  /**
+   * Month shards: the session's new stamps, then its header merged with what is known in one
+   * upsert. States only move forward (more stamps, then ended), so the merge keeps the furthest of
+   * each part, whatever order messages come in. The path is extended in the same statement when
+   * the new stamps are exactly the ones after those it holds (as they nearly always are), and
+   * rebuilt from the stamps when they are not.
+   */
   applySession(persona: string, delta: SessionDelta): void {
-    const row = this.sql.one<IndexedSession>(
-      "indexed session",
-      "SELECT session_id, persona_id, started_at, ended_at, end_reason, stamp_count, last_status, last_ts FROM sessions WHERE session_id = ?",
-      delta.id,
-    );
-    const known = row && { ...row, idle_at: null };
-    const state = known ? mergeState(known, { ...delta, idle_at: null }) : delta;
-    if (!known || !sameState(known, state)) {
-      this.sql.run(
-        "upsert session",
-        `INSERT INTO sessions (session_id, persona_id, started_at, ended_at, end_reason, stamp_count, last_status, last_ts)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-          ON CONFLICT (session_id) DO UPDATE SET ended_at = excluded.ended_at, end_reason = excluded.end_reason,
-            stamp_count = excluded.stamp_count, last_status = excluded.last_status, last_ts = excluded.last_ts`,
-        delta.id,
-        persona,
-        delta.started_at,
-        state.ended_at,
-        state.end_reason,
-        state.stamp_count,
-        state.last_status,
-        state.last_ts,
-      );
-    }
-    // The path grows by appending when the new stamps follow the last known one, as they almost
-    // always do; only stamps arriving out of order make it rebuilt from the stamps.
-    let next =
-      (this.sql.one<{ seq: number | null }>("last indexed seq", "SELECT MAX(seq) AS seq FROM stamps WHERE session_id = ?", delta.id)?.seq ??
-        0) + 1;
-    const appended: [string, number][] = [];
-    let rebuild = false;
     let added = 0;
     for (const [seq, status, ts] of delta.stamps) {
       added += this.sql.all(
@@ -211,27 +163,45 @@ export class IndexStore {
         status,
         ts,
       ).length;
-      if (seq === next) {
-        appended.push([status, ts]);
-        next += 1;
-      } else if (seq > next) rebuild = true;
     }
-    if (added === 0) return;
-    if (rebuild || appended.length !== added) this.writePath(delta.id);
-    else this.appendPath(delta.id, appended);
-  }
-
-  private appendPath(sessionId: string, stamps: [string, number][]): void {
-    this.sql.run(
-      "append path",
-      `UPDATE sessions SET path = CASE WHEN path = '' THEN ?1 ELSE path || char(1) || ?1 END,
-        path_ts = CASE WHEN path_ts = '' THEN ?2 ELSE path_ts || ',' || ?2 END,
-        stamps_held = stamps_held + ?3 WHERE session_id = ?4`,
-      stamps.map(([status]) => status).join(PATH_SEPARATOR),
-      stamps.map(([, ts]) => ts).join(","),
-      stamps.length,
-      sessionId,
+    const first = delta.stamps[0]?.[0] ?? 0;
+    const appendable = added > 0 && added === delta.stamps.length && delta.stamps.every(([seq], i) => seq === first + i);
+    const held = this.sql.one<{ stamps_held: number }>(
+      "upsert session",
+      `INSERT INTO sessions (session_id, persona_id, started_at, ended_at, end_reason, stamp_count, last_status, last_ts, path, path_ts, stamps_held)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,
+          CASE WHEN ?9 AND ?10 = 1 THEN ?11 ELSE '' END, CASE WHEN ?9 AND ?10 = 1 THEN ?12 ELSE '' END, CASE WHEN ?9 AND ?10 = 1 THEN ?13 ELSE 0 END)
+        ON CONFLICT (session_id) DO UPDATE SET
+          ended_at = COALESCE(sessions.ended_at, excluded.ended_at),
+          end_reason = COALESCE(sessions.end_reason, excluded.end_reason),
+          last_status = CASE WHEN excluded.stamp_count > sessions.stamp_count THEN excluded.last_status ELSE sessions.last_status END,
+          last_ts = CASE WHEN excluded.stamp_count > sessions.stamp_count THEN excluded.last_ts ELSE sessions.last_ts END,
+          stamp_count = MAX(sessions.stamp_count, excluded.stamp_count),
+          path = CASE WHEN ?9 AND ?10 = sessions.stamps_held + 1
+            THEN CASE WHEN sessions.path = '' THEN ?11 ELSE sessions.path || char(1) || ?11 END ELSE sessions.path END,
+          path_ts = CASE WHEN ?9 AND ?10 = sessions.stamps_held + 1
+            THEN CASE WHEN sessions.path_ts = '' THEN ?12 ELSE sessions.path_ts || ',' || ?12 END ELSE sessions.path_ts END,
+          stamps_held = CASE WHEN ?9 AND ?10 = sessions.stamps_held + 1 THEN sessions.stamps_held + ?13 ELSE sessions.stamps_held END
+        WHERE excluded.stamp_count > sessions.stamp_count
+          OR (sessions.ended_at IS NULL AND excluded.ended_at IS NOT NULL)
+          OR (?9 AND ?10 = sessions.stamps_held + 1)
+        RETURNING stamps_held`,
+      delta.id,
+      persona,
+      delta.started_at,
+      delta.ended_at,
+      delta.ended_at === null ? null : delta.end_reason,
+      delta.stamp_count,
+      delta.last_status,
+      delta.last_ts,
+      appendable ? 1 : 0,
+      first,
+      delta.stamps.map(([, status]) => status).join(PATH_SEPARATOR),
+      delta.stamps.map(([, , ts]) => ts).join(","),
+      delta.stamps.length,
     );
+    // New stamps the path did not take (out of order, or after a gap): rebuild it from the stamps.
+    if (added > 0 && held?.stamps_held !== first + delta.stamps.length - 1) this.writePath(delta.id);
   }
 
   /**
@@ -261,29 +231,41 @@ export class IndexStore {
     );
   }
 
-  /** The live shard: the persona's latest session; news of an older one changes nothing. */
+  /**
+   * The live shard: the persona's latest session, merged like a month shard's session in one
+   * upsert; news of an older session changes nothing.
+   */
   applyLive(persona: string, header: SessionHeader): void {
-    const row = this.live(persona);
-    if (row && row.session_id > header.id) return;
-    const known: SessionState | null =
-      row && row.session_id === header.id ? { ...row, end_reason: null, last_status: row.status, last_ts: row.status_since } : null;
-    const state = known ? mergeState(known, header) : header;
-    if (known && sameState(known, state)) return;
     this.sql.run(
       "upsert live",
       `INSERT INTO live (persona_id, session_id, started_at, ended_at, stamp_count, status, status_since, idle_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-        ON CONFLICT (persona_id) DO UPDATE SET session_id = excluded.session_id, started_at = excluded.started_at,
-          ended_at = excluded.ended_at, stamp_count = excluded.stamp_count, status = excluded.status,
-          status_since = excluded.status_since, idle_at = excluded.idle_at`,
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, CASE WHEN ?4 IS NULL THEN ?8 END)
+        ON CONFLICT (persona_id) DO UPDATE SET
+          session_id = excluded.session_id,
+          started_at = excluded.started_at,
+          ended_at = CASE WHEN excluded.session_id > live.session_id THEN excluded.ended_at ELSE COALESCE(live.ended_at, excluded.ended_at) END,
+          stamp_count = CASE WHEN excluded.session_id > live.session_id THEN excluded.stamp_count
+            ELSE MAX(live.stamp_count, excluded.stamp_count) END,
+          status = CASE WHEN excluded.session_id > live.session_id OR excluded.stamp_count > live.stamp_count
+            THEN excluded.status ELSE live.status END,
+          status_since = CASE WHEN excluded.session_id > live.session_id OR excluded.stamp_count > live.stamp_count
+            THEN excluded.status_since ELSE live.status_since END,
+          idle_at = CASE
+            WHEN (CASE WHEN excluded.session_id > live.session_id THEN excluded.ended_at
+              ELSE COALESCE(live.ended_at, excluded.ended_at) END) IS NOT NULL THEN NULL
+            WHEN excluded.session_id > live.session_id OR excluded.stamp_count > live.stamp_count THEN excluded.idle_at
+            ELSE live.idle_at END
+        WHERE excluded.session_id > live.session_id
+          OR (excluded.session_id = live.session_id
+            AND (excluded.stamp_count > live.stamp_count OR (live.ended_at IS NULL AND excluded.ended_at IS NOT NULL)))`,
       persona,
       header.id,
       header.started_at,
-      state.ended_at,
-      state.stamp_count,
-      state.last_status,
-      state.last_ts,
-      state.ended_at === null ? state.idle_at : null,
+      header.ended_at,
+      header.stamp_count,
+      header.last_status,
+      header.last_ts,
+      header.idle_at,
     );
   }
 
