@@ -58,3 +58,11 @@ export function defaultPolicy(env: VarSource): PersonaPolicy {
     retentionMs: nonNegativeInt("SESSION_RETENTION_DAYS", env.SESSION_RETENTION_DAYS) * 86_400_000,
   };
 }
+
+/** A comma-separated var (SDK_KEYS, ADMIN_KEYS, CORS_ORIGINS) as its trimmed, non-empty items. */
+export function listVar(raw: string | undefined): string[] {
+  return (raw ?? "")
+    .split(",")
+    .map((item) => item.trim())
+    .filter(Boolean);
+}

@@ -5,30 +5,8 @@
  * Dates are "YYYY-MM-DD" strings, as native date inputs give them. No DOM here (unit-tested in workerd).
  */
 
-const formats = new Map<string, Intl.DateTimeFormat>();
-
-function zoneFormat(tz: string): Intl.DateTimeFormat | null {
-  let format = formats.get(tz);
-  if (!format) {
-    try {
-      format = new Intl.DateTimeFormat("en-US", {
-        timeZone: tz,
-        hourCycle: "h23",
-        year: "numeric",
-        month: "2-digit",
-        day: "2-digit",
-        hour: "2-digit",
-        minute: "2-digit",
-        second: "2-digit",
-      });
-    } catch {
-      return null;
-    }
-    if (formats.size > 100) formats.clear();
-    formats.set(tz, format);
-  }
-  return format;
-}
+// The API's own zone formatter: the same Intl options, so the console and the buckets agree.
+import { zoneFormat } from "../../src/tenant-index/buckets";
 
 /** True for a zone name this browser knows ("Europe/Paris", "UTC"); the API answers 400 for others. */
 export function isTimeZone(tz: string): boolean {

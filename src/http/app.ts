@@ -3,6 +3,7 @@ import type { MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import { secureHeaders } from "hono/secure-headers";
+import { listVar } from "../config";
 import { ApiError } from "../errors";
 import { LIMITS } from "../limits";
 import { adminKeyAuth } from "../tenants/admin-auth";
@@ -51,12 +52,7 @@ function kioskCors(): MiddlewareHandler<AppEnv> {
     if (!parsed || parsed.raw !== raw) {
       parsed = {
         raw,
-        origins: new Set(
-          (raw ?? "")
-            .split(",")
-            .map((o) => o.trim())
-            .filter(Boolean),
-        ),
+        origins: new Set(listVar(raw)),
       };
     }
     return parsed.origins;

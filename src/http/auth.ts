@@ -1,4 +1,5 @@
 import type { Context, MiddlewareHandler } from "hono";
+import { listVar } from "../config";
 import { ApiError } from "../errors";
 import { authenticateRegistryKey, blockAddress, isMatchedRegistryKey, type RegistryAuth } from "../tenants/auth-cache";
 import { looksLikeRegistryKey } from "../tenants/key-format";
@@ -30,10 +31,7 @@ const HASH = /^[0-9a-f]{64}$/;
 export function parseSdkKeys(raw: string | undefined): { entries: KeyEntry[]; problems: string[] } {
   const entries: KeyEntry[] = [];
   const problems: string[] = [];
-  const items = (raw ?? "")
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean);
+  const items = listVar(raw);
   for (const [i, item] of items.entries()) {
     const [tenant = "", hash = "", scope, ...rest] = item.split(":");
     if (!TENANT_ID.test(tenant) || !HASH.test(hash) || (scope !== undefined && scope !== "read") || rest.length) {

@@ -1,4 +1,5 @@
 import type { MiddlewareHandler } from "hono";
+import { listVar } from "../config";
 import { bearerToken, findKey, hexBytes, refuse, sha256Bytes } from "../http/auth";
 import type { AppEnv } from "../http/context";
 
@@ -20,10 +21,7 @@ const ACCEPTED_KEYS_MAX = 64;
 export function parseAdminKeys(raw: string | undefined): { entries: AdminEntry[]; problems: string[] } {
   const entries: AdminEntry[] = [];
   const problems: string[] = [];
-  const items = (raw ?? "")
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean);
+  const items = listVar(raw);
   for (const [i, item] of items.entries()) {
     // Never echo the entry: it may be a pasted key rather than a hash.
     if (!HASH.test(item)) problems.push(`ADMIN_KEYS entry ${i + 1} is not a lowercase hex SHA-256; ignored`);
