@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `npm run bench [-- --quick] [-- --out FILE] [-- --rounds N] [-- --stamps-only]`
+ * `npm run bench [-- --quick] [-- --out FILE] [-- --rounds N] [-- --stamps-only] [-- --analytics-only]`
  *
  * Builds the service and the baseline Worker (bench/baseline/) with `wrangler deploy --dry-run`,
  * serves each in workerd (bench/serve.mjs, one process group each, free ports on 127.0.0.1),
@@ -854,6 +854,17 @@ async function main() {
   await expect(404, svc.port, "GET", `/v1/persona/check-${RUN}/session`);
   const registryAuth = bearer(await registryKey(svc.port));
   await expect(404, svc.port, "GET", `/v1/persona/check-${RUN}/session`, { headers: registryAuth });
+  if (flag("--analytics-only")) {
+    // For A/B experiments on the analytics queries: the seeded tenant alone, printed, nothing written.
+    await Promise.all([svc, base].map(stop));
+    const probe = await serve("probe", probeConfig, probeBuild.outdir, serviceVars, compat);
+    try {
+      console.log(JSON.stringify(await analytics(probe), null, 2));
+    } finally {
+      await stop(probe);
+    }
+    return;
+  }
   const scenarios = {};
   const supplementary = {};
   let growthResult;
