@@ -42,6 +42,11 @@ check 200 "$base/v1/persona/$PERSONA_ID/session" -H "Authorization: Bearer $SDK_
 check 200 -X POST "$base/v1/persona/$PERSONA_ID/session/end" -H "Authorization: Bearer $SDK_KEY"
 check 404 "$base/v1/persona/$PERSONA_ID/session" -H "Authorization: Bearer $SDK_KEY"
 check 401 "$base/v1/persona/$PERSONA_ID/session"
+# The README's tenant-wide examples.
+check 200 "$base/v1/sessions/active" -H "Authorization: Bearer $SDK_KEY"
+check 200 "$base/v1/sessions?persona_id=$PERSONA_ID" -H "Authorization: Bearer $SDK_KEY"
+check 200 "$base/v1/analytics/funnel?step=ENTER&step=SHOPPING&from=$(date -u +%FT00:00:00Z)&to=$(date -u -d tomorrow +%FT00:00:00Z)" \
+  -H "Authorization: Bearer $SDK_KEY"
 
 # The served document, as an integrator's tools see it. Saved where .redocly.lint-ignore.yaml expects it.
 mkdir -p .tmp
