@@ -5,8 +5,8 @@
  * Dates are "YYYY-MM-DD" strings, as native date inputs give them. No DOM here (unit-tested in workerd).
  */
 
-// The API's own zone formatter: the same Intl options, so the console and the buckets agree.
-import { zoneFormat } from "../../src/tenant-index/buckets";
+// The API's own zone arithmetic (src/tenant-index/buckets.ts), so the console and the buckets agree.
+import { localIso as formatLocalIso, offsetAt as formatOffsetAt, instantOf, local, zoneFormat } from "../../src/tenant-index/buckets";
 
 /** True for a zone name this browser knows ("Europe/Paris", "UTC"); the API answers 400 for others. */
 export function isTimeZone(tz: string): boolean {
@@ -23,21 +23,6 @@ export function browserTimeZone(): string {
   }
 }
 
-interface Wall {
-  y: number;
-  m: number;
-  d: number;
-  h: number;
-  mi: number;
-  s: number;
-}
-
-function wall(format: Intl.DateTimeFormat, instant: number): Wall {
-  const parts: Record<string, number> = {};
-  for (const p of format.formatToParts(new Date(instant))) if (p.type !== "literal") parts[p.type] = Number(p.value);
-  return { y: parts.year!, m: parts.month!, d: parts.day!, h: parts.hour!, mi: parts.minute!, s: parts.second! };
-}
-
 function need(tz: string): Intl.DateTimeFormat {
   const format = zoneFormat(tz);
   if (!format) throw new RangeError(`unknown time zone: ${tz}`);
@@ -46,9 +31,7 @@ function need(tz: string): Intl.DateTimeFormat {
 
 /** The zone's offset from UTC at `instant`, in ms (local wall time = UTC + offset). */
 export function offsetAt(tz: string, instant: number): number {
-  const l = wall(need(tz), instant);
-  const whole = instant - (((instant % 1000) + 1000) % 1000);
-  return Date.UTC(l.y, l.m - 1, l.d, l.h, l.mi, l.s) - whole;
+  return formatOffsetAt(need(tz), instant);
 }
 
 const pad = (n: number, width = 2) => String(n).padStart(width, "0");
@@ -87,7 +70,7 @@ export function daysBetween(a: string, b: string): number {
 
 /** The zone's calendar date at `instant`. */
 export function localDate(instant: number, tz: string): string {
-  const l = wall(need(tz), instant);
+  const l = local(need(tz), instant);
   return ymd(l.y, l.m, l.d);
 }
 
@@ -97,16 +80,10 @@ export function localDate(instant: number, tz: string): string {
  */
 export function startOfDay(date: string, tz: string): number {
   const [y, m, d] = parts(date);
-  const midnight = Date.UTC(y, m - 1, d);
-  const first = midnight - offsetAt(tz, midnight);
-  const second = midnight - offsetAt(tz, first);
-  return Math.max(first, second);
+  return instantOf(need(tz), y, m, d, 0);
 }
 
 /** `2026-03-29T00:00:00+01:00`: an instant as the zone's wall time with its offset (the API's bucket `start` form). */
 export function localIso(instant: number, tz: string): string {
-  const l = wall(need(tz), instant);
-  const offset = Math.round(offsetAt(tz, instant) / 60_000);
-  const abs = Math.abs(offset);
-  return `${ymd(l.y, l.m, l.d)}T${pad(l.h)}:${pad(l.mi)}:${pad(l.s)}${offset < 0 ? "-" : "+"}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+  return formatLocalIso(need(tz), instant);
 }

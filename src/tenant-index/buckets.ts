@@ -30,7 +30,7 @@ export function zoneFormat(tz: string): Intl.DateTimeFormat | null {
   return format;
 }
 
-interface Local {
+export interface Local {
   y: number;
   m: number;
   d: number;
@@ -39,21 +39,22 @@ interface Local {
   s: number;
 }
 
-function local(format: Intl.DateTimeFormat, instant: number): Local {
+/** The zone's wall time at `instant`. */
+export function local(format: Intl.DateTimeFormat, instant: number): Local {
   const parts: Record<string, number> = {};
   for (const p of format.formatToParts(new Date(instant))) if (p.type !== "literal") parts[p.type] = Number(p.value);
   return { y: parts.year!, m: parts.month!, d: parts.day!, h: parts.hour!, mi: parts.minute!, s: parts.second! };
 }
 
 /** The zone's offset from UTC at `instant`, in ms (local = UTC + offset). */
-function offsetAt(format: Intl.DateTimeFormat, instant: number): number {
+export function offsetAt(format: Intl.DateTimeFormat, instant: number): number {
   const l = local(format, instant);
   const whole = instant - (((instant % 1000) + 1000) % 1000);
   return Date.UTC(l.y, l.m - 1, l.d, l.h, l.mi, l.s) - whole;
 }
 
 /** The instant of a local wall time (for a time skipped by a DST change, the instant after the gap). */
-function instantOf(format: Intl.DateTimeFormat, y: number, m: number, d: number, h: number): number {
+export function instantOf(format: Intl.DateTimeFormat, y: number, m: number, d: number, h: number): number {
   const wall = Date.UTC(y, m - 1, d, h);
   const first = wall - offsetAt(format, wall);
   const second = wall - offsetAt(format, first);
