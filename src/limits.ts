@@ -30,6 +30,13 @@ export const LIMITS = {
   indexSendDelayMs: 100,
   /** How long after a change a persona object checks that the tenant index has it (and re-sends). */
   indexRecheckMs: 10_000,
+  /**
+   * A send the index does not hold yet counts as lost (and is sent again) once the index has
+   * applied messages queued this long after it (the queue is about first in, first out), or
+   * once it is indexInFlightMs old; until then it is taken to be on its way.
+   */
+  indexQueueGraceMs: 2_000,
+  indexInFlightMs: 5_000,
 
   // Tenants and keys (src/tenants/)
   tenantNameMaxChars: 200,

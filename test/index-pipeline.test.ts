@@ -1,4 +1,4 @@
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { liveShard, monthOf, monthShard } from "../src/tenant-index/messages";
@@ -145,16 +145,8 @@ describe("the tenant index, fed through the queue", () => {
     expect(left.map((s) => s.session_id)).toEqual([kept]);
   });
 
-  it("what the index lost is re-sent by the persona's alarm check, and the watermark then covers it", async () => {
-    const persona = personaId("lost");
-    await start(persona);
-    await stamp(persona, { status: "CHAT" });
-    await stamp(persona, { status: "PAYMENT" });
-    await eventually(
-      () => indexRows(persona),
-      (r) => r.sessions.length === 1 && r.live.length === 1,
-    );
-    // The index loses everything it had of this persona (as if the messages had never arrived).
+  /** The index loses everything it had of this persona (as if the messages had never arrived). */
+  async function loseFromIndex(persona: string) {
     for (const shard of [monthShard("acme", monthOf(Date.now())), liveShard("acme")]) {
       await runInDurableObject(env.TENANT_INDEX.getByName(shard), (_i, state) => {
         state.storage.sql.exec("DELETE FROM stamps WHERE session_id IN (SELECT session_id FROM sessions WHERE persona_id = ?)", persona);
@@ -162,16 +154,57 @@ describe("the tenant index, fed through the queue", () => {
         state.storage.sql.exec("DELETE FROM live WHERE persona_id = ?", persona);
       });
     }
-    await runDurableObjectAlarm(personaStub(persona));
+  }
+
+  async function recordAndLose(name: string) {
+    const persona = personaId(name);
+    await start(persona);
+    await stamp(persona, { status: "CHAT" });
+    await stamp(persona, { status: "PAYMENT" });
+    await eventually(
+      () => indexRows(persona),
+      (r) => r.sessions.length === 1 && r.live.length === 1,
+    );
+    await loseFromIndex(persona);
+    return persona;
+  }
+
+  async function expectRecovered(persona: string) {
     const rows = await eventually(
       () => indexRows(persona),
       (r) => r.sessions.length === 1 && r.live.length === 1,
     );
     expect(rows.sessions[0]).toMatchObject({ stamp_count: 3, last_status: "PAYMENT" });
+    expect(rows.live[0]).toMatchObject({ stamp_count: 3, status: "PAYMENT" });
     // The next check confirms it: the watermark reaches the session's latest stamp.
     await runDurableObjectAlarm(personaStub(persona));
     const [state] = await sqlIn(persona, "SELECT value FROM object_state WHERE key = 'index'");
     expect(JSON.parse(String(state!.value)).confirmed).toMatchObject({ seq: 3, ended: false });
+  }
+
+  it("what the index lost is re-sent by the alarm's check once the index has applied messages queued after it", async () => {
+    const persona = await recordAndLose("lost");
+    // Moments after the send, what is missing may still be on its way: the check does not re-send.
+    await runDurableObjectAlarm(personaStub(persona));
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await indexRows(persona)).sessions).toEqual([]);
+    // Another persona's change, queued after the grace, reaches the index: ours was lost.
+    await new Promise((r) => setTimeout(r, 800));
+    const other = personaId("later");
+    await start(other);
+    await eventually(
+      () => indexRows(other),
+      (r) => r.sessions.length === 1,
+    );
+    await runDurableObjectAlarm(personaStub(persona));
+    await expectRecovered(persona);
+  }, 20_000);
+
+  it("what the index lost is re-sent by the first check after the object restarted (nothing is on its way then)", async () => {
+    const persona = await recordAndLose("lost-restart");
+    await evictDurableObject(personaStub(persona));
+    await runDurableObjectAlarm(personaStub(persona));
+    await expectRecovered(persona);
   });
 
   it("rebuild: resendToIndex sends the whole state again into an emptied index", async () => {

@@ -66,6 +66,11 @@ export class IndexOutbox {
   private state: SyncState = { confirmed: null, floor: null, min_ms: 0 };
   /** What was last handed to the queue (memory only: after a restart, everything unconfirmed). */
   private sent: Position | null = null;
+  /**
+   * When each unconfirmed position was handed to the queue (memory only; sends within a second
+   * share a record, so it stays short). The check tells a lost send from one on its way by it.
+   */
+  private sends: { pos: Position; at: number }[] = [];
   private floorToSend = false;
   private scheduled = false;
   private readonly tenant: string | null;
@@ -85,6 +90,7 @@ export class IndexOutbox {
     // Written only by save(), from a SyncState.
     this.state = stored ? (JSON.parse(stored) as SyncState) : { confirmed: null, floor: null, min_ms: 0 };
     this.sent = this.state.confirmed;
+    this.sends = [];
     this.floorToSend = this.state.floor !== null;
   }
 
@@ -113,6 +119,7 @@ export class IndexOutbox {
   erased(floor: Floor): void {
     this.save({ confirmed: null, floor: mergeFloor(this.state.floor, floor), min_ms: Math.max(this.state.min_ms, uuidv7Ms(floor.id)) });
     this.sent = null;
+    this.sends = [];
     this.floorToSend = true;
   }
 
@@ -133,8 +140,15 @@ export class IndexOutbox {
   }
 
   /**
-   * The alarm's check: asks the shards what they hold of the unconfirmed sessions and floor, moves
-   * the watermark over what they have, and re-sends what they lack. True while anything is missing.
+   * The alarm's check: asks the month shards what they hold of the unconfirmed sessions (and, while
+   * an erasure or retention is unconfirmed, every shard it concerns), moves the watermark over what
+   * they have, and re-sends what was lost. True while anything is unconfirmed.
+   *
+   * One question per month shard suffices: the consumer applies a tenant's live items before its
+   * month items, so a month shard holding a session's latest state proves the live view had it.
+   * What was sent moments ago and is not there yet is usually still on its way: it counts as lost
+   * once the shard has applied messages queued well after it, or once it is indexInFlightMs old,
+   * and then everything unconfirmed is sent again.
    */
   async verify(): Promise<boolean> {
     const { tenant, persona } = this;
@@ -146,8 +160,11 @@ export class IndexOutbox {
     const floor = this.state.floor;
     if (pending.length === 0 && !floor) return false;
 
-    const asks = new Map<string, string[]>([[liveShard(tenant), []]]);
-    for (const month of floor?.months ?? []) asks.set(monthShard(tenant, month), []);
+    const asks = new Map<string, string[]>();
+    if (floor) {
+      asks.set(liveShard(tenant), []);
+      for (const month of floor.months) asks.set(monthShard(tenant, month), []);
+    }
     for (const row of pending) {
       const shard = monthShard(tenant, monthOf(row.started_at));
       asks.set(shard, [...(asks.get(shard) ?? []), row.session_id]);
@@ -157,18 +174,20 @@ export class IndexOutbox {
         [...asks].map(async ([shard, ids]) => [shard, await env.TENANT_INDEX.getByName(shard).syncState(persona, ids)] as const),
       ),
     );
-    const live = answers.get(liveShard(tenant))!.live;
 
     let reached = confirmed;
     for (const row of pending) {
       const held = answers.get(monthShard(tenant, monthOf(row.started_at)))?.sessions.find((s) => s.id === row.session_id);
       const ended = row.ended_at !== null;
-      const inShard = held && held.stamps === row.stamp_count && held.stamp_count === row.stamp_count && held.ended === ended;
-      const inLive =
-        row.session_id !== latest?.session_id ||
-        (live !== null && live.session_id === row.session_id && live.stamp_count === row.stamp_count && (live.ended_at !== null) === ended);
-      if (!inShard || !inLive) break;
-      reached = positionOf(row);
+      if (held && held.stamps === row.stamp_count && held.stamp_count === row.stamp_count && held.ended === ended) {
+        reached = positionOf(row);
+        continue;
+      }
+      // Part of a session: its first stamps, without the end (a busy persona's check rarely finds
+      // its newest stamp already applied, and should not re-send what was).
+      const part = held ? { sid: row.session_id, seq: Math.min(held.prefix, row.stamp_count), ended: false } : null;
+      if (part && part.seq > 0 && isAfter(part, reached)) reached = part;
+      break;
     }
     // Other calls may have run while the shards answered: only ever move forward.
     if (reached && isAfter(reached, this.state.confirmed)) this.save({ ...this.state, confirmed: reached });
@@ -176,15 +195,22 @@ export class IndexOutbox {
     if (floorHeld && this.state.floor?.id === floor.id) this.save({ ...this.state, floor: null });
 
     const now = store.latestSession();
-    const missing = (now !== null && isAfter(positionOf(now), this.state.confirmed)) || this.state.floor !== null;
-    // Re-sending what was sent moments ago and is still in flight costs a duplicate, which the
-    // index ignores; waiting would cost another check.
-    if (missing) {
-      this.sent = this.state.confirmed;
-      this.floorToSend = this.state.floor !== null;
-      this.flush();
-    }
-    return missing;
+    const sessionsMissing = now !== null && isAfter(positionOf(now), this.state.confirmed);
+    const confirmedNow = this.state.confirmed;
+    this.sends = this.sends.filter((s) => isAfter(s.pos, confirmedNow));
+    const seen = Math.max(0, ...[...answers.values()].map((a) => a.sent_until));
+    const clock = Date.now();
+    // A send about to go (scheduled) covers everything after what was sent. Otherwise, with no
+    // record of a send (a restarted object), nothing is on its way: send.
+    const lost =
+      !this.scheduled &&
+      (this.sends.length === 0 ||
+        this.sends.some((s) => s.at + LIMITS.indexQueueGraceMs <= seen || clock - s.at >= LIMITS.indexInFlightMs));
+    const resendSessions = sessionsMissing && lost;
+    if (resendSessions) this.sent = this.state.confirmed;
+    if (this.state.floor !== null) this.floorToSend = true;
+    if (resendSessions || this.state.floor !== null) this.flush();
+    return sessionsMissing || this.state.floor !== null;
   }
 
   private save(state: SyncState): void {
@@ -197,7 +223,13 @@ export class IndexOutbox {
     const latest = this.deps.store.latestSession();
     const changes = this.changes(this.deltas(this.sent), this.floorToSend ? this.state.floor : null);
     if (changes.length === 0) return;
-    this.sent = latest ? positionOf(latest) : this.sent;
+    if (latest) {
+      this.sent = positionOf(latest);
+      const now = Date.now();
+      const last = this.sends.at(-1);
+      if (last && now - last.at < 1000) last.pos = this.sent;
+      else this.sends.push({ pos: this.sent, at: now });
+    }
     this.floorToSend = false;
     for (const change of changes) sendToIndex(this.deps.env.INDEX_QUEUE, this.tenant!, change);
   }

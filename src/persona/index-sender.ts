@@ -53,7 +53,7 @@ function flush(): void {
     while (messages.length > 0 && batch.length < BATCH_MESSAGES && (batch.length === 0 || bytes + messages[0]!.bytes <= BATCH_BYTES)) {
       const next = messages.shift()!;
       bytes += next.bytes;
-      batch.push({ body: next.body, contentType: "json" });
+      batch.push({ body: next.body });
     }
     to.sendBatch(batch).catch((err: unknown) => {
       console.error(

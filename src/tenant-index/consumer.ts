@@ -23,21 +23,33 @@ export async function consumeIndexBatch(batch: MessageBatch<unknown>, env: Env):
 
 /** Applies index messages: grouped by tenant and shard, one call per shard. */
 export async function applyIndexMessages(messages: { message?: Message<unknown>; body: IndexMessage }[], env: Env): Promise<void> {
-  const tenants = new Map<string, { messages: Message<unknown>[]; shards: Map<string, ShardItem[]> }>();
+  const tenants = new Map<string, { messages: Message<unknown>[]; shards: Map<string, ShardItem[]>; sentUntil: number | null }>();
   for (const { message, body } of messages) {
     const { tenant, changes } = body;
     let group = tenants.get(tenant);
     if (!group) {
-      group = { messages: [], shards: new Map() };
+      group = { messages: [], shards: new Map(), sentUntil: null };
       tenants.set(tenant, group);
     }
-    if (message) group.messages.push(message);
+    if (message) {
+      group.messages.push(message);
+      group.sentUntil = Math.max(group.sentUntil ?? 0, message.timestamp.getTime());
+    }
     for (const change of changes) addChange(tenant, change, group.shards);
   }
   await Promise.all(
     [...tenants].map(async ([tenant, group]) => {
       try {
-        await Promise.all([...group.shards].map(([shard, items]) => env.TENANT_INDEX.getByName(shard).apply(items)));
+        // The live shard first, then the months: a month shard that holds a session's state then
+        // proves the live view had it too, so a persona's check asks the month shard alone.
+        const live = liveShard(tenant);
+        const liveItems = group.shards.get(live);
+        if (liveItems) await env.TENANT_INDEX.getByName(live).apply(liveItems, group.sentUntil);
+        await Promise.all(
+          [...group.shards]
+            .filter(([shard]) => shard !== live)
+            .map(([shard, items]) => env.TENANT_INDEX.getByName(shard).apply(items, group.sentUntil)),
+        );
         for (const message of group.messages) message.ack();
       } catch (err) {
         if (group.messages.length === 0) throw err;

@@ -55,7 +55,7 @@ export class TenantIndex extends DurableObject<Env> {
   }
 
   /** Applies items in order, all in one transaction. Idempotent and order-independent per session. */
-  apply(items: ShardItem[]): void {
+  apply(items: ShardItem[], sentUntil: number | null = null): void {
     this.ctx.storage.transactionSync(() => {
       const floors = new Map<string, string | null>();
       const floorOf = (persona: string) => {
@@ -77,13 +77,16 @@ export class TenantIndex extends DurableObject<Env> {
           if (item.session.ended_at !== null) this.armCleanUp();
         }
       }
-      this.store.markApplied(Date.now());
+      this.store.markApplied(Date.now(), sentUntil);
     });
   }
 
-  /** What this shard holds of a persona: the given sessions, its live row and its floor. */
-  syncState(persona: string, sessionIds: string[]): { sessions: SessionSyncState[]; live: LiveRow | null; floor: string | null } {
-    return { sessions: this.store.syncState(sessionIds), live: this.store.live(persona), floor: this.store.floor(persona) };
+  /**
+   * What this shard holds of a persona: the given sessions, its floor, and the newest queue
+   * timestamp it has applied (a send older than that which is not here was lost, not delayed).
+   */
+  syncState(persona: string, sessionIds: string[]): { sessions: SessionSyncState[]; floor: string | null; sent_until: number } {
+    return { sessions: this.store.syncState(sessionIds), floor: this.store.floor(persona), sent_until: this.store.sentUntil() };
   }
 
   active(query: { status: string | null; after: [number, string] | null; limit: number }): ActivePage {

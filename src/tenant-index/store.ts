@@ -92,7 +92,10 @@ export interface LiveRow extends Record<string, SqlStorageValue> {
 /** What a shard holds of one session, for the persona object's check that nothing was lost. */
 export interface SessionSyncState {
   id: string;
+  /** How many of its stamps the shard holds. */
   stamps: number;
+  /** How many of its first stamps (1, 2, ...) the shard holds without a gap. */
+  prefix: number;
   stamp_count: number;
   ended: boolean;
 }
@@ -285,26 +288,49 @@ export class IndexStore {
 
   syncState(sessionIds: string[]): SessionSyncState[] {
     return sessionIds.flatMap((id) => {
-      const row = this.sql.one<{ stamp_count: number; ended_at: number | null; stamps: number }>(
+      const row = this.sql.one<{ stamp_count: number; ended_at: number | null; stamps: number; top: number | null }>(
         "sync state",
-        "SELECT stamp_count, ended_at, stamps_held AS stamps FROM sessions WHERE session_id = ?",
+        "SELECT stamp_count, ended_at, stamps_held AS stamps, (SELECT MAX(seq) FROM stamps WHERE session_id = ?1) AS top FROM sessions WHERE session_id = ?1",
         id,
       );
-      return row ? [{ id, stamps: row.stamps, stamp_count: row.stamp_count, ended: row.ended_at !== null }] : [];
+      if (!row) return [];
+      // Stamps are numbered from 1 without repeats: when the highest held is the count held, none is missing below it.
+      const prefix = row.top === row.stamps ? row.stamps : this.prefix(id);
+      return [{ id, stamps: row.stamps, prefix, stamp_count: row.stamp_count, ended: row.ended_at !== null }];
     });
   }
 
-  /** Records a batch applied: when (the answers' `as_of`), and how many batches so far. */
-  markApplied(at: number): void {
-    this.sql.run(
-      "count applies",
-      "INSERT INTO shard_meta (key, value) VALUES ('applies', 1) ON CONFLICT (key) DO UPDATE SET value = value + 1",
-    );
+  /** The length of the gap-free run of stamps from 1 (only after out-of-order delivery). */
+  private prefix(sessionId: string): number {
+    let n = 0;
+    for (const { seq } of this.sql.all<{ seq: number }>(
+      "stamp numbers",
+      "SELECT seq FROM stamps WHERE session_id = ? ORDER BY seq",
+      sessionId,
+    )) {
+      if (seq !== n + 1) break;
+      n = seq;
+    }
+    return n;
+  }
+
+  /**
+   * Records a batch applied: when (the answers' `as_of`), how many batches so far, and the newest
+   * queue timestamp among its messages (persona objects' checks compare it with when they sent).
+   */
+  markApplied(at: number, sentUntil: number | null): void {
     this.sql.run(
       "mark applied",
-      "INSERT INTO shard_meta (key, value) VALUES ('applied_at', ?) ON CONFLICT (key) DO UPDATE SET value = MAX(value, excluded.value)",
+      `INSERT INTO shard_meta (key, value) VALUES ('applies', 1), ('applied_at', ?1), ('sent_until', ?2)
+        ON CONFLICT (key) DO UPDATE SET value = CASE key WHEN 'applies' THEN value + 1 ELSE MAX(value, excluded.value) END`,
       at,
+      sentUntil ?? 0,
     );
+  }
+
+  /** The newest queue timestamp of any message applied here (0: none). */
+  sentUntil(): number {
+    return this.sql.one<{ value: number }>("sent until", "SELECT value FROM shard_meta WHERE key = 'sent_until'")?.value ?? 0;
   }
 
   appliedAt(): number | null {
