@@ -37,6 +37,23 @@ export class Sql {
     }
   }
 
+  /**
+   * The rows of a SELECT as arrays, one at a time (for scans of many rows: no object per row). The
+   * row type is the query's own column list, in order; callers name it.
+   */
+  *raw<T extends SqlStorageValue[]>(name: string, query: string, ...params: SqlParam[]): Generator<T> {
+    let cursor: SqlStorageCursor<Record<string, SqlStorageValue>>;
+    let rows: IterableIterator<T>;
+    try {
+      cursor = this.sql.exec(query, ...params);
+      rows = cursor.raw<T>();
+    } catch (e) {
+      throw new QueryError(name, e);
+    }
+    yield* rows;
+    this.count(cursor);
+  }
+
   one<T extends Record<string, SqlStorageValue>>(name: string, query: string, ...params: SqlParam[]): T | null {
     return this.all<T>(name, query, ...params)[0] ?? null;
   }

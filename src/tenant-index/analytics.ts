@@ -8,9 +8,31 @@ import type { AnalyticsRow } from "./store";
 /** Labels cannot contain control characters, so the stored path separates them with U+0001. */
 export const PATH_SEPARATOR = "\u0001";
 
-function path(row: AnalyticsRow): { labels: string[]; times: number[] } {
-  if (row.path === "") return { labels: [], times: [] };
-  return { labels: row.path.split(PATH_SEPARATOR), times: row.path_ts.split(",").map(Number) };
+/**
+ * The stamps' times of a stored path (`path_ts`: whole milliseconds, comma-separated), parsed
+ * without a string per number: analytics parse a million of them.
+ */
+function timesOf(pathTs: string, into: number[]): number[] {
+  into.length = 0;
+  let n = 0;
+  let start = 0;
+  for (let i = 0; i <= pathTs.length; i++) {
+    const c = i < pathTs.length ? pathTs.charCodeAt(i) : 44;
+    if (c === 44) {
+      into.push(n);
+      n = 0;
+      start = i + 1;
+    } else if (c >= 48 && c <= 57) n = n * 10 + (c - 48);
+    else {
+      // Not a whole number (never written so; kept exact should it be): parse it as written.
+      const end = pathTs.indexOf(",", i);
+      into.push(Number(pathTs.slice(start, end < 0 ? undefined : end)));
+      i = end < 0 ? pathTs.length : end;
+      n = 0;
+      start = i + 1;
+    }
+  }
+  return into;
 }
 
 export interface FunnelPart {
@@ -26,11 +48,14 @@ export interface FunnelPart {
  * label counts from its first occurrence, and step 1 is the session's first stamp with that label.
  * With `withinMs`, step k counts only if it came at most that long after step 1.
  */
-export function funnelPart(rows: AnalyticsRow[], steps: string[], withinMs: number | null): FunnelPart {
+export function funnelPart(rows: Iterable<AnalyticsRow>, steps: string[], withinMs: number | null): FunnelPart {
   const reached = steps.map(() => 0);
   const gaps: number[][] = steps.map(() => []);
-  for (const row of rows) {
-    const { labels, times } = path(row);
+  const ts: number[] = [];
+  for (const [, , , , path, pathTs] of rows) {
+    if (path === "") continue;
+    const labels = path.split(PATH_SEPARATOR);
+    const times = timesOf(pathTs, ts);
     let at = -1;
     let first = 0;
     for (let k = 0; k < steps.length; k++) {
@@ -52,21 +77,23 @@ export function funnelPart(rows: AnalyticsRow[], steps: string[], withinMs: numb
  * the client ended, until the end. The last stamp of an active session, or of one ended by idle
  * timeout, has no observed dwell and is left out. Values per label, in ms.
  */
-export function dwellPart(rows: AnalyticsRow[]): Record<string, number[]> {
-  const out: Record<string, number[]> = {};
+export function dwellPart(rows: Iterable<AnalyticsRow>): Record<string, number[]> {
+  const out = new Map<string, number[]>();
+  const ts: number[] = [];
   const add = (label: string, value: number) => {
-    const list = out[label];
+    const list = out.get(label);
     if (list) list.push(value);
-    else out[label] = [value];
+    else out.set(label, [value]);
   };
-  for (const row of rows) {
-    const { labels, times } = path(row);
-    for (let i = 0; i < labels.length; i++) {
-      if (i + 1 < labels.length) add(labels[i]!, times[i + 1]! - times[i]!);
-      else if (row.end_reason === "client" && row.ended_at !== null) add(labels[i]!, row.ended_at - times[i]!);
-    }
+  for (const [, endedAt, endReason, , path, pathTs] of rows) {
+    if (path === "") continue;
+    const labels = path.split(PATH_SEPARATOR);
+    const times = timesOf(pathTs, ts);
+    const last = labels.length - 1;
+    for (let i = 0; i < last; i++) add(labels[i]!, times[i + 1]! - times[i]!);
+    if (endReason === "client" && endedAt !== null) add(labels[last]!, endedAt - times[last]!);
   }
-  return out;
+  return Object.fromEntries(out);
 }
 
 export interface VisitsPart {
@@ -80,22 +107,22 @@ export interface VisitsPart {
  * and the duration of each ended one: until its end for a client end, until its last stamp for an
  * idle-timeout end (the timeout itself is not time spent).
  */
-export function visitsPart(rows: AnalyticsRow[], starts: number[]): VisitsPart {
+export function visitsPart(rows: Iterable<AnalyticsRow>, starts: number[]): VisitsPart {
   const sessions = starts.map(() => 0);
   const durations: number[][] = starts.map(() => []);
-  for (const row of rows) {
+  for (const [startedAt, endedAt, endReason, lastTs] of rows) {
     // The last bucket starting at or before the session's start.
     let lo = 0;
     let hi = starts.length - 1;
-    if (hi < 0 || row.started_at < starts[0]!) continue;
+    if (hi < 0 || startedAt < starts[0]!) continue;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if (starts[mid]! <= row.started_at) lo = mid;
+      if (starts[mid]! <= startedAt) lo = mid;
       else hi = mid - 1;
     }
     sessions[lo]! += 1;
-    if (row.ended_at === null) continue;
-    durations[lo]!.push((row.end_reason === "idle_timeout" ? row.last_ts : row.ended_at) - row.started_at);
+    if (endedAt === null) continue;
+    durations[lo]!.push((endReason === "idle_timeout" ? lastTs : endedAt) - startedAt);
   }
   return { sessions, durations };
 }
