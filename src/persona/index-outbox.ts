@@ -179,7 +179,7 @@ export class IndexOutbox {
     for (const row of pending) {
       const held = answers.get(monthShard(tenant, monthOf(row.started_at)))?.sessions.find((s) => s.id === row.session_id);
       const ended = row.ended_at !== null;
-      if (held && held.stamps === row.stamp_count && held.stamp_count === row.stamp_count && held.ended === ended) {
+      if (held && held.prefix === row.stamp_count && held.stamp_count === row.stamp_count && held.ended === ended) {
         reached = positionOf(row);
         continue;
       }

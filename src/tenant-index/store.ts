@@ -95,8 +95,6 @@ export interface LiveRow extends Record<string, SqlStorageValue> {
 /** What a shard holds of one session, for the persona object's check that nothing was lost. */
 export interface SessionSyncState {
   id: string;
-  /** How many of its stamps the shard holds. */
-  stamps: number;
   /** How many of its first stamps (1, 2, ...) the shard holds without a gap. */
   prefix: number;
   stamp_count: number;
@@ -281,14 +279,6 @@ export class IndexStore {
     return this.sql.one<{ n: number }>("ended live rows", "SELECT COUNT(*) AS n FROM live WHERE ended_at IS NOT NULL")?.n ?? 0;
   }
 
-  live(persona: string): LiveRow | null {
-    return this.sql.one<LiveRow>(
-      "live row",
-      "SELECT persona_id, session_id, started_at, ended_at, stamp_count, status, status_since, idle_at FROM live WHERE persona_id = ?",
-      persona,
-    );
-  }
-
   syncState(sessionIds: string[]): SessionSyncState[] {
     return sessionIds.flatMap((id) => {
       const row = this.sql.one<{ stamp_count: number; ended_at: number | null; stamps: number; top: number | null }>(
@@ -299,7 +289,7 @@ export class IndexStore {
       if (!row) return [];
       // Stamps are numbered from 1 without repeats: when the highest held is the count held, none is missing below it.
       const prefix = row.top === row.stamps ? row.stamps : this.prefix(id);
-      return [{ id, stamps: row.stamps, prefix, stamp_count: row.stamp_count, ended: row.ended_at !== null }];
+      return [{ id, prefix, stamp_count: row.stamp_count, ended: row.ended_at !== null }];
     });
   }
 
