@@ -127,6 +127,24 @@ describe("applying index messages", () => {
     expect(b.sessions[0]).toMatchObject({ ended_at: T0 + 240_000, stamp_count: 4, last_status: "PAYMENT" });
   });
 
+  it("what a shard tells a persona's check: the gap-free first stamps it holds, and the newest queue time it applied", async () => {
+    const tenant = tenantId();
+    const { id, messages } = visit(tenant, "p1");
+    const [enter, chatShopping, payment] = messages as [Change, Change, Change];
+    const shard = env.TENANT_INDEX.getByName(monthShard(tenant, MONTH));
+    // Stamp 1 and stamp 4 arrive; 2 and 3 are still on their way.
+    await deliver([enter, payment]);
+    let state = await shard.syncState("p1", [id]);
+    expect(state.sessions).toEqual([{ id, prefix: 1, stamp_count: 4, ended: false }]);
+    const firstSeen = state.sent_until;
+    expect(firstSeen).toBeGreaterThan(0);
+    await deliver([chatShopping]);
+    state = await shard.syncState("p1", [id]);
+    expect(state.sessions).toEqual([{ id, prefix: 4, stamp_count: 4, ended: false }]);
+    expect(state.sent_until).toBeGreaterThanOrEqual(firstSeen);
+    expect((await shard.syncState("p1", [uuidv7(T0)])).sessions).toEqual([]);
+  });
+
   it("news of an older session never replaces the live row of a newer one", async () => {
     const tenant = tenantId();
     const first = visit(tenant, "p1");

@@ -200,6 +200,28 @@ describe("the tenant index, fed through the queue", () => {
     await expectRecovered(persona);
   }, 20_000);
 
+  it("the watermark moves over a session's first stamps the index holds, though its newest is not there yet", async () => {
+    const persona = personaId("partial");
+    await start(persona);
+    await stamp(persona, { status: "CHAT" });
+    await stamp(persona, { status: "PAYMENT" });
+    await eventually(
+      () => indexRows(persona),
+      (r) => r.sessions[0]?.stamps_held === 3,
+    );
+    // As if the newest stamp were still on its way.
+    await runInDurableObject(env.TENANT_INDEX.getByName(monthShard("acme", monthOf(Date.now()))), (_i, state) => {
+      state.storage.sql.exec(
+        "DELETE FROM stamps WHERE seq = 3 AND session_id IN (SELECT session_id FROM sessions WHERE persona_id = ?)",
+        persona,
+      );
+      state.storage.sql.exec("UPDATE sessions SET stamps_held = 2 WHERE persona_id = ?", persona);
+    });
+    await runDurableObjectAlarm(personaStub(persona));
+    const [state] = await sqlIn(persona, "SELECT value FROM object_state WHERE key = 'index'");
+    expect(JSON.parse(String(state!.value)).confirmed).toMatchObject({ seq: 2, ended: false });
+  });
+
   it("what the index lost is re-sent by the first check after the object restarted (nothing is on its way then)", async () => {
     const persona = await recordAndLose("lost-restart");
     await evictDurableObject(personaStub(persona));
