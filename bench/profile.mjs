@@ -33,11 +33,14 @@ const PROFILE = !args.includes("--no-profile");
 const roundAmount = (n) => (JOURNEY ? Math.max(192, Math.round(n / 192) * 192) : n);
 const AMOUNT = roundAmount(Number(args.includes("--amount") ? args[args.indexOf("--amount") + 1] : HOT ? 4800 : JOURNEY ? 5760 : 6400));
 const work = mkdtempSync(join(os.tmpdir(), "persona-profile-"));
+const SPLIT = args.includes("--split");
 let server;
+let indexServer;
 process.on("exit", () => {
-  if (server) {
+  for (const s of [server, indexServer]) {
+    if (!s) continue;
     try {
-      process.kill(-server.pid, "SIGKILL");
+      process.kill(-s.pid, "SIGKILL");
     } catch {}
   }
   rmSync(work, { recursive: true, force: true });
@@ -50,22 +53,43 @@ const opts = unstable_getMiniflareWorkerOptions(join(ROOT, "wrangler.toml")).wor
 const key = `sk_bench_${randomBytes(32).toString("base64url")}`;
 const port = await freePort();
 const inspectorPort = await freePort();
+const serveSpec = (extra) => ({
+  config,
+  bundleDir: outdir,
+  port,
+  inspectorPort: PROFILE ? inspectorPort : undefined,
+  withoutAssets: NO_ASSETS,
+  persistDir: join(work, "state"),
+  bindings: BASELINE ? {} : { SDK_KEYS: `bench:${createHash("sha256").update(key).digest("hex")}`, RATE_LIMITS: "off" },
+  compatibilityDate: opts.compatibilityDate,
+  compatibilityFlags: opts.compatibilityFlags ?? [],
+  logFile: join(work, "worker.log"),
+  ...extra,
+});
+if (SPLIT) {
+  indexServer = spawn(
+    process.execPath,
+    [
+      join(ROOT, "bench", "serve.mjs"),
+      JSON.stringify(
+        serveSpec({
+          port: await freePort(),
+          inspectorPort: undefined,
+          persistDir: join(work, "index-state"),
+          logFile: join(work, "index.log"),
+          split: { role: "index", registryDir: join(work, "registry") },
+        }),
+      ),
+    ],
+    { detached: true, stdio: ["ignore", "pipe", "inherit"] },
+  );
+  await new Promise((res) => indexServer.stdout.on("data", (d) => String(d).includes("ready") && res()));
+}
 server = spawn(
   process.execPath,
   [
     join(ROOT, "bench", "serve.mjs"),
-    JSON.stringify({
-      config,
-      bundleDir: outdir,
-      port,
-      inspectorPort: PROFILE ? inspectorPort : undefined,
-      withoutAssets: NO_ASSETS,
-      persistDir: join(work, "state"),
-      bindings: BASELINE ? {} : { SDK_KEYS: `bench:${createHash("sha256").update(key).digest("hex")}`, RATE_LIMITS: "off" },
-      compatibilityDate: opts.compatibilityDate,
-      compatibilityFlags: opts.compatibilityFlags ?? [],
-      logFile: join(work, "worker.log"),
-    }),
+    JSON.stringify(serveSpec(SPLIT ? { split: { role: "persona", registryDir: join(work, "registry") } } : {})),
   ],
   { detached: true, stdio: ["ignore", "pipe", "inherit"] },
 );
@@ -167,10 +191,12 @@ for (const s of sessions) {
   await s.send("Profiler.setSamplingInterval", { interval: 250 });
   await s.send("Profiler.start");
 }
+const icpu0 = indexServer ? groupCpuSeconds(indexServer.pid) : 0;
 const cpu0 = groupCpuSeconds(server.pid);
 const names0 = groupCpuSeconds(server.pid, true);
 const result = await stampLoad(AMOUNT);
 const cpu1 = groupCpuSeconds(server.pid);
+const icpu1 = indexServer ? groupCpuSeconds(indexServer.pid) : 0;
 const names1 = groupCpuSeconds(server.pid, true);
 const profiles = [];
 for (const s of sessions) {
@@ -187,7 +213,7 @@ console.log(
       names1,
     )
       .map((n) => `${n} ${((((names1[n] ?? 0) - (names0[n] ?? 0)) * 1000) / done).toFixed(3)}`)
-      .join(", ")})`,
+      .join(", ")})${indexServer ? `; index process group CPU ${(((icpu1 - icpu0) * 1000) / done).toFixed(3)} ms/request` : ""}`,
 );
 
 // Module of a bundle line: the closest esbuild `// path` marker above it.

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `npm run bench [-- --quick] [-- --out FILE] [-- --rounds N] [-- --stamps-only] [-- --analytics-only]`
+ * `npm run bench [-- --quick] [-- --out FILE] [-- --rounds N] [-- --stamps-only] [-- --analytics-only] [-- --one-process]`
  *
  * Builds the service and the baseline Worker (bench/baseline/) with `wrangler deploy --dry-run`,
  * serves each in workerd (bench/serve.mjs, one process group each, free ports on 127.0.0.1),
@@ -37,6 +37,7 @@ if (flag("--help") || flag("-h")) {
   process.exit(0);
 }
 const QUICK = flag("--quick");
+const ONE_PROCESS = flag("--one-process");
 const OUT = resolve(option("--out") ?? join(ROOT, "bench", "results.json"));
 const ROUNDS = Number(option("--rounds") ?? (QUICK ? 1 : 5));
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error("--rounds must be a whole number >= 1");
@@ -249,6 +250,7 @@ async function load(target, { connections, amount, requests }) {
   const statuses = {};
   let socketErrors = 0;
   const cpuBefore = groupCpuSeconds(target.child.pid);
+  const indexCpuBefore = target.index ? groupCpuSeconds(target.index.child.pid) : null;
   const started = performance.now();
   let lastResponse = started;
   const instance = autocannon({
@@ -269,6 +271,7 @@ async function load(target, { connections, amount, requests }) {
   // Not result.finish - result.start: autocannon only notices the end on its 1-second tick.
   const seconds = (lastResponse - started) / 1000;
   const cpuAfter = groupCpuSeconds(target.child.pid);
+  const indexCpuAfter = target.index ? groupCpuSeconds(target.index.child.pid) : null;
   latencies.sort((a, b) => a - b);
   const non2xx = Object.entries(statuses).reduce((n, [code, count]) => (code.startsWith("2") ? n : n + count), 0);
   return {
@@ -279,6 +282,8 @@ async function load(target, { connections, amount, requests }) {
     p99_ms: round2(percentile(latencies, 0.99)),
     // CPU of the server's whole process group (workerd + its Node parent) per response.
     server_cpu_ms: cpuBefore === null ? null : round2(((cpuAfter - cpuBefore) * 1000) / latencies.length),
+    // The service's index plane, in its own process (see serveService): its CPU per response too.
+    ...(indexCpuBefore === null ? {} : { index_cpu_ms: round2(((indexCpuAfter - indexCpuBefore) * 1000) / latencies.length) }),
     // autocannon counts socket errors and timeouts in `errors`.
     errors: non2xx + Math.max(socketErrors, result.errors),
     statuses,
@@ -321,6 +326,7 @@ function summarize(rounds, extra = () => ({})) {
     server_cpu_ms: round2(pick(rs, "server_cpu_ms")),
   });
   const service = figures(rounds.service);
+  if (rounds.service.some((r) => r.index_cpu_ms !== undefined)) service.index_cpu_ms = round2(pick(rounds.service, "index_cpu_ms"));
   const baseline = figures(rounds.baseline);
   const pairs = rounds.service.map((s, i) => ({
     rps_ratio: round2(s.rps / rounds.baseline[i].rps),
@@ -843,12 +849,30 @@ async function main() {
   const svcState = join(work, "serve-service", "state");
   say("applying the registry's D1 migrations (wrangler d1 migrations apply --local)");
   await migrateRegistry(rootConfig, svcState);
+  // The index plane (INDEX_QUEUE's consumer and the TenantIndex shards) runs in a workerd process
+  // of its own, reached through Miniflare's dev registry, as Cloudflare runs the queue's consumer
+  // and other objects apart from the persona's (bench/README.md, "Topology"). --one-process keeps
+  // everything in the service's process, for comparison.
+  const registryDir = join(work, "dev-registry");
+  const split = (role) => (ONE_PROCESS ? {} : { split: { role, registryDir } });
+  const index = ONE_PROCESS
+    ? null
+    : await serve("index", rootConfig, svcBuild.outdir, serviceVars, compat, {
+        withoutAssets: true,
+        persistDir: join(work, "serve-index", "state"),
+        ...split("index"),
+      });
   say("starting service and baseline");
   const [svc, base] = await Promise.all([
-    serve("service", rootConfig, svcBuild.outdir, serviceVars, compat, { withoutAssets: true, persistDir: join(svcState, "v3") }),
+    serve("service", rootConfig, svcBuild.outdir, serviceVars, compat, {
+      withoutAssets: true,
+      persistDir: join(svcState, "v3"),
+      ...split("persona"),
+    }),
     serve("baseline", baselineConfig, baseBuild.outdir, {}, compat),
   ]);
   svc.role = "service";
+  svc.index = index;
   base.role = "baseline";
   // The keys work (404 NO_ACTIVE_SESSION, not 401) before anything is timed.
   await expect(404, svc.port, "GET", `/v1/persona/check-${RUN}/session`);
@@ -856,7 +880,7 @@ async function main() {
   await expect(404, svc.port, "GET", `/v1/persona/check-${RUN}/session`, { headers: registryAuth });
   if (flag("--analytics-only")) {
     // For A/B experiments on the analytics queries: the seeded tenant alone, printed, nothing written.
-    await Promise.all([svc, base].map(stop));
+    await Promise.all([svc, base, index].filter(Boolean).map(stop));
     const probe = await serve("probe", probeConfig, probeBuild.outdir, serviceVars, compat);
     try {
       console.log(JSON.stringify(await analytics(probe), null, 2));
@@ -868,7 +892,7 @@ async function main() {
   const scenarios = {};
   const supplementary = {};
   let growthResult;
-  const running = [svc, base];
+  const running = [svc, base, ...(index ? [index] : [])];
   try {
     scenarios.stamp_spread = await stampSpread(svc, base);
     // The same stream, stamped with a key from the tenant registry (D1, cached per isolate).
@@ -878,7 +902,8 @@ async function main() {
       // For A/B experiments: the two stamp scenarios, printed, nothing written.
       for (const [name, x] of Object.entries(scenarios)) {
         console.log(
-          `${name}: rps ${x.rps} (ratio ${x.rps_ratio}), p99 ratio ${x.p99_ratio}, cpu ${x.server_cpu_ms} ms (ratio ${x.server_cpu_ratio})`,
+          `${name}: rps ${x.rps} (ratio ${x.rps_ratio}), p99 ratio ${x.p99_ratio}, cpu ${x.server_cpu_ms} ms (ratio ${x.server_cpu_ratio})` +
+            (x.index_cpu_ms === undefined ? "" : `, index process cpu ${x.index_cpu_ms} ms`),
         );
       }
       console.log(`index_lag_ms: ${JSON.stringify(scenarios.stamp_spread.index_lag_ms)}`);
@@ -891,8 +916,10 @@ async function main() {
       say("starting the service with its [assets] layer");
       const svcAssets = await serve("service-assets", rootConfig, svcBuild.outdir, serviceVars, compat, {
         persistDir: join(svcState, "v3"),
+        ...split("persona"),
       });
       svcAssets.role = "service";
+      svcAssets.index = index;
       running.push(svcAssets);
       supplementary.stamp_spread_with_assets = await stampSpread(svcAssets, base, "stamp_spread_with_assets");
     }
@@ -924,6 +951,9 @@ async function main() {
     machine: { ...machine, loadavg_after: os.loadavg().map(round2) },
     method: {
       server: "workerd via Miniflare's API (bench/serve.mjs), request logging off, persisted state in a temp dir",
+      topology: ONE_PROCESS
+        ? "one process: the index plane (queue consumer, TenantIndex) shares the service's workerd"
+        : "the index plane (queue consumer, TenantIndex) in a second workerd process, through Miniflare's dev registry",
       load: "autocannon in the harness process, fixed request counts per connection, same request stream for both targets",
       plan: PLAN,
       rate_limits: "RATE_LIMITS=off",

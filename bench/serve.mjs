@@ -19,6 +19,7 @@ import { pathToFileURL } from "node:url";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 
 const opts = JSON.parse(process.argv[2]);
+const INDEX_WORKER = "bench-index";
 // Miniflare is wrangler's own dependency: load the copy wrangler uses, wherever npm put it.
 const requireFromWrangler = createRequire(import.meta.resolve("wrangler"));
 const { Miniflare, Log, LogLevel, convertV4MiniflareOptions } = await import(pathToFileURL(requireFromWrangler.resolve("miniflare")).href);
@@ -32,6 +33,15 @@ function flushLines() {
 setInterval(flushLines, 250).unref();
 const { workerOptions } = unstable_getMiniflareWorkerOptions(opts.config);
 if (opts.withoutAssets) delete workerOptions.assets;
+// Split topology (see bench/README.md): the persona side here, the index plane in its own process.
+const split = opts.split;
+if (split?.role === "persona") {
+  workerOptions.durableObjects = {
+    ...workerOptions.durableObjects,
+    TENANT_INDEX: { ...workerOptions.durableObjects.TENANT_INDEX, scriptName: INDEX_WORKER },
+  };
+  delete workerOptions.queueConsumers;
+}
 
 // unstable_getMiniflareWorkerOptions speaks the v4 option shape; convert it for this Miniflare.
 const mf = new Miniflare(
@@ -40,7 +50,8 @@ const mf = new Miniflare(
     port: opts.port,
     ...(opts.inspectorPort ? { inspectorPort: opts.inspectorPort } : {}),
     logRequests: false,
-    enableDevRegistry: false,
+    enableDevRegistry: Boolean(split),
+    ...(split ? { unsafeDevRegistryPath: split.registryDir } : {}),
     telemetry: { enabled: false },
     log: new Log(LogLevel.WARN),
     cf: false, // no network: Miniflare would otherwise fetch a Request.cf sample from Cloudflare
@@ -54,7 +65,7 @@ const mf = new Miniflare(
     workers: [
       {
         ...workerOptions,
-        name: "bench",
+        name: split?.role === "index" ? INDEX_WORKER : "bench",
         modulesRules: undefined,
         modulesRoot: opts.bundleDir,
         modules: bundleModules(opts.bundleDir),
