@@ -145,25 +145,6 @@ describe("applying index messages", () => {
     expect((await shard.syncState("p1", [uuidv7(T0)])).sessions).toEqual([]);
   });
 
-  it("answers many personas' checks in one call, each as its own syncState would, in the order asked", async () => {
-    const tenant = tenantId();
-    const a = visit(tenant, "pa");
-    const b = visit(tenant, "pb");
-    await deliver([...a.messages, b.messages[0]!]);
-    const shard = env.TENANT_INDEX.getByName(monthShard(tenant, MONTH));
-    const answers = await shard.syncStates([
-      { persona: "pb", sessionIds: [b.id] },
-      { persona: "nobody", sessionIds: [uuidv7(T0)] },
-      { persona: "pa", sessionIds: [a.id] },
-    ]);
-    expect(answers.map((x) => x.sessions)).toEqual([
-      [{ id: b.id, prefix: 1, stamp_count: 1, ended: false }],
-      [],
-      [{ id: a.id, prefix: 4, stamp_count: 4, ended: true }],
-    ]);
-    expect(answers[2]).toEqual(await shard.syncState("pa", [a.id]));
-  });
-
   it("news of an older session never replaces the live row of a newer one", async () => {
     const tenant = tenantId();
     const first = visit(tenant, "p1");

@@ -222,23 +222,6 @@ describe("the tenant index, fed through the queue", () => {
     expect(JSON.parse(String(state!.value)).confirmed).toMatchObject({ seq: 2, ended: false });
   });
 
-  it("checks of several personas at once share the shard's answer, and each moves its own watermark", async () => {
-    const personas = [personaId("together-a"), personaId("together-b"), personaId("together-c")];
-    for (const [i, persona] of personas.entries()) {
-      await start(persona);
-      for (let n = 0; n < i; n++) await stamp(persona, { status: "CHAT" });
-    }
-    await eventually(
-      () => Promise.all(personas.map(indexRows)),
-      (rows) => rows.every((r, i) => r.sessions[0]?.stamps_held === i + 1),
-    );
-    await Promise.all(personas.map((p) => runDurableObjectAlarm(personaStub(p))));
-    for (const [i, persona] of personas.entries()) {
-      const [state] = await sqlIn(persona, "SELECT value FROM object_state WHERE key = 'index'");
-      expect(JSON.parse(String(state!.value)).confirmed).toMatchObject({ seq: i + 1, ended: false });
-    }
-  });
-
   it("what the index lost is re-sent by the first check after the object restarted (nothing is on its way then)", async () => {
     const persona = await recordAndLose("lost-restart");
     await evictDurableObject(personaStub(persona));

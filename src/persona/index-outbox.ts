@@ -1,7 +1,6 @@
 import { uuidv7Ms } from "../ids";
 import { LIMITS } from "../limits";
 import { liveShard, monthOf, monthShard, type PersonaChange, type SessionDelta, STAMPS_PER_CHANGE } from "../tenant-index/messages";
-import { askIndexShard } from "./index-checker";
 import { sendToIndex } from "./index-sender";
 import type { PersonaStore, SessionRow } from "./store";
 
@@ -172,7 +171,7 @@ export class IndexOutbox {
     }
     const answers = new Map(
       await Promise.all(
-        [...asks].map(async ([shard, ids]) => [shard, await askIndexShard(env.TENANT_INDEX, shard, persona, ids)] as const),
+        [...asks].map(async ([shard, ids]) => [shard, await env.TENANT_INDEX.getByName(shard).syncState(persona, ids)] as const),
       ),
     );
 

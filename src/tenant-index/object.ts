@@ -16,13 +16,6 @@ export interface SearchPage {
   applied_at: number | null;
 }
 
-/** What a shard holds of one persona (TenantIndex.syncState). */
-export interface ShardSyncState {
-  sessions: SessionSyncState[];
-  floor: string | null;
-  sent_until: number;
-}
-
 /**
  * One shard of a tenant's index (see messages.ts for how shards are named and what each holds).
  * The queue consumer applies a whole batch in one transaction; persona objects ask it what it
@@ -92,13 +85,8 @@ export class TenantIndex extends DurableObject<Env> {
    * What this shard holds of a persona: the given sessions, its floor, and the newest queue
    * timestamp it has applied (a send older than that which is not here was lost, not delayed).
    */
-  syncState(persona: string, sessionIds: string[]): ShardSyncState {
+  syncState(persona: string, sessionIds: string[]): { sessions: SessionSyncState[]; floor: string | null; sent_until: number } {
     return { sessions: this.store.syncState(sessionIds), floor: this.store.floor(persona), sent_until: this.store.sentUntil() };
-  }
-
-  /** syncState for many personas at once: the checks of one isolate's persona objects share a call. */
-  syncStates(questions: { persona: string; sessionIds: string[] }[]): ShardSyncState[] {
-    return questions.map((q) => this.syncState(q.persona, q.sessionIds));
   }
 
   active(query: { status: string | null; after: [number, string] | null; limit: number }): ActivePage {
