@@ -37,6 +37,11 @@ export const LIMITS = {
    */
   indexQueueGraceMs: 2_000,
   indexInFlightMs: 5_000,
+  /**
+   * While changes keep arriving, a persona object writes what the index confirmed at most this
+   * often (and always once nothing is left unconfirmed): the stored watermark may lag, never lead.
+   */
+  indexWatermarkWriteMs: 60_000,
 
   // Tenants and keys (src/tenants/)
   tenantNameMaxChars: 200,

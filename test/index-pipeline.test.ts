@@ -222,6 +222,52 @@ describe("the tenant index, fed through the queue", () => {
     expect(JSON.parse(String(state!.value)).confirmed).toMatchObject({ seq: 2, ended: false });
   });
 
+  it("under a stream of stamps a check keeps the watermark's move to itself for up to a minute; with nothing left unconfirmed it writes it", async () => {
+    const persona = personaId("lazy-watermark");
+    const shard = env.TENANT_INDEX.getByName(monthShard("acme", monthOf(Date.now())));
+    const stored = async () => {
+      const [state] = await sqlIn(persona, "SELECT value FROM object_state WHERE key = 'index'");
+      return JSON.parse(String(state!.value)).confirmed as { seq: number };
+    };
+    await start(persona);
+    await stamp(persona, { status: "CHAT" });
+    await eventually(
+      () => indexRows(persona),
+      (r) => r.sessions[0]?.stamps_held === 2,
+    );
+    await runDurableObjectAlarm(personaStub(persona));
+    expect(await stored()).toMatchObject({ seq: 2 });
+    await stamp(persona, { status: "SHOPPING" });
+    await stamp(persona, { status: "PAYMENT" });
+    await eventually(
+      () => indexRows(persona),
+      (r) => r.sessions[0]?.stamps_held === 4,
+    );
+    // As if stamp 4 were still on its way: the check confirms 3 and writes nothing yet.
+    const [missing] = await runInDurableObject(shard, (_i, state) => {
+      const rows = state.storage.sql
+        .exec("SELECT * FROM stamps WHERE seq = 4 AND session_id IN (SELECT session_id FROM sessions WHERE persona_id = ?)", persona)
+        .toArray();
+      state.storage.sql.exec("DELETE FROM stamps WHERE seq = 4 AND session_id = ?", rows[0]!.session_id);
+      state.storage.sql.exec("UPDATE sessions SET stamps_held = 3 WHERE persona_id = ?", persona);
+      return rows;
+    });
+    await runDurableObjectAlarm(personaStub(persona));
+    expect(await stored()).toMatchObject({ seq: 2 });
+    // Stamp 4 lands: nothing is left unconfirmed, and the check writes the watermark.
+    await runInDurableObject(shard, (_i, state) => {
+      const row = missing as Record<string, SqlStorageValue>;
+      const columns = Object.keys(row);
+      state.storage.sql.exec(
+        `INSERT INTO stamps (${columns.join(", ")}) VALUES (${columns.map(() => "?").join(", ")})`,
+        ...columns.map((c) => row[c]),
+      );
+      state.storage.sql.exec("UPDATE sessions SET stamps_held = 4 WHERE persona_id = ?", persona);
+    });
+    await runDurableObjectAlarm(personaStub(persona));
+    expect(await stored()).toMatchObject({ seq: 4 });
+  });
+
   it("what the index lost is re-sent by the first check after the object restarted (nothing is on its way then)", async () => {
     const persona = await recordAndLose("lost-restart");
     await evictDurableObject(personaStub(persona));

@@ -71,6 +71,8 @@ export class IndexOutbox {
    * share a record, so it stays short). The check tells a lost send from one on its way by it.
    */
   private sends: { pos: Position; at: number }[] = [];
+  /** When the state was last written (0: not since start-up, so the next check writes it). */
+  private savedAt = 0;
   private floorToSend = false;
   private scheduled = false;
   private readonly tenant: string | null;
@@ -91,6 +93,7 @@ export class IndexOutbox {
     this.state = stored ? (JSON.parse(stored) as SyncState) : { confirmed: null, floor: null, min_ms: 0 };
     this.sent = this.state.confirmed;
     this.sends = [];
+    this.savedAt = 0;
     this.floorToSend = this.state.floor !== null;
   }
 
@@ -189,17 +192,22 @@ export class IndexOutbox {
       if (part && part.seq > 0 && isAfter(part, reached)) reached = part;
       break;
     }
-    // Other calls may have run while the shards answered: only ever move forward.
-    if (reached && isAfter(reached, this.state.confirmed)) this.save({ ...this.state, confirmed: reached });
+    // Other calls may have run while the shards answered: only ever move forward. The move is
+    // written below, or by a later check: a stored watermark that lags only makes the object ask
+    // about (or, after a restart, send again) a little more than it must; it never skips anything.
+    const moved = reached !== null && isAfter(reached, this.state.confirmed);
+    if (moved) this.state = { ...this.state, confirmed: reached };
     const floorHeld = floor && [...answers.values()].every((a) => a.floor !== null && a.floor >= floor.id);
     if (floorHeld && this.state.floor?.id === floor.id) this.save({ ...this.state, floor: null });
 
     const now = store.latestSession();
     const sessionsMissing = now !== null && isAfter(positionOf(now), this.state.confirmed);
+    const clock = Date.now();
+    // Each write is a storage commit of its own: under a stream of stamps, one a minute will do.
+    if (moved && (!sessionsMissing || clock - this.savedAt >= LIMITS.indexWatermarkWriteMs)) this.save(this.state);
     const confirmedNow = this.state.confirmed;
     this.sends = this.sends.filter((s) => isAfter(s.pos, confirmedNow));
     const seen = Math.max(0, ...[...answers.values()].map((a) => a.sent_until));
-    const clock = Date.now();
     // A send about to go (scheduled) covers everything after what was sent. Otherwise, with no
     // record of a send (a restarted object), nothing is on its way: send.
     const lost =
@@ -215,6 +223,7 @@ export class IndexOutbox {
 
   private save(state: SyncState): void {
     this.state = state;
+    this.savedAt = Date.now();
     this.deps.store.putState("index", JSON.stringify(state));
   }
 
