@@ -782,6 +782,8 @@ function table(results) {
   const g = results.growth;
   const st = results.storage;
   const rw = (x) => `${x.rows_read}/${x.rows_written}`;
+  const indexCpu = rows.filter(([, x]) => x.index_cpu_ms !== undefined).map(([name, x]) => `${name} ${x.index_cpu_ms}`);
+  if (indexCpu.length > 0) lines.push(`index process (queue consumer, TenantIndex) cpu ms per request: ${indexCpu.join(", ")}`);
   lines.push(
     `index_lag_ms under stamp_spread: p50 ${s.stamp_spread.index_lag_ms.p50}, p99 ${s.stamp_spread.index_lag_ms.p99}, max ${s.stamp_spread.index_lag_ms.max} (${s.stamp_spread.index_lag_ms.samples} samples)`,
     `journey: ${j.sessions_per_s} sessions/s (baseline, same requests as single inserts: ${j.baseline.sessions_per_s}/s)`,
