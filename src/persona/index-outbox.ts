@@ -34,8 +34,10 @@ export interface Floor {
 
 /**
  * What the object keeps of its index sync, in `object_state` under "index": a watermark and a
- * floor, never a row per event. Written when the index confirms (by the alarm's check), and in
- * the same transaction as an erasure or a retention pass.
+ * floor, never a row per event. Written when the index confirms (by the alarm's check: at once
+ * when nothing is left unconfirmed, else at most every indexWatermarkWriteMs, so the stored
+ * watermark may lag the one in memory, never lead it), and in the same transaction as an erasure
+ * or a retention pass.
  */
 interface SyncState {
   /** The furthest position the index is known to hold. */
