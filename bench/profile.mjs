@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 /**
- * Where does a stamp's time go? `node bench/profile.mjs [--no-assets] [--hot] [--amount N]`
- * (run it through npx or an npm script so Node 24 is used).
+ * Where does a stamp's time go? `node bench/profile.mjs [--no-assets] [--hot] [--amount N]
+ * [--split] [--no-profile] [--baseline]` (run it through npx or an npm script so Node 24 is used).
+ * --split serves the index plane in a second workerd process, as `npm run bench` does, and prints
+ * that process's CPU per request too (the profile covers the service's process only).
  *
  * Builds the service like `npm run bench`, serves it in workerd with the V8 inspector on, loads it
  * with stamps (64 connections over 1,000 personas, or --hot: 16 connections on one persona), and
