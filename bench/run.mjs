@@ -568,8 +568,13 @@ async function storage(probe) {
     if (res.status !== 200) throw new Error(`storage probe: ${res.status} ${res.text.slice(0, 200)}`);
     return res.json;
   };
-  /** Billed rows of one API request, as the object's own counters saw them. */
+  /**
+   * Billed rows of one API request, as the object's own counters saw them. It starts once the
+   * object has sent earlier changes to the index (a 100 ms gather): that send reads the new stamps,
+   * and on a slow machine it could otherwise land inside the next request's window.
+   */
   const measure = async (persona, status, method, path, opts) => {
+    await new Promise((r) => setTimeout(r, 300));
     const before = await counts(persona);
     await expect(status, port, method, path, opts);
     const after = await counts(persona);
