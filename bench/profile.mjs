@@ -38,9 +38,10 @@ const work = mkdtempSync(join(os.tmpdir(), "persona-profile-"));
 const SPLIT = args.includes("--split");
 let server;
 let indexServer;
+/** Every server process started, killed on exit (also one still starting). */
+const children = [];
 process.on("exit", () => {
-  for (const s of [server, indexServer]) {
-    if (!s) continue;
+  for (const s of children) {
     try {
       process.kill(-s.pid, "SIGKILL");
     } catch {}
@@ -68,34 +69,29 @@ const serveSpec = (extra) => ({
   logFile: join(work, "worker.log"),
   ...extra,
 });
-if (SPLIT) {
-  indexServer = spawn(
-    process.execPath,
-    [
-      join(ROOT, "bench", "serve.mjs"),
-      JSON.stringify(
-        serveSpec({
-          port: await freePort(),
-          inspectorPort: undefined,
-          persistDir: join(work, "index-state"),
-          logFile: join(work, "index.log"),
-          split: { role: "index", registryDir: join(work, "registry") },
-        }),
-      ),
-    ],
-    { detached: true, stdio: ["ignore", "pipe", "inherit"] },
-  );
-  await new Promise((res) => indexServer.stdout.on("data", (d) => String(d).includes("ready") && res()));
+/** Starts bench/serve.mjs on `spec` in its own process group; resolves once it serves. */
+async function serve(spec) {
+  const child = spawn(process.execPath, [join(ROOT, "bench", "serve.mjs"), JSON.stringify(spec)], {
+    detached: true,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  children.push(child);
+  await new Promise((res) => child.stdout.on("data", (d) => String(d).includes("ready") && res()));
+  return child;
 }
-server = spawn(
-  process.execPath,
-  [
-    join(ROOT, "bench", "serve.mjs"),
-    JSON.stringify(serveSpec(SPLIT ? { split: { role: "persona", registryDir: join(work, "registry") } } : {})),
-  ],
-  { detached: true, stdio: ["ignore", "pipe", "inherit"] },
-);
-await new Promise((res) => server.stdout.on("data", (d) => String(d).includes("ready") && res()));
+const registryDir = join(work, "registry");
+if (SPLIT) {
+  indexServer = await serve(
+    serveSpec({
+      port: await freePort(),
+      inspectorPort: undefined,
+      persistDir: join(work, "index-state"),
+      logFile: join(work, "index.log"),
+      split: { role: "index", registryDir },
+    }),
+  );
+}
+server = await serve(serveSpec(SPLIT ? { split: { role: "persona", registryDir } } : {}));
 
 const headers = { authorization: `Bearer ${key}`, "content-type": "application/json" };
 const personas = Array.from({ length: HOT ? Math.ceil((AMOUNT * 2) / 950) + 1 : 1000 }, (_, i) => `p${i}`);

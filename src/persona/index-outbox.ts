@@ -202,8 +202,8 @@ export class IndexOutbox {
     const floorHeld = floor && [...answers.values()].every((a) => a.floor !== null && a.floor >= floor.id);
     if (floorHeld && this.state.floor?.id === floor.id) this.save({ ...this.state, floor: null });
 
-    const now = store.latestSession();
-    const sessionsMissing = now !== null && isAfter(positionOf(now), this.state.confirmed);
+    const newest = store.latestSession();
+    const sessionsMissing = newest !== null && isAfter(positionOf(newest), this.state.confirmed);
     const clock = Date.now();
     // Each write is a storage commit of its own: under a stream of stamps, one a minute will do.
     if (moved && (!sessionsMissing || clock - this.savedAt >= LIMITS.indexWatermarkWriteMs)) this.save(this.state);
@@ -217,10 +217,11 @@ export class IndexOutbox {
       (this.sends.length === 0 ||
         this.sends.some((s) => s.at + LIMITS.indexQueueGraceMs <= seen || clock - s.at >= LIMITS.indexInFlightMs));
     const resendSessions = sessionsMissing && lost;
+    const floorMissing = this.state.floor !== null;
     if (resendSessions) this.sent = this.state.confirmed;
-    if (this.state.floor !== null) this.floorToSend = true;
-    if (resendSessions || this.state.floor !== null) this.flush();
-    return sessionsMissing || this.state.floor !== null;
+    if (floorMissing) this.floorToSend = true;
+    if (resendSessions || floorMissing) this.flush();
+    return sessionsMissing || floorMissing;
   }
 
   private save(state: SyncState): void {
