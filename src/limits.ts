@@ -31,6 +31,12 @@ export const LIMITS = {
   /** How long after a change a persona object checks that the tenant index has it (and re-sends). */
   indexRecheckMs: 10_000,
   /**
+   * A call that comes this long or less before the check's alarm would fire runs the check
+   * itself, and the alarm moves on by indexRecheckMs: a persona whose calls keep coming is
+   * checked every indexRecheckMs as before, without an alarm run each time.
+   */
+  indexCheckLeadMs: 3_000,
+  /**
    * A send the index does not hold yet counts as lost (and is sent again) once the index has
    * applied messages queued this long after it (the queue is about first in, first out), or
    * once it is indexInFlightMs old; until then it is taken to be on its way.

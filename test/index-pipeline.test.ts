@@ -268,6 +268,37 @@ describe("the tenant index, fed through the queue", () => {
     expect(await stored()).toMatchObject({ seq: 4 });
   });
 
+  it("a persona whose calls keep coming is checked by a call, without an alarm run: the check's alarm moves on", async () => {
+    const persona = personaId("in-band");
+    const stub = personaStub(persona);
+    await start(persona);
+    await stamp(persona, { status: "CHAT" });
+    await eventually(
+      () => indexRows(persona),
+      (r) => r.sessions[0]?.stamps_held === 2,
+    );
+    const armed = await runInDurableObject(stub, (_i, state) => state.storage.getAlarm());
+    expect(armed).not.toBeNull();
+    // As if eight seconds had passed since the first change: its check is due within the lead (3 s).
+    const due = await runInDurableObject(stub, (instance) => {
+      const outbox = (instance as unknown as { outbox: { checkAt: number } }).outbox;
+      outbox.checkAt = Date.now() + 2000;
+      return outbox.checkAt;
+    });
+    await stamp(persona, { status: "SHOPPING" });
+    // The stamp ran the check: the watermark (first write since start-up) reaches what the index had...
+    const [state] = await eventually(
+      () => sqlIn(persona, "SELECT value FROM object_state WHERE key = 'index'"),
+      (rows) => rows.length === 1,
+    );
+    expect(JSON.parse(String(state!.value)).confirmed).toMatchObject({ seq: 2 });
+    // ...and the alarm moved on to the next check, ten seconds after this one was due (an alarm is
+    // only ever moved earlier otherwise).
+    const moved = await runInDurableObject(stub, (_i, s) => s.storage.getAlarm());
+    expect(moved).toBe(due + 10_000);
+    expect(moved).toBeGreaterThan(armed!);
+  });
+
   it("what the index lost is re-sent by the first check after the object restarted (nothing is on its way then)", async () => {
     const persona = await recordAndLose("lost-restart");
     await evictDurableObject(personaStub(persona));

@@ -28,8 +28,10 @@ function requestContext(): MiddlewareHandler<AppEnv> {
     const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
     c.set("requestId", requestId);
     await next();
-    c.header("X-Request-Id", requestId);
-    c.header("Cache-Control", "no-store");
+    // On the response's own headers, as Hono's middlewares do: c.header() on a finished response
+    // copies the whole Response each time.
+    c.res.headers.set("X-Request-Id", requestId);
+    c.res.headers.set("Cache-Control", "no-store");
     // Never the key, never meta: only what locates the request.
     console.log(
       JSON.stringify({

@@ -54,7 +54,8 @@ export interface OutboxDeps {
   /** `tenant:persona`, the object's name. */
   name: string | undefined;
   idleTimeoutMs: () => number;
-  armAlarm: (at: number) => void;
+  /** The check's due time changed (null: no check due): the object moves its alarm. */
+  checkMoved: () => void;
 }
 
 /**
@@ -77,6 +78,9 @@ export class IndexOutbox {
   private savedAt = 0;
   private floorToSend = false;
   private scheduled = false;
+  /** When the next check is due (memory; the object's alarm is at or before it), or null. */
+  private checkAt: number | null = null;
+  private checking = false;
   private readonly tenant: string | null;
   private readonly persona: string | null;
 
@@ -104,13 +108,27 @@ export class IndexOutbox {
     return this.state.min_ms;
   }
 
-  /** After any call: if anything changed since the last send, send it and check on it later. */
+  /** When the next check is due, or null (the object's alarm covers it). */
+  checkDue(): number | null {
+    return this.checkAt;
+  }
+
+  /** The alarm fired or was deleted: no check is scheduled until a change or the alarm's run asks for one. */
+  clearCheck(): void {
+    this.checkAt = null;
+  }
+
+  /**
+   * After any call: if anything changed since the last send, send it and check on it later. A
+   * call that comes when the check is (nearly) due runs it at once, without waiting for it.
+   */
   notify(): void {
     if (!this.tenant) return;
     const latest = this.deps.store.latestSession();
     const changed = (latest !== null && isAfter(positionOf(latest), this.sent)) || this.floorToSend;
+    if (changed && this.checkAt === null) this.moveCheck(Date.now() + LIMITS.indexRecheckMs);
+    if (this.checkAt !== null && !this.checking && Date.now() >= this.checkAt - LIMITS.indexCheckLeadMs) void this.check();
     if (!changed) return;
-    this.deps.armAlarm(Date.now() + LIMITS.indexRecheckMs);
     // A short wait gathers a burst of changes (a busy persona's stamps) into one message.
     if (this.scheduled) return;
     this.scheduled = true;
@@ -118,6 +136,31 @@ export class IndexOutbox {
       this.scheduled = false;
       this.flush();
     }, LIMITS.indexSendDelayMs);
+  }
+
+  /**
+   * Runs the check (from the alarm, or in-band from a call, up to indexCheckLeadMs early). The
+   * next one is scheduled first, in the same event, indexRecheckMs after this one was due: if
+   * this one fails or the object is evicted while it waits, the alarm is there. Never throws; a
+   * failed check is logged and the alarm tries again.
+   */
+  async check(): Promise<void> {
+    if (this.checking) return;
+    this.checking = true;
+    this.moveCheck(Math.max(Date.now(), this.checkAt ?? 0) + LIMITS.indexRecheckMs);
+    try {
+      if (!(await this.verify())) this.moveCheck(null);
+    } catch (err) {
+      console.error(JSON.stringify({ level: "error", msg: "index check failed", error: err instanceof Error ? err.message : String(err) }));
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  private moveCheck(at: number | null): void {
+    if (at === this.checkAt) return;
+    this.checkAt = at;
+    this.deps.checkMoved();
   }
 
   /** In the erasure, after storage was wiped: the index must drop every session up to `floor`. */
@@ -155,7 +198,7 @@ export class IndexOutbox {
    * once the shard has applied messages queued well after it, or once it is indexInFlightMs old,
    * and then everything unconfirmed is sent again.
    */
-  async verify(): Promise<boolean> {
+  private async verify(): Promise<boolean> {
     const { tenant, persona } = this;
     if (!tenant || !persona) return false;
     const { store, env } = this.deps;

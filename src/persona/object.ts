@@ -68,8 +68,13 @@ export class PersonaSession extends DurableObject<Env> {
   private config!: PersonaPolicy;
   /** Tells the tenant index what changed, and makes sure it got it. */
   private readonly outbox: IndexOutbox;
-  /** Mirror of the scheduled alarm, so a request only writes the alarm when it must move earlier. */
+  /**
+   * The alarm serves two schedules: housekeeping (idle end, idempotency pruning, retention), which
+   * only ever moves earlier until the alarm runs, and the index check (the outbox's), which calls
+   * move later. The alarm is at the earlier; `alarmAt` mirrors it, so it is written only on a move.
+   */
   private alarmAt: number | null = null;
+  private housekeepingAt: number | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -79,13 +84,14 @@ export class PersonaSession extends DurableObject<Env> {
       env,
       name: ctx.id.name,
       idleTimeoutMs: () => this.config.idleTimeoutMs,
-      armAlarm: (at) => this.armAlarm(at),
+      checkMoved: () => this.syncAlarm(),
     });
     void ctx.blockConcurrencyWhile(async () => {
       this.store.migrate();
       this.loadPolicy();
       this.outbox.load();
-      this.alarmAt = await ctx.storage.getAlarm();
+      // Whatever it was set for, it may not move later before it runs.
+      this.alarmAt = this.housekeepingAt = await ctx.storage.getAlarm();
     });
   }
 
@@ -239,7 +245,8 @@ export class PersonaSession extends DurableObject<Env> {
     const floor = { id: [latest, now].sort().at(-1)!, months: [...new Set(sessions.map((s) => monthOf(s.started_at)))] };
     await this.ctx.storage.deleteAll();
     this.store.forget();
-    this.alarmAt = null;
+    this.alarmAt = this.housekeepingAt = null;
+    this.outbox.clearCheck();
     this.store.migrate();
     // The policy went with the rest: the next call stores its own again.
     this.loadPolicy();
@@ -255,14 +262,10 @@ export class PersonaSession extends DurableObject<Env> {
 
   /** Idle expiry, idempotency pruning and retention. Idempotent: alarms are at-least-once. */
   override async alarm(): Promise<void> {
-    this.alarmAt = null;
+    this.alarmAt = this.housekeepingAt = null;
+    this.outbox.clearCheck();
     // First what the index lacks of earlier changes, then this run's own changes (sent after).
-    let indexPending = true;
-    try {
-      indexPending = await this.outbox.verify();
-    } catch (err) {
-      console.error(JSON.stringify({ level: "error", msg: "index check failed", error: err instanceof Error ? err.message : String(err) }));
-    }
+    await this.outbox.check();
     const next = this.transaction(() => {
       const now = Date.now();
       const latest = this.expireIfIdle(now);
@@ -286,7 +289,6 @@ export class PersonaSession extends DurableObject<Env> {
       return due.length ? Math.min(...due) : null;
     });
     this.outbox.notify();
-    if (indexPending) this.armAlarm(Date.now() + LIMITS.indexRecheckMs);
     if (next !== null) this.armAlarm(next);
   }
 
@@ -446,10 +448,20 @@ export class PersonaSession extends DurableObject<Env> {
     );
   }
 
+  /** Housekeeping due at `at`: the alarm moves earlier if it must. */
   private armAlarm(at: number): void {
-    if (this.alarmAt !== null && this.alarmAt <= at) return;
+    if (this.housekeepingAt !== null && this.housekeepingAt <= at) return;
+    this.housekeepingAt = at;
+    this.syncAlarm();
+  }
+
+  /** Puts the alarm at the earlier of housekeeping and the index check, writing it only if it moves. */
+  private syncAlarm(): void {
+    const check = this.outbox.checkDue();
+    const at = check === null ? this.housekeepingAt : this.housekeepingAt === null ? check : Math.min(check, this.housekeepingAt);
+    if (at === this.alarmAt) return;
     this.alarmAt = at;
-    void this.ctx.storage.setAlarm(at);
+    void (at === null ? this.ctx.storage.deleteAlarm() : this.ctx.storage.setAlarm(at));
   }
 
   private view(row: SessionRow): SessionView {
