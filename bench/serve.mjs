@@ -12,9 +12,11 @@
  * `{"ready": "<url>"}` on stdout once serving. `inspectorPort` and `withoutAssets` are for
  * bench/profile.mjs (attributing time); the bench itself serves the Worker as configured.
  */
-import { createWriteStream, readdirSync } from "node:fs";
+import childProcess from "node:child_process";
+import { createWriteStream, openSync, readdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { extname, join } from "node:path";
+import { PassThrough } from "node:stream";
 import { pathToFileURL } from "node:url";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 
@@ -23,6 +25,21 @@ const INDEX_WORKER = "bench-index";
 // Miniflare is wrangler's own dependency: load the copy wrangler uses, wherever npm put it.
 const requireFromWrangler = createRequire(import.meta.resolve("wrangler"));
 const { Miniflare, Log, LogLevel, convertV4MiniflareOptions } = await import(pathToFileURL(requireFromWrangler.resolve("miniflare")).href);
+
+// workerd's stdout (the Worker's console.log: the service's one line per request) goes straight
+// to the log file. Miniflare would read it through a pipe and parse it line by line in this Node
+// process, which costs the service process group more CPU per request than the line costs
+// workerd; in production the runtime ships logs outside the Worker. stderr (console.error, and
+// workerd's own errors) still goes through Miniflare, below. Only this spawn is changed.
+const workerdStdout = openSync(opts.logFile, "a");
+const spawn = childProcess.spawn;
+childProcess.spawn = (command, args, options) => {
+  if (!/workerd/.test(String(command)) || options?.stdio?.[1] !== "pipe") return spawn(command, args, options);
+  const child = spawn(command, args, { ...options, stdio: [options.stdio[0], workerdStdout, ...options.stdio.slice(2)] });
+  // Miniflare pipes the child's stdout into its parser: give it a stream on which nothing comes.
+  child.stdout = new PassThrough();
+  return child;
+};
 
 const log = createWriteStream(opts.logFile, { flags: "a" });
 let lines = [];
