@@ -26,7 +26,10 @@ export const LIMITS = {
   funnelStepsMax: 10,
   /** Identical analytics queries of a tenant are answered from a per-isolate cache this long. */
   analyticsCacheMs: 5_000,
-  /** How long a persona object gathers changes before sending them to the index. */
+  /**
+   * A persona object sends a change to the index at once after a quiet spell; changes within
+   * this long of its last send wait out the rest of it, so a burst goes as one change.
+   */
   indexSendDelayMs: 100,
   /** How long after a change a persona object checks that the tenant index has it (and re-sends). */
   indexRecheckMs: 10_000,

@@ -81,6 +81,8 @@ export class IndexOutbox {
   /** When the next check is due (memory; the object's alarm is at or before it), or null. */
   private checkAt: number | null = null;
   private checking = false;
+  /** When flush() last ran. */
+  private flushedAt = 0;
   private readonly tenant: string | null;
   private readonly persona: string | null;
 
@@ -128,14 +130,17 @@ export class IndexOutbox {
     const changed = (latest !== null && isAfter(positionOf(latest), this.sent)) || this.floorToSend;
     if (changed && this.checkAt === null) this.moveCheck(Date.now() + LIMITS.indexRecheckMs);
     if (this.checkAt !== null && !this.checking && Date.now() >= this.checkAt - LIMITS.indexCheckLeadMs) void this.check();
-    if (!changed) return;
-    // A short wait gathers a burst of changes (a busy persona's stamps) into one message.
-    if (this.scheduled) return;
+    if (!changed || this.scheduled) return;
+    // A change after a quiet spell goes at once (a timer per change would cost more than the
+    // send); one within indexSendDelayMs of the last send waits out the rest of it, so a busy
+    // persona's burst of stamps goes as one change.
+    const wait = this.flushedAt + LIMITS.indexSendDelayMs - Date.now();
+    if (wait <= 0) return this.flush();
     this.scheduled = true;
     setTimeout(() => {
       this.scheduled = false;
       this.flush();
-    }, LIMITS.indexSendDelayMs);
+    }, wait);
   }
 
   /**
@@ -275,6 +280,7 @@ export class IndexOutbox {
 
   /** Hands everything after `sent` to the isolate's sender (index-sender.ts). */
   private flush(): void {
+    this.flushedAt = Date.now();
     const latest = this.deps.store.latestSession();
     const changes = this.changes(this.deltas(this.sent), this.floorToSend ? this.state.floor : null);
     if (changes.length === 0) return;
