@@ -135,7 +135,10 @@ export class IndexOutbox {
     // send); one within indexSendDelayMs of the last send waits out the rest of it, so a busy
     // persona's burst of stamps goes as one change.
     const wait = this.flushedAt + LIMITS.indexSendDelayMs - Date.now();
-    if (wait <= 0) return this.flush();
+    if (wait <= 0) {
+      this.flush();
+      return;
+    }
     this.scheduled = true;
     setTimeout(() => {
       this.scheduled = false;
