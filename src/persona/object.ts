@@ -260,7 +260,7 @@ export class PersonaSession extends DurableObject<Env> {
     this.outbox.resend();
   }
 
-  /** Idle expiry, idempotency pruning and retention. Idempotent: alarms are at-least-once. */
+  /** The index check, idle expiry, idempotency pruning and retention. Idempotent: alarms are at-least-once. */
   override async alarm(): Promise<void> {
     this.alarmAt = this.housekeepingAt = null;
     this.outbox.clearCheck();
