@@ -570,8 +570,9 @@ async function storage(probe) {
   };
   /**
    * Billed rows of one API request, as the object's own counters saw them. It starts once the
-   * object has sent earlier changes to the index (a 100 ms gather): that send reads the new stamps,
-   * and on a slow machine it could otherwise land inside the next request's window.
+   * object has sent earlier changes to the index: a change within 100 ms of the object's last
+   * send goes when that time is up, reading the new stamps, and could otherwise land inside this
+   * request's window. (A request's own send after a quiet spell runs in it and is counted.)
    */
   const measure = async (persona, status, method, path, opts) => {
     await new Promise((r) => setTimeout(r, 300));

@@ -299,6 +299,40 @@ describe("the tenant index, fed through the queue", () => {
     expect(moved).toBeGreaterThan(armed!);
   });
 
+  it("a change after a quiet spell is handed to the sender at once; one within 100 ms of the last send waits out the rest", async () => {
+    const persona = personaId("send-now");
+    const stub = personaStub(persona);
+    type Outbox = { sent: { seq: number } | null; scheduled: boolean; flushedAt: number };
+    const outbox = (instance: unknown) => (instance as { outbox: Outbox }).outbox;
+    await start(persona);
+    await new Promise((r) => setTimeout(r, 150));
+    await stamp(persona, { status: "CHAT" });
+    // Handed over in the stamp's own call: no timer left, the sent position is the new stamp.
+    expect(
+      await runInDurableObject(stub, (instance) => ({ seq: outbox(instance).sent?.seq, scheduled: outbox(instance).scheduled })),
+    ).toEqual({
+      seq: 2,
+      scheduled: false,
+    });
+    // As if it had just sent: the next change waits for the rest of the 100 ms, then goes.
+    await runInDurableObject(stub, (instance) => {
+      outbox(instance).flushedAt = Date.now();
+    });
+    await stamp(persona, { status: "SHOPPING" });
+    expect(
+      await runInDurableObject(stub, (instance) => ({ seq: outbox(instance).sent?.seq, scheduled: outbox(instance).scheduled })),
+    ).toEqual({
+      seq: 2,
+      scheduled: true,
+    });
+    const sent = await eventually(
+      () => runInDurableObject(stub, (instance) => outbox(instance).sent?.seq),
+      (seq) => seq === 3,
+      2000,
+    );
+    expect(sent).toBe(3);
+  });
+
   it("what the index lost is re-sent by the first check after the object restarted (nothing is on its way then)", async () => {
     const persona = await recordAndLose("lost-restart");
     await evictDurableObject(personaStub(persona));
