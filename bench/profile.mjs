@@ -35,7 +35,8 @@ const PROFILE = !args.includes("--no-profile");
 const roundAmount = (n) => (JOURNEY ? Math.max(192, Math.round(n / 192) * 192) : n);
 const AMOUNT = roundAmount(Number(args.includes("--amount") ? args[args.indexOf("--amount") + 1] : HOT ? 4800 : JOURNEY ? 5760 : 6400));
 const work = mkdtempSync(join(os.tmpdir(), "persona-profile-"));
-const SPLIT = args.includes("--split");
+// The baseline has no index plane: --split only applies to the service.
+const SPLIT = args.includes("--split") && !BASELINE;
 let server;
 let indexServer;
 /** Every server process started, killed on exit (also one still starting). */
@@ -137,7 +138,10 @@ const journeyRequests = () => [
   },
 ];
 // autocannon's own start/finish are only as fine as its 1 s tick: time to the last response here.
+const TIMELINE = args.includes("--timeline");
+let timeline = [];
 const stampLoad = async (amount) => {
+  timeline = [];
   const t = performance.now();
   let last = t;
   const instance = autocannon({
@@ -148,7 +152,10 @@ const stampLoad = async (amount) => {
       ? journeyRequests()
       : [{ method: "POST", headers, body: JSON.stringify({ status: "SHOPPING" }), setupRequest: (r) => ({ ...r, path: pathFor() }) }],
   });
-  instance.on("response", () => (last = performance.now()));
+  instance.on("response", (_c, _s, _b, ms) => {
+    last = performance.now();
+    timeline.push([last - t, ms, i]);
+  });
   const result = await instance;
   return { ...result, seconds: (last - t) / 1000 };
 };
@@ -214,6 +221,15 @@ console.log(
       .join(", ")})${indexServer ? `; index process group CPU ${(((icpu1 - icpu0) * 1000) / done).toFixed(3)} ms/request` : ""}`,
 );
 
+if (TIMELINE) {
+  // The slowest 1% of responses: when they came (ms into the run), how long they took, and how far
+  // the request stream was (for --hot: position / 950 is the persona).
+  const sorted = [...timeline].sort((a, b) => a[1] - b[1]);
+  const q = (p) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))][1].toFixed(1);
+  console.log(`latency p50 ${q(0.5)} p90 ${q(0.9)} p99 ${q(0.99)} max ${q(1)}`);
+  const slow = sorted.slice(-Math.ceil(sorted.length / 100)).sort((a, b) => a[0] - b[0]);
+  console.log(`slowest 1%: ${slow.map(([at, ms, n]) => `${at.toFixed(0)}:${ms.toFixed(0)}@${n}`).join(" ")}`);
+}
 // Module of a bundle line: the closest esbuild `// path` marker above it.
 const bundle = readFileSync(join(outdir, "index.js"), "utf8").split("\n");
 const markers = [];

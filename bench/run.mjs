@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `npm run bench [-- --quick] [-- --out FILE] [-- --rounds N] [-- --stamps-only] [-- --analytics-only] [-- --one-process]`
+ * `npm run bench [-- --quick] [-- --out FILE] [-- --rounds N] [-- --stamps-only] [-- --analytics-only] [-- --one-process] [-- --stalls]`
  *
  * Builds the service and the baseline Worker (bench/baseline/) with `wrangler deploy --dry-run`,
  * serves each in workerd (bench/serve.mjs, one process group each, free ports on 127.0.0.1),
@@ -33,11 +33,15 @@ const option = (name) => {
   return i >= 0 ? args[i + 1] : undefined;
 };
 if (flag("--help") || flag("-h")) {
-  console.log("usage: npm run bench [-- --quick] [-- --out FILE] [-- --rounds N]");
+  console.log(
+    "usage: npm run bench [-- --quick] [-- --out FILE] [-- --rounds N] [-- --stamps-only] [-- --analytics-only] [-- --one-process] [-- --stalls]",
+  );
   process.exit(0);
 }
 const QUICK = flag("--quick");
 const ONE_PROCESS = flag("--one-process");
+/** Diagnostic: per round, when the slow responses came (stalls that hold every connection at once). */
+const STALLS = flag("--stalls");
 const OUT = resolve(option("--out") ?? join(ROOT, "bench", "results.json"));
 const ROUNDS = Number(option("--rounds") ?? (QUICK ? 1 : 5));
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error("--rounds must be a whole number >= 1");
@@ -245,8 +249,28 @@ const median = (xs) => {
  * One autocannon run. `requests` is autocannon's request list (its setupRequest picks the path);
  * latency is taken from every response (autocannon's own histogram has 1 ms resolution).
  */
+/**
+ * Responses slower than twice the median, grouped when they came within 30 ms of each other:
+ * "at ms into the round + how many x the slowest ms". A group as large as the connection count is
+ * the server (or the machine) holding every request at once.
+ */
+function stalls(timeline, p50) {
+  const groups = [];
+  for (const [at, ms] of timeline) {
+    if (ms <= 2 * p50) continue;
+    const last = groups.at(-1);
+    if (last && at - last.end < 30) {
+      last.end = at;
+      last.n++;
+      last.max = Math.max(last.max, ms);
+    } else groups.push({ start: at, end: at, n: 1, max: ms });
+  }
+  return `p50 ${round2(p50)} ms; ${groups.map((g) => `${g.start.toFixed(0)}+${g.n}x${g.max.toFixed(0)}`).join(" ") || "none"}`;
+}
+
 async function load(target, { connections, amount, requests }) {
   const latencies = [];
+  const timeline = [];
   const statuses = {};
   let socketErrors = 0;
   const cpuBefore = groupCpuSeconds(target.child.pid);
@@ -264,6 +288,7 @@ async function load(target, { connections, amount, requests }) {
   instance.on("response", (_client, statusCode, _bytes, responseTime) => {
     lastResponse = performance.now();
     latencies.push(responseTime);
+    if (STALLS) timeline.push([performance.now() - started, responseTime]);
     statuses[statusCode] = (statuses[statusCode] ?? 0) + 1;
   });
   instance.on("reqError", () => socketErrors++);
@@ -273,6 +298,7 @@ async function load(target, { connections, amount, requests }) {
   const cpuAfter = groupCpuSeconds(target.child.pid);
   const indexCpuAfter = target.index ? groupCpuSeconds(target.index.child.pid) : null;
   latencies.sort((a, b) => a - b);
+  if (STALLS) say(`${target.role} stalls: ${stalls(timeline, percentile(latencies, 0.5))}`);
   const non2xx = Object.entries(statuses).reduce((n, [code, count]) => (code.startsWith("2") ? n : n + count), 0);
   return {
     requests: latencies.length,
