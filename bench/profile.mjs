@@ -137,9 +137,9 @@ const journeyRequests = () => [
     onResponse: (_s, _b, ctx) => free.push(ctx.persona),
   },
 ];
-// autocannon's own start/finish are only as fine as its 1 s tick: time to the last response here.
 const TIMELINE = args.includes("--timeline");
 let timeline = [];
+// autocannon's own start/finish are only as fine as its 1 s tick: time to the last response here.
 const stampLoad = async (amount) => {
   timeline = [];
   const t = performance.now();
@@ -154,7 +154,7 @@ const stampLoad = async (amount) => {
   });
   instance.on("response", (_c, _s, _b, ms) => {
     last = performance.now();
-    timeline.push([last - t, ms, i]);
+    if (TIMELINE) timeline.push([last - t, ms, i]);
   });
   const result = await instance;
   return { ...result, seconds: (last - t) / 1000 };

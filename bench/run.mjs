@@ -246,10 +246,6 @@ const median = (xs) => {
 };
 
 /**
- * One autocannon run. `requests` is autocannon's request list (its setupRequest picks the path);
- * latency is taken from every response (autocannon's own histogram has 1 ms resolution).
- */
-/**
  * Responses slower than twice the median, grouped when they came within 30 ms of each other:
  * "at ms into the round + how many x the slowest ms". A group as large as the connection count is
  * the server (or the machine) holding every request at once.
@@ -268,6 +264,10 @@ function stalls(timeline, p50) {
   return `p50 ${round2(p50)} ms; ${groups.map((g) => `${g.start.toFixed(0)}+${g.n}x${g.max.toFixed(0)}`).join(" ") || "none"}`;
 }
 
+/**
+ * One autocannon run. `requests` is autocannon's request list (its setupRequest picks the path);
+ * latency is taken from every response (autocannon's own histogram has 1 ms resolution).
+ */
 async function load(target, { connections, amount, requests }) {
   const latencies = [];
   const timeline = [];
