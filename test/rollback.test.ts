@@ -9,7 +9,7 @@ interface Internals {
 }
 
 describe("a transaction that fails", () => {
-  it("leaves neither rows nor the object's cached session row behind", async () => {
+  it("leaves neither rows nor the object's cached session row and stamps behind", async () => {
     const persona = personaId("rollback");
     const { session_id } = (await start(persona)).json.data;
     await stamp(persona, { status: "CHAT" });
@@ -20,10 +20,13 @@ describe("a transaction that fails", () => {
         inside.transaction(() => {
           inside.store.insertStamp(session_id, 3, "NEVER", Date.now(), Date.now(), null);
           expect(inside.store.latestSession()?.stamp_count).toBe(3); // the cache saw the write...
+          expect(inside.store.stampLabels(session_id, 3).map((s) => s.status)).toEqual(["NEVER"]);
           throw new Error("boom");
         }),
       ).toThrow("boom");
       expect(inside.store.latestSession()?.stamp_count).toBe(2); // ...and forgot it with the rollback
+      expect(inside.store.stampLabels(session_id, 1).map((s) => s.status)).toEqual(["ENTER", "CHAT"]);
+      expect(inside.store.lastLabel(session_id)?.status).toBe("CHAT");
     });
 
     const after = (await current(persona)).json.data;

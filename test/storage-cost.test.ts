@@ -1,6 +1,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { PersonaSession } from "../src/persona/object";
+import type { PersonaStore } from "../src/persona/store";
 import type { RowCounts } from "../src/sql";
 import { current, end, personaId, personaStub, stamp, start } from "./helpers";
 
@@ -37,5 +38,39 @@ describe("storage cost per operation (the budget of the benchmark issue)", () =>
     for (let i = 0; i < 300; i++) await stamp(persona, { status: `S${i}` });
     const late = await cost(persona, () => stamp(persona, { status: "LATE" }));
     expect(late).toEqual(early);
+  });
+
+  it("reads no rows for a stamp, its index send included", async () => {
+    const persona = personaId("noread");
+    await start(persona);
+    await stamp(persona, { status: "CHAT" });
+    // A change more than 100 ms after the last send is sent within its own call, so the send's
+    // reads are in this window (sooner, it would go on a timer, after it). CHAT's send waited out
+    // the 100 ms after start's, so 300 ms clears both.
+    await new Promise((r) => setTimeout(r, 300));
+    const stampCost = await cost(persona, () => stamp(persona, { status: "SHOPPING" }));
+    expect(stampCost).toEqual({ rowsRead: 0, rowsWritten: 1 });
+  });
+
+  it("gives the index send the stamps SQLite holds, from memory or, past what it keeps, from SQLite", async () => {
+    const persona = personaId("tail");
+    const { session_id } = (await start(persona)).json.data;
+    for (let i = 0; i < 299; i++) await stamp(persona, { status: `S${i}` });
+    await runInDurableObject(personaStub(persona), (instance: PersonaSession) => {
+      const store = (instance as unknown as { store: PersonaStore }).store;
+      const stored = (from: number) =>
+        store.sql.all<{ seq: number; status: string; ts: number }>(
+          "test",
+          "SELECT seq, status, ts FROM stamps WHERE session_id = ? AND seq >= ? ORDER BY seq",
+          session_id,
+          from,
+        );
+      for (const from of [1, 2, 100, 200, 299, 300, 301]) expect(store.stampLabels(session_id, from)).toEqual(stored(from));
+      expect(store.lastLabel(session_id)).toEqual(stored(300)[0]);
+      // After the cache is dropped (a rollback, an erasure), the next stamps start a new tail.
+      store.forget();
+      store.insertStamp(session_id, 301, "AFTER", Date.now(), Date.now(), null);
+      for (const from of [1, 300, 301, 302]) expect(store.stampLabels(session_id, from)).toEqual(stored(from));
+    });
   });
 });

@@ -307,7 +307,7 @@ export class IndexOutbox {
       const fromSeq = from && row.session_id === from.sid ? from.seq : 0;
       if (from && row.session_id === from.sid && !isAfter(positionOf(row), from)) continue;
       const stamps = row.stamp_count > fromSeq ? store.stampLabels(row.session_id, fromSeq + 1) : [];
-      const last = stamps.at(-1) ?? store.lastStamp(row.session_id);
+      const last = stamps.at(-1) ?? store.lastLabel(row.session_id);
       if (!last) continue;
       out.push({
         id: row.session_id,

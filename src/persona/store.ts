@@ -96,6 +96,16 @@ export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 const SESSION_COLUMNS = `session_id, started_at, ended_at,
   CASE WHEN ended_at IS NULL THEN NULL ELSE COALESCE(end_reason, 'client') END AS end_reason,
   stamp_count, last_stamp_at, COALESCE(last_activity_at, last_stamp_at) AS last_activity_at`;
+/** A stamp as the tenant index takes it: no meta, no received time. */
+export interface StampLabel {
+  seq: number;
+  status: string;
+  ts: number;
+}
+
+/** How many of the newest stamps the store keeps in memory for the index send (halved when full). */
+const TAIL_MAX = 256;
+
 const STAMP_COLUMNS = "seq, status, ts, COALESCE(received_at, ts) AS received_at, meta";
 
 export class PersonaStore {
@@ -107,6 +117,12 @@ export class PersonaStore {
    * It saves the one query every request would otherwise start with.
    */
   private latest: Readonly<SessionRow> | null | undefined;
+  /**
+   * The newest stamps of one session, as the tenant index takes them, appended by insertStamp in
+   * step with the rows and dropped with `latest`: the index send after each write reads the
+   * stamps it just wrote from here instead of from SQLite. Contiguous by seq; at most TAIL_MAX.
+   */
+  private tail: { sessionId: string; stamps: StampLabel[] } | null = null;
 
   constructor(storage: SqlStorage) {
     this.sql = new Sql(storage);
@@ -115,6 +131,7 @@ export class PersonaStore {
   /** Drops what is cached; the next read goes to SQLite. */
   forget(): void {
     this.latest = undefined;
+    this.tail = null;
   }
 
   schemaVersion(): number {
@@ -188,13 +205,23 @@ export class PersonaStore {
   }
 
   /** What the tenant index takes of a session's stamps from `fromSeq` on (no meta). */
-  stampLabels(sessionId: string, fromSeq: number): { seq: number; status: string; ts: number }[] {
+  stampLabels(sessionId: string, fromSeq: number): StampLabel[] {
+    const tail = this.tail;
+    const first = tail?.sessionId === sessionId ? tail.stamps[0]?.seq : undefined;
+    if (tail && first !== undefined && first <= fromSeq) return tail.stamps.slice(fromSeq - first);
     return this.sql.all<{ seq: number; status: string; ts: number }>(
       "stamp labels of session",
       "SELECT seq, status, ts FROM stamps WHERE session_id = ? AND seq >= ? ORDER BY seq",
       sessionId,
       fromSeq,
     );
+  }
+
+  /** A session's last stamp as the index takes it. */
+  lastLabel(sessionId: string): StampLabel | null {
+    const tail = this.tail;
+    if (tail?.sessionId === sessionId && tail.stamps.length > 0) return tail.stamps[tail.stamps.length - 1]!;
+    return this.lastStamp(sessionId);
   }
 
   lastStamp(sessionId: string): StampRow | null {
@@ -230,6 +257,7 @@ export class PersonaStore {
       receivedAt,
     );
     // Session ids only grow (UUIDv7, forced monotonic by the object), so this is now the newest.
+    this.tail = { sessionId, stamps: [] };
     this.latest = {
       session_id: sessionId,
       started_at: startedAt,
@@ -253,6 +281,11 @@ export class PersonaStore {
       receivedAt,
       meta,
     );
+    const tail = this.tail;
+    if (tail?.sessionId === sessionId && (tail.stamps.length === 0 || tail.stamps[tail.stamps.length - 1]!.seq === seq - 1)) {
+      tail.stamps.push({ seq, status, ts });
+      if (tail.stamps.length > TAIL_MAX) tail.stamps.splice(0, tail.stamps.length - TAIL_MAX / 2);
+    } else this.tail = { sessionId, stamps: [{ seq, status, ts }] };
     if (this.latest?.session_id === sessionId) {
       this.latest = {
         ...this.latest,
