@@ -59,6 +59,13 @@ if (split?.role === "persona") {
   };
   delete workerOptions.queueConsumers;
 }
+// The consumer tells persona objects of gaps it finds: those live in the persona side's process.
+if (split?.role === "index") {
+  workerOptions.durableObjects = {
+    ...workerOptions.durableObjects,
+    PERSONA: { ...workerOptions.durableObjects.PERSONA, scriptName: "bench" },
+  };
+}
 
 // unstable_getMiniflareWorkerOptions speaks the v4 option shape; convert it for this Miniflare.
 const mf = new Miniflare(

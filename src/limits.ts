@@ -51,6 +51,16 @@ export const LIMITS = {
    * often (and always once nothing is left unconfirmed): the stored watermark may lag, never lead.
    */
   indexWatermarkWriteMs: 60_000,
+  /**
+   * A check that comes due while a persona streams changes into one session the index already
+   * holds is put off to indexRecheckMs after its latest send: a shard that applies a message and
+   * finds stamps missing before it tells the object (a gap), so under a stream only the newest
+   * send can go missing unseen, and the check once the stream pauses finds that. A full check
+   * still runs at least this often, and none is put off for indexInFlightMs + indexRecheckMs after
+   * a gap was reported (the report's own check comes indexInFlightMs after it, when a send still
+   * missing counts as lost).
+   */
+  indexFullCheckMs: 60_000,
 
   // Tenants and keys (src/tenants/)
   tenantNameMaxChars: 200,

@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { uuidv7 } from "../src/ids";
 import worker from "../src/index";
-import type { IndexMessage, PersonaChange, SessionDelta } from "../src/tenant-index/messages";
+import type { IndexMessage, PersonaChange, SessionDelta, ShardItem } from "../src/tenant-index/messages";
 import { liveShard, monthShard } from "../src/tenant-index/messages";
 
 const T0 = Date.UTC(2026, 10, 3, 9, 0, 0);
@@ -264,5 +264,35 @@ describe("applying index messages", () => {
     const rows = await dump(tenant);
     expect(rows.sessions).toHaveLength(25);
     expect(rows.stamps).toHaveLength(100);
+  });
+
+  it("a shard reports the personas of whose sessions it knows stamps it lacks, judged once all of a call's items are in", async () => {
+    const shard = env.TENANT_INDEX.getByName(monthShard(tenantId(), MONTH));
+    const item = (persona: string, id: string, count: number, seqs: number[]): ShardItem => ({
+      kind: "session",
+      persona,
+      session: {
+        id,
+        started_at: T0,
+        ended_at: null,
+        end_reason: null,
+        stamp_count: count,
+        last_status: `S${count}`,
+        last_ts: T0 + count,
+        idle_at: null,
+        stamps: seqs.map((n) => [n, `S${n}`, T0 + n]),
+      },
+    });
+    const a = uuidv7(T0);
+    expect(await shard.apply([item("pa", a, 2, [1, 2])])).toEqual([]);
+    expect(await shard.apply([item("pa", a, 4, [4])])).toEqual(["pa"]); // stamp 3 is missing
+    expect(await shard.apply([item("pa", a, 4, [4])])).toEqual([]); // a duplicate: nothing new to tell
+    expect(await shard.apply([item("pa", a, 3, [3])])).toEqual([]); // the late one fills it
+    // A long session sent in parts: the first part alone is short of the count, the call is not.
+    const b = uuidv7(T0 + 1);
+    expect(await shard.apply([item("pb", b, 4, [1, 2]), item("pb", b, 4, [3, 4])])).toEqual([]);
+    // A header that counts more than the shard ever got (an end whose stamps were lost).
+    const c = uuidv7(T0 + 2);
+    expect(await shard.apply([item("pc", c, 3, [])])).toEqual(["pc"]);
   });
 });

@@ -41,6 +41,22 @@ async function indexRows(persona: string) {
   };
 }
 
+interface OutboxInternals {
+  sentAt: number;
+  checkAt: number | null;
+  fullChecksUntil: number;
+  sends: { at: number }[];
+  state: { confirmed: { seq: number } | null };
+}
+const outboxOf = (instance: unknown) => (instance as { outbox: OutboxInternals }).outbox;
+
+/** As if the persona's last send were ten seconds old: its stream has paused, so its next check is a full one. */
+async function paused(persona: string) {
+  await runInDurableObject(personaStub(persona), (instance) => {
+    outboxOf(instance).sentAt = Date.now() - 10_000;
+  });
+}
+
 describe("the tenant index, fed through the queue", () => {
   it("shows a started session as active with its current status, drops it when it ends, and finds it in search", async () => {
     const persona = personaId("live");
@@ -243,7 +259,7 @@ describe("the tenant index, fed through the queue", () => {
       () => indexRows(persona),
       (r) => r.sessions[0]?.stamps_held === 4,
     );
-    // As if stamp 4 were still on its way: the check confirms 3 and writes nothing yet.
+    // As if stamp 4 were still on its way: the check (the stream paused) confirms 3 and writes nothing yet.
     const [missing] = await runInDurableObject(shard, (_i, state) => {
       const rows = state.storage.sql
         .exec("SELECT * FROM stamps WHERE seq = 4 AND session_id IN (SELECT session_id FROM sessions WHERE persona_id = ?)", persona)
@@ -252,7 +268,9 @@ describe("the tenant index, fed through the queue", () => {
       state.storage.sql.exec("UPDATE sessions SET stamps_held = 3 WHERE persona_id = ?", persona);
       return rows;
     });
+    await paused(persona);
     await runDurableObjectAlarm(personaStub(persona));
+    expect(await runInDurableObject(personaStub(persona), (i) => outboxOf(i).state.confirmed)).toMatchObject({ seq: 3 });
     expect(await stored()).toMatchObject({ seq: 2 });
     // Stamp 4 lands: nothing is left unconfirmed, and the check writes the watermark.
     await runInDurableObject(shard, (_i, state) => {
@@ -264,8 +282,85 @@ describe("the tenant index, fed through the queue", () => {
       );
       state.storage.sql.exec("UPDATE sessions SET stamps_held = 4 WHERE persona_id = ?", persona);
     });
+    await paused(persona);
     await runDurableObjectAlarm(personaStub(persona));
     expect(await stored()).toMatchObject({ seq: 4 });
+  });
+
+  it("under a stream into a session the index holds, a due check is put off to 10 s after the latest send, without asking the shard", async () => {
+    const persona = personaId("put-off");
+    const stub = personaStub(persona);
+    await start(persona);
+    await stamp(persona, { status: "CHAT" });
+    await eventually(
+      () => indexRows(persona),
+      (r) => r.sessions[0]?.stamps_held === 2,
+    );
+    await runDurableObjectAlarm(stub); // the first check is a full one: the index holds the session
+    await stamp(persona, { status: "SHOPPING" });
+    await eventually(
+      () => indexRows(persona),
+      (r) => r.sessions[0]?.stamps_held === 3,
+    );
+    const sentAt = await runInDurableObject(stub, (i) => outboxOf(i).sentAt);
+    await runDurableObjectAlarm(stub);
+    // Put off: the watermark did not move to the 3 stamps the index holds, and the check is due
+    // ten seconds after the latest send.
+    const after = await runInDurableObject(stub, (i) => ({ confirmed: outboxOf(i).state.confirmed, checkAt: outboxOf(i).checkAt }));
+    expect(after.confirmed).toMatchObject({ seq: 2 });
+    expect(after.checkAt).toBe(sentAt + 10_000);
+    expect(await runInDurableObject(stub, (_i, state) => state.storage.getAlarm())).toBe(sentAt + 10_000);
+    // Once the stream pauses, the check asks the shard again.
+    await paused(persona);
+    await runDurableObjectAlarm(stub);
+    expect(await runInDurableObject(stub, (i) => outboxOf(i).state.confirmed)).toMatchObject({ seq: 3 });
+  });
+
+  it("a shard that finds a persona's earlier stamps missing tells its object, which checks within 5 s and sends them again", async () => {
+    const persona = personaId("gap");
+    const stub = personaStub(persona);
+    const shard = env.TENANT_INDEX.getByName(monthShard("acme", monthOf(Date.now())));
+    await start(persona);
+    await stamp(persona, { status: "CHAT" });
+    await eventually(
+      () => indexRows(persona),
+      (r) => r.sessions[0]?.stamps_held === 2,
+    );
+    await runDurableObjectAlarm(stub); // confirmed: the session, 2 stamps
+    await stamp(persona, { status: "SHOPPING" });
+    await eventually(
+      () => indexRows(persona),
+      (r) => r.sessions[0]?.stamps_held === 3,
+    );
+    // As if the message with stamp 3 had been lost.
+    await runInDurableObject(shard, (_i, state) => {
+      state.storage.sql.exec(
+        "DELETE FROM stamps WHERE seq = 3 AND session_id IN (SELECT session_id FROM sessions WHERE persona_id = ?)",
+        persona,
+      );
+      state.storage.sql.exec("UPDATE sessions SET stamps_held = 2, stamp_count = 2 WHERE persona_id = ?", persona);
+    });
+    const dueBefore = await runInDurableObject(stub, (i) => outboxOf(i).checkAt);
+    const reported = Date.now();
+    await stamp(persona, { status: "PAYMENT" }); // its message shows the shard that stamp 3 is missing
+    const due = await eventually(
+      () => runInDurableObject(stub, (_i, state) => state.storage.getAlarm()),
+      (at) => at !== null && at < dueBefore!,
+    );
+    expect(due).toBeLessThan(dueBefore!);
+    expect(due).toBeLessThanOrEqual(Date.now() + 5_000);
+    expect(due).toBeGreaterThanOrEqual(reported + 5_000);
+    // Five seconds on (made up here), the send of stamp 3 counts as lost; the check is not put
+    // off, though the persona is still streaming, and sends it again.
+    await runInDurableObject(stub, (i) => {
+      for (const send of outboxOf(i).sends) send.at -= 6_000;
+    });
+    await runDurableObjectAlarm(stub);
+    const rows = await eventually(
+      () => indexRows(persona),
+      (r) => r.sessions[0]?.stamps_held === 4,
+    );
+    expect(rows.sessions[0]).toMatchObject({ stamps_held: 4, stamp_count: 4, last_status: "PAYMENT" });
   });
 
   it("a persona whose calls keep coming is checked by a call, without an alarm run: the check's alarm moves on", async () => {

@@ -83,6 +83,12 @@ export class IndexOutbox {
   private checking = false;
   /** When flush() last ran. */
   private flushedAt = 0;
+  /** When flush() last handed changes to the sender (memory: 0 after a restart). */
+  private sentAt = 0;
+  /** When verify() last asked the shards (memory: 0 after a restart, so the first check is full). */
+  private verifiedAt = 0;
+  /** Until when no check is put off: a shard reported a gap. */
+  private fullChecksUntil = 0;
   private readonly tenant: string | null;
   private readonly persona: string | null;
 
@@ -154,6 +160,11 @@ export class IndexOutbox {
    */
   async check(): Promise<void> {
     if (this.checking) return;
+    const now = Date.now();
+    if (this.streaming(now)) {
+      this.moveCheck(this.sentAt + LIMITS.indexRecheckMs);
+      return;
+    }
     this.checking = true;
     this.moveCheck(Math.max(Date.now(), this.checkAt ?? 0) + LIMITS.indexRecheckMs);
     try {
@@ -163,6 +174,39 @@ export class IndexOutbox {
     } finally {
       this.checking = false;
     }
+  }
+
+  /**
+   * A shard applied a message of this persona's and found stamps missing before it (lost, or still
+   * on its way): check soon, when a send still missing counts as lost, and put no check off until
+   * the one after.
+   */
+  gapReported(): void {
+    const now = Date.now();
+    this.fullChecksUntil = now + LIMITS.indexInFlightMs + LIMITS.indexRecheckMs;
+    const at = now + LIMITS.indexInFlightMs;
+    this.moveCheck(this.checkAt === null ? at : Math.min(this.checkAt, at));
+  }
+
+  /**
+   * Whether a due check can be put off (LIMITS.indexFullCheckMs): every unconfirmed change is in
+   * the session the index is confirmed to hold (a shard sees a gap inside a session, not one
+   * between sessions), the last send is recent, no erasure or retention is waiting, and neither a
+   * full check nor a gap's checks are due.
+   */
+  private streaming(now: number): boolean {
+    const { confirmed, floor } = this.state;
+    const latest = this.deps.store.latestSession();
+    return (
+      confirmed !== null &&
+      latest !== null &&
+      confirmed.sid === latest.session_id &&
+      floor === null &&
+      !this.floorToSend &&
+      now - this.sentAt < LIMITS.indexRecheckMs &&
+      now - this.verifiedAt < LIMITS.indexFullCheckMs &&
+      now >= this.fullChecksUntil
+    );
   }
 
   private moveCheck(at: number | null): void {
@@ -215,6 +259,7 @@ export class IndexOutbox {
     const pending = latest && isAfter(positionOf(latest), confirmed) ? store.sessionsFrom(confirmed?.sid ?? null) : [];
     const floor = this.state.floor;
     if (pending.length === 0 && !floor) return false;
+    this.verifiedAt = Date.now();
 
     const asks = new Map<string, string[]>();
     if (floor) {
@@ -295,6 +340,7 @@ export class IndexOutbox {
       else this.sends.push({ pos: this.sent, at: now });
     }
     this.floorToSend = false;
+    this.sentAt = Date.now();
     for (const change of changes) sendToIndex(this.deps.env.INDEX_QUEUE, this.tenant!, change);
   }
 

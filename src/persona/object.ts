@@ -255,6 +255,11 @@ export class PersonaSession extends DurableObject<Env> {
     this.outbox.notify();
   }
 
+  /** A shard of the tenant index found this persona's earlier changes missing (see IndexOutbox.gapReported). */
+  indexGap(): void {
+    this.outbox.gapReported();
+  }
+
   /** Sends this persona's whole state to the tenant index again (rebuilding the index). */
   resendToIndex(): void {
     this.outbox.resend();

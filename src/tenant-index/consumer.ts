@@ -45,12 +45,13 @@ export async function applyIndexMessages(messages: { message?: Message<unknown>;
         const live = liveShard(tenant);
         const liveItems = group.shards.get(live);
         if (liveItems) await env.TENANT_INDEX.getByName(live).apply(liveItems, group.sentUntil);
-        await Promise.all(
+        const gaps = await Promise.all(
           [...group.shards]
             .filter(([shard]) => shard !== live)
             .map(([shard, items]) => env.TENANT_INDEX.getByName(shard).apply(items, group.sentUntil)),
         );
         for (const message of group.messages) message.ack();
+        await reportGaps(env, tenant, new Set(gaps.flat()));
       } catch (err) {
         if (group.messages.length === 0) throw err;
         console.error(
@@ -84,4 +85,23 @@ function addChange(tenant: string, { persona, sessions, floor }: PersonaChange, 
     const { stamps: _stamps, ...header } = latest;
     add(liveShard(tenant), { kind: "live", persona, session: header });
   }
+}
+
+/**
+ * Tells the persona objects whose earlier messages a shard found missing, so they check what the
+ * index holds soon instead of at their next regular check. Best effort: a persona that is not
+ * told finds the gap at its next full check (at most a minute later).
+ */
+async function reportGaps(env: Env, tenant: string, personas: Set<string>): Promise<void> {
+  await Promise.all(
+    [...personas].map(async (persona) => {
+      try {
+        await env.PERSONA.getByName(`${tenant}:${persona}`).indexGap();
+      } catch (err) {
+        console.error(
+          JSON.stringify({ level: "error", msg: "index gap not reported", tenant, error: err instanceof Error ? err.message : String(err) }),
+        );
+      }
+    }),
+  );
 }

@@ -54,8 +54,14 @@ export class TenantIndex extends DurableObject<Env> {
     void this.ctx.storage.setAlarm(Date.now() + 86_400_000);
   }
 
-  /** Applies items in order, all in one transaction. Idempotent and order-independent per session. */
-  apply(items: ShardItem[], sentUntil: number | null = null): void {
+  /**
+   * Applies items in order, all in one transaction. Idempotent and order-independent per session.
+   * Returns the personas of whose sessions this shard now knows stamps it lacks (an earlier message
+   * is missing), so their objects can check on what they sent without waiting for their own time.
+   */
+  apply(items: ShardItem[], sentUntil: number | null = null): string[] {
+    // By session, the last item's verdict: a long session comes in parts, the first ones short of its count.
+    const gaps = new Map<string, { persona: string; gap: boolean }>();
     this.ctx.storage.transactionSync(() => {
       const floors = new Map<string, string | null>();
       const floorOf = (persona: string) => {
@@ -71,14 +77,16 @@ export class TenantIndex extends DurableObject<Env> {
         // A session at or below the floor was erased or retired: late news never brings it back.
         const floor = floorOf(item.persona);
         if (floor !== null && item.session.id <= floor) continue;
-        if (item.kind === "session") this.store.applySession(item.persona, item.session);
-        else {
+        if (item.kind === "session") {
+          gaps.set(item.session.id, { persona: item.persona, gap: this.store.applySession(item.persona, item.session) });
+        } else {
           this.store.applyLive(item.persona, item.session);
           if (item.session.ended_at !== null) this.armCleanUp();
         }
       }
       this.store.markApplied(Date.now(), sentUntil);
     });
+    return [...new Set([...gaps.values()].filter((g) => g.gap).map((g) => g.persona))];
   }
 
   /**

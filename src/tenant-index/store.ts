@@ -154,9 +154,10 @@ export class IndexStore {
    * upsert. States only move forward (more stamps, then ended), so the merge keeps the furthest of
    * each part, whatever order messages come in. The path is extended in the same statement when
    * the new stamps are exactly the ones after those it holds (as they nearly always are), and
-   * rebuilt from the stamps when they are not.
+   * rebuilt from the stamps when they are not. True when the shard now knows of stamps it does
+   * not hold (the header counts more than it has): an earlier message is missing, lost or late.
    */
-  applySession(persona: string, delta: SessionDelta): void {
+  applySession(persona: string, delta: SessionDelta): boolean {
     let added = 0;
     for (const [seq, status, ts] of delta.stamps) {
       added += this.sql.all(
@@ -170,7 +171,7 @@ export class IndexStore {
     }
     const first = delta.stamps[0]?.[0] ?? 0;
     const appendable = added > 0 && added === delta.stamps.length && delta.stamps.every(([seq], i) => seq === first + i);
-    const held = this.sql.one<{ stamps_held: number }>(
+    const held = this.sql.one<{ stamps_held: number; stamp_count: number }>(
       "upsert session",
       `INSERT INTO sessions (session_id, persona_id, started_at, ended_at, end_reason, stamp_count, last_status, last_ts, path, path_ts, stamps_held)
         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,
@@ -189,7 +190,7 @@ export class IndexStore {
         WHERE excluded.stamp_count > sessions.stamp_count
           OR (sessions.ended_at IS NULL AND excluded.ended_at IS NOT NULL)
           OR (?9 AND ?10 = sessions.stamps_held + 1)
-        RETURNING stamps_held`,
+        RETURNING stamps_held, stamp_count`,
       delta.id,
       persona,
       delta.started_at,
@@ -205,7 +206,17 @@ export class IndexStore {
       delta.stamps.length,
     );
     // New stamps the path did not take (out of order, or after a gap): rebuild it from the stamps.
-    if (added > 0 && held?.stamps_held !== first + delta.stamps.length - 1) this.writePath(delta.id);
+    if (added > 0 && held?.stamps_held !== first + delta.stamps.length - 1) {
+      this.writePath(delta.id);
+      const after = this.sql.one<{ stamps_held: number; stamp_count: number }>(
+        "session counts",
+        "SELECT stamps_held, stamp_count FROM sessions WHERE session_id = ?",
+        delta.id,
+      );
+      return after !== null && after.stamps_held < after.stamp_count;
+    }
+    // Unchanged (a duplicate, or news older than what the shard has): nothing new to tell.
+    return held !== null && held.stamps_held < held.stamp_count;
   }
 
   /**
