@@ -99,7 +99,12 @@ async function reportGaps(env: Env, tenant: string, personas: Set<string>): Prom
         await env.PERSONA.getByName(`${tenant}:${persona}`).indexGap();
       } catch (err) {
         console.error(
-          JSON.stringify({ level: "error", msg: "index gap not reported", tenant, error: err instanceof Error ? err.message : String(err) }),
+          JSON.stringify({
+            level: "error",
+            msg: "index gap not reported",
+            tenant,
+            error: err instanceof Error ? err.message : String(err),
+          }),
         );
       }
     }),
