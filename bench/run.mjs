@@ -664,7 +664,8 @@ async function storage(probe) {
 
   // The index pipeline's cost in the persona object: a stamp is sent without a write; the alarm's
   // check (about 10 s after a change) writes the watermark once per check, however many stamps it
-  // confirms. The worst case is one stamp per check: measured here, with the check run at once.
+  // confirms. The worst case is one stamp per check: measured here, with the check run at once,
+  // as it runs when due (the probe makes the send 10 s old first, so the check is not put off).
   const ix = `storage-${RUN}-index`;
   await expect(201, port, "POST", personaPath(ix, "start"));
   await waitIndexed(ix, 1);

@@ -291,6 +291,10 @@ describe("applying index messages", () => {
     // A long session sent in parts: the first part alone is short of the count, the call is not.
     const b = uuidv7(T0 + 1);
     expect(await shard.apply([item("pb", b, 4, [1, 2]), item("pb", b, 4, [3, 4])])).toEqual([]);
+    // A duplicate after the gap in the same call does not hide it.
+    const d = uuidv7(T0 + 3);
+    expect(await shard.apply([item("pd", d, 2, [1, 2])])).toEqual([]);
+    expect(await shard.apply([item("pd", d, 4, [4]), item("pd", d, 2, [1, 2])])).toEqual(["pd"]);
     // A header that counts more than the shard ever got (an end whose stamps were lost).
     const c = uuidv7(T0 + 2);
     expect(await shard.apply([item("pc", c, 3, [])])).toEqual(["pc"]);

@@ -8,6 +8,7 @@
  */
 import { app } from "../../src/http/app";
 import { uuidv7 } from "../../src/ids";
+import { LIMITS } from "../../src/limits";
 import { PersonaSession as Base } from "../../src/persona/object";
 import { applyIndexMessages, consumeIndexBatch } from "../../src/tenant-index/consumer";
 import type { IndexMessage } from "../../src/tenant-index/messages";
@@ -20,7 +21,12 @@ export class PersonaSession extends Base {
     return { rows_read: rowsRead, rows_written: rowsWritten, db_bytes: this.ctx.storage.sql.databaseSize };
   }
 
+  /**
+   * Runs the alarm as it runs when the check is due: 10 s after the latest send, the stream paused
+   * (run at once, a check would find the persona still streaming and be put off, asking nothing).
+   */
   async probeAlarm(): Promise<void> {
+    (this as unknown as { outbox: { sentAt: number } }).outbox.sentAt -= LIMITS.indexRecheckMs;
     await this.alarm();
   }
 }

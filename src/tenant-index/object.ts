@@ -78,7 +78,9 @@ export class TenantIndex extends DurableObject<Env> {
         const floor = floorOf(item.persona);
         if (floor !== null && item.session.id <= floor) continue;
         if (item.kind === "session") {
-          gaps.set(item.session.id, { persona: item.persona, gap: this.store.applySession(item.persona, item.session) });
+          const gap = this.store.applySession(item.persona, item.session);
+          // A duplicate or older news says nothing new: the verdict of what came before it stands.
+          if (gap !== null) gaps.set(item.session.id, { persona: item.persona, gap });
         } else {
           this.store.applyLive(item.persona, item.session);
           if (item.session.ended_at !== null) this.armCleanUp();

@@ -155,9 +155,10 @@ export class IndexStore {
    * each part, whatever order messages come in. The path is extended in the same statement when
    * the new stamps are exactly the ones after those it holds (as they nearly always are), and
    * rebuilt from the stamps when they are not. True when the shard now knows of stamps it does
-   * not hold (the header counts more than it has): an earlier message is missing, lost or late.
+   * not hold (the header counts more than it has): an earlier message is missing, lost or late;
+   * null when the delta changed nothing (a duplicate, or older news).
    */
-  applySession(persona: string, delta: SessionDelta): boolean {
+  applySession(persona: string, delta: SessionDelta): boolean | null {
     let added = 0;
     for (const [seq, status, ts] of delta.stamps) {
       added += this.sql.all(
@@ -215,8 +216,7 @@ export class IndexStore {
       );
       return after !== null && after.stamps_held < after.stamp_count;
     }
-    // Unchanged (a duplicate, or news older than what the shard has): nothing new to tell.
-    return held !== null && held.stamps_held < held.stamp_count;
+    return held === null ? null : held.stamps_held < held.stamp_count;
   }
 
   /**
