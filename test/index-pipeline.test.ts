@@ -314,7 +314,7 @@ describe("the tenant index, fed through the queue", () => {
     await paused(persona);
     await runDurableObjectAlarm(stub);
     expect(await runInDurableObject(stub, (i) => outboxOf(i).state.confirmed)).toMatchObject({ seq: 3 });
-  });
+  }, 20_000);
 
   it("a shard that finds a persona's earlier stamps missing tells its object, which checks within 5 s and sends them again", async () => {
     const persona = personaId("gap");
@@ -361,7 +361,7 @@ describe("the tenant index, fed through the queue", () => {
       (r) => r.sessions[0]?.stamps_held === 4,
     );
     expect(rows.sessions[0]).toMatchObject({ stamps_held: 4, stamp_count: 4, last_status: "PAYMENT" });
-  });
+  }, 30_000);
 
   it("a persona whose calls keep coming is checked by a call, without an alarm run: the check's alarm moves on", async () => {
     const persona = personaId("in-band");

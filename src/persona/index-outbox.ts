@@ -161,7 +161,7 @@ export class IndexOutbox {
   async check(): Promise<void> {
     if (this.checking) return;
     const now = Date.now();
-    if (this.streaming(now)) {
+    if (this.mayPutOff(now)) {
       this.moveCheck(this.sentAt + LIMITS.indexRecheckMs);
       return;
     }
@@ -194,7 +194,7 @@ export class IndexOutbox {
    * between sessions), the last send is recent, no erasure or retention is waiting, and neither a
    * full check nor a gap's checks are due.
    */
-  private streaming(now: number): boolean {
+  private mayPutOff(now: number): boolean {
     const { confirmed, floor } = this.state;
     const latest = this.deps.store.latestSession();
     return (
@@ -259,7 +259,6 @@ export class IndexOutbox {
     const pending = latest && isAfter(positionOf(latest), confirmed) ? store.sessionsFrom(confirmed?.sid ?? null) : [];
     const floor = this.state.floor;
     if (pending.length === 0 && !floor) return false;
-    this.verifiedAt = Date.now();
 
     const asks = new Map<string, string[]>();
     if (floor) {
@@ -275,6 +274,8 @@ export class IndexOutbox {
         [...asks].map(async ([shard, ids]) => [shard, await env.TENANT_INDEX.getByName(shard).syncState(persona, ids)] as const),
       ),
     );
+    // Only an answered check counts: after a failed one, the next is not put off.
+    this.verifiedAt = Date.now();
 
     let reached = confirmed;
     for (const row of pending) {
