@@ -57,6 +57,18 @@ async function paused(persona: string) {
   });
 }
 
+/** A persona with a session of two stamps (ENTER, CHAT) that the index holds. */
+async function indexedSession(name: string) {
+  const persona = personaId(name);
+  await start(persona);
+  await stamp(persona, { status: "CHAT" });
+  await eventually(
+    () => indexRows(persona),
+    (r) => r.sessions[0]?.stamps_held === 2,
+  );
+  return { persona, stub: personaStub(persona) };
+}
+
 describe("the tenant index, fed through the queue", () => {
   it("shows a started session as active with its current status, drops it when it ends, and finds it in search", async () => {
     const persona = personaId("live");
@@ -288,14 +300,7 @@ describe("the tenant index, fed through the queue", () => {
   });
 
   it("under a stream into a session the index holds, a due check is put off to 10 s after the latest send, without asking the shard", async () => {
-    const persona = personaId("put-off");
-    const stub = personaStub(persona);
-    await start(persona);
-    await stamp(persona, { status: "CHAT" });
-    await eventually(
-      () => indexRows(persona),
-      (r) => r.sessions[0]?.stamps_held === 2,
-    );
+    const { persona, stub } = await indexedSession("put-off");
     await runDurableObjectAlarm(stub); // the first check is a full one: the index holds the session
     await stamp(persona, { status: "SHOPPING" });
     await eventually(
@@ -317,15 +322,8 @@ describe("the tenant index, fed through the queue", () => {
   }, 20_000);
 
   it("a shard that finds a persona's earlier stamps missing tells its object, which checks within 5 s and sends them again", async () => {
-    const persona = personaId("gap");
-    const stub = personaStub(persona);
     const shard = env.TENANT_INDEX.getByName(monthShard("acme", monthOf(Date.now())));
-    await start(persona);
-    await stamp(persona, { status: "CHAT" });
-    await eventually(
-      () => indexRows(persona),
-      (r) => r.sessions[0]?.stamps_held === 2,
-    );
+    const { persona, stub } = await indexedSession("gap");
     await runDurableObjectAlarm(stub); // confirmed: the session, 2 stamps
     await stamp(persona, { status: "SHOPPING" });
     await eventually(
@@ -364,14 +362,7 @@ describe("the tenant index, fed through the queue", () => {
   }, 30_000);
 
   it("a persona whose calls keep coming is checked by a call, without an alarm run: the check's alarm moves on", async () => {
-    const persona = personaId("in-band");
-    const stub = personaStub(persona);
-    await start(persona);
-    await stamp(persona, { status: "CHAT" });
-    await eventually(
-      () => indexRows(persona),
-      (r) => r.sessions[0]?.stamps_held === 2,
-    );
+    const { persona, stub } = await indexedSession("in-band");
     const armed = await runInDurableObject(stub, (_i, state) => state.storage.getAlarm());
     expect(armed).not.toBeNull();
     // As if eight seconds had passed since the first change: its check is due within the lead (3 s).
