@@ -42,6 +42,9 @@ async function indexRows(persona: string) {
 }
 
 interface OutboxInternals {
+  sent: { seq: number } | null;
+  scheduled: boolean;
+  flushedAt: number;
   sentAt: number;
   checkAt: number | null;
   fullChecksUntil: number;
@@ -367,9 +370,9 @@ describe("the tenant index, fed through the queue", () => {
     expect(armed).not.toBeNull();
     // As if eight seconds had passed since the first change: its check is due within the lead (3 s).
     const due = await runInDurableObject(stub, (instance) => {
-      const outbox = (instance as unknown as { outbox: { checkAt: number } }).outbox;
-      outbox.checkAt = Date.now() + 2000;
-      return outbox.checkAt;
+      const at = Date.now() + 2000;
+      outboxOf(instance).checkAt = at;
+      return at;
     });
     await stamp(persona, { status: "SHOPPING" });
     // The stamp ran the check: the watermark (first write since start-up) reaches what the index had...
@@ -388,31 +391,21 @@ describe("the tenant index, fed through the queue", () => {
   it("a change after a quiet spell is handed to the sender at once; one within 100 ms of the last send waits out the rest", async () => {
     const persona = personaId("send-now");
     const stub = personaStub(persona);
-    type Outbox = { sent: { seq: number } | null; scheduled: boolean; flushedAt: number };
-    const outbox = (instance: unknown) => (instance as { outbox: Outbox }).outbox;
+    /** What was last handed to the sender, and whether a send waits on a timer. */
+    const sendState = () => runInDurableObject(stub, (i) => ({ seq: outboxOf(i).sent?.seq, scheduled: outboxOf(i).scheduled }));
     await start(persona);
     await new Promise((r) => setTimeout(r, 150));
     await stamp(persona, { status: "CHAT" });
     // Handed over in the stamp's own call: no timer left, the sent position is the new stamp.
-    expect(
-      await runInDurableObject(stub, (instance) => ({ seq: outbox(instance).sent?.seq, scheduled: outbox(instance).scheduled })),
-    ).toEqual({
-      seq: 2,
-      scheduled: false,
-    });
+    expect(await sendState()).toEqual({ seq: 2, scheduled: false });
     // As if it had just sent: the next change waits for the rest of the 100 ms, then goes.
     await runInDurableObject(stub, (instance) => {
-      outbox(instance).flushedAt = Date.now();
+      outboxOf(instance).flushedAt = Date.now();
     });
     await stamp(persona, { status: "SHOPPING" });
-    expect(
-      await runInDurableObject(stub, (instance) => ({ seq: outbox(instance).sent?.seq, scheduled: outbox(instance).scheduled })),
-    ).toEqual({
-      seq: 2,
-      scheduled: true,
-    });
+    expect(await sendState()).toEqual({ seq: 2, scheduled: true });
     const sent = await eventually(
-      () => runInDurableObject(stub, (instance) => outbox(instance).sent?.seq),
+      () => runInDurableObject(stub, (instance) => outboxOf(instance).sent?.seq),
       (seq) => seq === 3,
       2000,
     );
