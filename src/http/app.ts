@@ -1,4 +1,3 @@
-import { OpenAPIHono } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import { methodNotAllowed } from "hono/method-not-allowed";
@@ -17,6 +16,7 @@ import { errorResponse } from "./envelope";
 import { indexRoutes } from "./index-routes";
 import { rateLimits } from "./rate-limit";
 import { sessionRoutes } from "./session-routes";
+import { ApiHono } from "./validation";
 
 const REQUEST_ID = new RegExp(`^[\\x21-\\x7E]{1,${LIMITS.requestIdMaxChars}}$`);
 
@@ -71,18 +71,7 @@ function kioskCors(): MiddlewareHandler<AppEnv> {
 }
 
 export function createApp() {
-  const app = new OpenAPIHono<AppEnv>({
-    defaultHook: (result) => {
-      if (result.success) return;
-      throw new ApiError("VALIDATION_ERROR", undefined, {
-        fields: result.error.issues.map((issue) => ({
-          path: issue.path.join(".") || "(body)",
-          message: issue.message,
-          ...(issue.code === "unrecognized_keys" ? { keys: issue.keys } : {}),
-        })),
-      });
-    },
-  });
+  const app = new ApiHono();
 
   app.onError((err, c) => errorResponse(c, err));
   app.notFound((c) => errorResponse(c, new ApiError("NOT_FOUND")));

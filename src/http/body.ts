@@ -36,10 +36,11 @@ async function readAtMost(stream: ReadableStream<Uint8Array> | null, maxBytes: n
 /**
  * Reads a JSON request body before the route's validators run, so faults come out in the
  * documented order: 415 (not JSON), then 413 (too large), then 400 INVALID_JSON; schema errors
- * follow from the validators as 400 VALIDATION_ERROR. An absent body reads as `{}`.
+ * follow from the route's validator (validation.ts) as 400 VALIDATION_ERROR. An absent body reads
+ * as `{}`.
  */
 export function jsonBody(options: { maxBytes: number }): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
+  const reader: MiddlewareHandler<AppEnv> = async (c, next) => {
     const type = c.req.header("content-type");
     if (type !== undefined && !JSON_TYPE.test(type)) throw new ApiError("UNSUPPORTED_MEDIA_TYPE");
     const tooLarge = () =>
@@ -51,23 +52,24 @@ export function jsonBody(options: { maxBytes: number }): MiddlewareHandler<AppEn
     const raw = length !== undefined ? await c.req.raw.arrayBuffer() : await readAtMost(c.req.raw.body, options.maxBytes);
     if (raw === null || raw.byteLength > options.maxBytes) throw tooLarge();
     if (raw.byteLength > 0 && type === undefined) throw new ApiError("UNSUPPORTED_MEDIA_TYPE");
-    let text = "{}";
+    let json: unknown = {};
     if (raw.byteLength > 0) {
       try {
-        text = decoder.decode(raw);
-        JSON.parse(text);
+        json = JSON.parse(decoder.decode(raw));
       } catch {
         throw new ApiError("INVALID_JSON");
       }
     }
-    // The validators read the body through Hono's cache; give them the text we checked.
-    // (Hono types the cache by its resolved value; it stores and awaits promises.)
-    c.req.bodyCache.text = Promise.resolve(text) as unknown as string;
-    // And the bytes as read: otherwise Hono derives arrayBuffer from the "{}" above, and
-    // @hono/zod-openapi's media-type gate then sees a body in an empty POST (Content-Length: 0,
-    // as fetch sends it) without Content-Type and answers 415.
-    c.req.bodyCache.arrayBuffer = Promise.resolve(raw) as unknown as ArrayBuffer;
+    // Parsed once: the route's validator checks this value against its schema.
+    c.set("json", json);
     c.set("rawBody", raw);
     await next();
   };
+  bodyReaders.add(reader);
+  return reader;
 }
+
+const bodyReaders = new WeakSet<MiddlewareHandler<AppEnv>>();
+
+/** Whether a middleware is a `jsonBody` (a route with a JSON body must run one before its validator). */
+export const readsJsonBody = (middleware: MiddlewareHandler<AppEnv>) => bodyReaders.has(middleware);

@@ -19,6 +19,8 @@ export interface AppEnv {
     policy: PersonaPolicy;
     /** The tenant's statuses allow-list; null allows any status. */
     statuses: ReadonlySet<string> | null;
+    /** The request body as parsed JSON (`{}` when absent), before the route's schema checks it. */
+    json: unknown;
     /** The raw request body, kept for the idempotency fingerprint. */
     rawBody: ArrayBuffer;
     /** Set when the response is an error, for the request log. */
