@@ -8,7 +8,7 @@ import type { AppEnv } from "./context";
 type Issue = z.core.$ZodIssue;
 
 /** A request that does not match its route's schemas: 400 VALIDATION_ERROR naming each field. */
-export function validationError(issues: readonly Issue[]): ApiError {
+function validationError(issues: readonly Issue[]): ApiError {
   return new ApiError("VALIDATION_ERROR", undefined, {
     fields: issues.map((issue) => ({
       path: issue.path.join(".") || "(body)",
@@ -67,8 +67,9 @@ function requestValidator(route: RouteConfig): MiddlewareHandler<AppEnv> | null 
 /**
  * OpenAPIHono whose routes are checked by one `requestValidator` each instead of
  * @hono/zod-openapi's chain of one validator per part (query, params, headers, media type, body),
- * each an async middleware that copies every header into an object: the same route definitions
- * feed the OpenAPI document and the checks, and a request costs ~40 µs less (bench/README.md).
+ * each an async middleware that copies every header into an object. The same route definitions
+ * feed the OpenAPI document and the checks; a stamp request costs ~25 µs less workerd CPU
+ * (bench/route-cost.mjs; bench/README.md has the A/B).
  */
 export class ApiHono extends OpenAPIHono<AppEnv> {
   override openapi = ((config: RouteConfig & { hide?: boolean }, handler: MiddlewareHandler<AppEnv>) => {
