@@ -7,6 +7,12 @@
  *
  *   npx node bench/route-cost.mjs                # this tree's src/
  *   npx node bench/route-cost.mjs --src /tmp/wt/other/src
+ *   npx node bench/route-cost.mjs --objects      # the app with its real objects vs the baseline
+ *
+ * `--objects` runs the service's own fetch handler with its real bindings (persona objects in
+ * SQLite, the queue) against the bench's baseline Worker and object, stamp after stamp on one
+ * persona at a time (900 each), in the same workerd: the service / baseline CPU ratio of the hot
+ * load without HTTP, the load generator or Miniflare's entry Worker in it.
  */
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -23,6 +29,8 @@ const arg = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) +
 const src = resolve(arg("--src", join(ROOT, "src")));
 const perRun = Number(arg("--requests", 10_000));
 const runs = Number(arg("--runs", 5));
+const objects = args.includes("--objects");
+const [first, second] = objects ? ["service", "baseline"] : ["app", "floor"];
 
 const requireFromWrangler = createRequire(import.meta.resolve("wrangler"));
 const { Miniflare, Log, LogLevel, convertV4MiniflareOptions } = await import(pathToFileURL(requireFromWrangler.resolve("miniflare")).href);
@@ -32,7 +40,7 @@ const bundle = join(dir, "entry.js");
 execFileSync(
   join(ROOT, "node_modules/.bin/esbuild"),
   [
-    join(ROOT, "bench/route-cost/entry.ts"),
+    join(ROOT, objects ? "bench/route-cost/objects.ts" : "bench/route-cost/entry.ts"),
     "--bundle",
     "--format=esm",
     "--platform=neutral",
@@ -47,22 +55,31 @@ execFileSync(
 );
 
 const KEY = "route-cost-key";
-const compatibilityDate = /compatibility_date\s*=\s*"([^"]+)"/.exec(readFileSync(join(ROOT, "wrangler.toml"), "utf8"))[1];
+const config = join(ROOT, "wrangler.toml");
+const compatibilityDate = /compatibility_date\s*=\s*"([^"]+)"/.exec(readFileSync(config, "utf8"))[1];
+const vars = { SDK_KEYS: `bench:${createHash("sha256").update(KEY).digest("hex")}`, RATE_LIMITS: "off" };
+const modules = [{ type: "ESModule", path: bundle, contents: readFileSync(bundle, "utf8") }];
+let worker = { name: "route-cost", modulesRoot: dir, modules, compatibilityDate, bindings: vars };
+if (objects) {
+  // The Worker's own bindings (objects, queue, D1, limits), with the baseline's object beside them.
+  const { unstable_getMiniflareWorkerOptions } = await import("wrangler");
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(config);
+  delete workerOptions.assets;
+  worker = {
+    ...workerOptions,
+    ...worker,
+    modulesRules: undefined,
+    bindings: { ...workerOptions.bindings, ...vars },
+    durableObjects: { ...workerOptions.durableObjects, BASE: { className: "BaselinePersona", useSQLite: true } },
+  };
+}
 const mf = new Miniflare(
   convertV4MiniflareOptions({
     log: new Log(LogLevel.WARN),
     cf: false,
     telemetry: { enabled: false },
     handleStructuredLogs: () => {},
-    workers: [
-      {
-        name: "route-cost",
-        modulesRoot: dir,
-        modules: [{ type: "ESModule", path: bundle, contents: readFileSync(bundle, "utf8") }],
-        compatibilityDate,
-        bindings: { SDK_KEYS: `bench:${createHash("sha256").update(KEY).digest("hex")}`, RATE_LIMITS: "off" },
-      },
-    ],
+    workers: [worker],
   }),
 );
 
@@ -78,20 +95,22 @@ async function microsPerRequest(target, n) {
 }
 
 try {
-  await microsPerRequest("app", 3000);
-  await microsPerRequest("floor", 3000);
-  const app = [];
-  const floor = [];
+  await microsPerRequest(first, 3000);
+  await microsPerRequest(second, 3000);
+  const a = [];
+  const b = [];
   for (let i = 0; i < runs; i++) {
-    app.push(await microsPerRequest("app", perRun));
-    floor.push(await microsPerRequest("floor", perRun));
+    a.push(await microsPerRequest(first, perRun));
+    b.push(await microsPerRequest(second, perRun));
   }
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const show = (xs) => xs.map((x) => x.toFixed(0)).join(" ");
   console.log(`src ${src}`);
-  console.log(`app   ${median(app).toFixed(1)} µs/request (runs: ${show(app)})`);
-  console.log(`floor ${median(floor).toFixed(1)} µs/request (runs: ${show(floor)})`);
-  console.log(`app - floor ${(median(app) - median(floor)).toFixed(1)} µs/request`);
+  console.log(`${first.padEnd(8)} ${median(a).toFixed(1)} µs/request (runs: ${show(a)})`);
+  console.log(`${second.padEnd(8)} ${median(b).toFixed(1)} µs/request (runs: ${show(b)})`);
+  console.log(
+    `${first} - ${second} ${(median(a) - median(b)).toFixed(1)} µs/request; ${first} / ${second} ${(median(a) / median(b)).toFixed(2)}`,
+  );
 } finally {
   await mf.dispose();
   rmSync(dir, { recursive: true, force: true });
