@@ -33,8 +33,13 @@ async function readAtMost(stream: ReadableStream<Uint8Array> | null, maxBytes: n
   return out.buffer;
 }
 
+const bodyReaders = new WeakSet<MiddlewareHandler<AppEnv>>();
+
+/** Whether a middleware is a `jsonBody` (a route with a JSON body must run one before its validator). */
+export const readsJsonBody = (middleware: MiddlewareHandler<AppEnv>) => bodyReaders.has(middleware);
+
 /**
- * Reads a JSON request body before the route's validators run, so faults come out in the
+ * Reads a JSON request body before the route's validator runs, so faults come out in the
  * documented order: 415 (not JSON), then 413 (too large), then 400 INVALID_JSON; schema errors
  * follow from the route's validator (validation.ts) as 400 VALIDATION_ERROR. An absent body reads
  * as `{}`.
@@ -68,8 +73,3 @@ export function jsonBody(options: { maxBytes: number }): MiddlewareHandler<AppEn
   bodyReaders.add(reader);
   return reader;
 }
-
-const bodyReaders = new WeakSet<MiddlewareHandler<AppEnv>>();
-
-/** Whether a middleware is a `jsonBody` (a route with a JSON body must run one before its validator). */
-export const readsJsonBody = (middleware: MiddlewareHandler<AppEnv>) => bodyReaders.has(middleware);
