@@ -208,12 +208,7 @@ export class IndexStore {
     );
     // New stamps the path did not take (out of order, or after a gap): rebuild it from the stamps.
     if (added > 0 && held?.stamps_held !== first + delta.stamps.length - 1) {
-      this.writePath(delta.id);
-      const after = this.sql.one<{ stamps_held: number; stamp_count: number }>(
-        "session counts",
-        "SELECT stamps_held, stamp_count FROM sessions WHERE session_id = ?",
-        delta.id,
-      );
+      const after = this.writePath(delta.id);
       return after !== null && after.stamps_held < after.stamp_count;
     }
     return held === null ? null : held.stamps_held < held.stamp_count;
@@ -223,14 +218,16 @@ export class IndexStore {
    * The session's labels and times in record order, kept on its row so analytics read one row per
    * session instead of its stamps. Labels cannot contain control characters, so U+0001 separates them.
    */
-  private writePath(sessionId: string): void {
-    this.sql.run(
+  /** Rebuilds a session's path from its stamps; its counts after that (null: no such session). */
+  private writePath(sessionId: string): { stamps_held: number; stamp_count: number } | null {
+    return this.sql.one<{ stamps_held: number; stamp_count: number }>(
       "write path",
       `UPDATE sessions SET
         path = (SELECT group_concat(status, char(1) ORDER BY seq) FROM stamps WHERE session_id = ?1),
         path_ts = (SELECT group_concat(ts, ',' ORDER BY seq) FROM stamps WHERE session_id = ?1),
         stamps_held = (SELECT COUNT(*) FROM stamps WHERE session_id = ?1)
-        WHERE session_id = ?1`,
+        WHERE session_id = ?1
+        RETURNING stamps_held, stamp_count`,
       sessionId,
     );
   }
