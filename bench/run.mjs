@@ -646,11 +646,19 @@ async function storage(probe) {
   const freshCounts = await counts(fresh);
   out.start_new_object = { rows_read: freshCounts.rows_read, rows_written: freshCounts.rows_written };
 
-  // An object whose schema exists: the probe call wakes it (and runs its migration check) first.
+  // Waking an object writes nothing (its schema comes with its first write, so a read stores
+  // nothing). An object whose schema exists and that holds no session: one started and erased.
   const p = `storage-${RUN}-a`;
   const wake = await counts(p);
-  out.schema_create = { rows_read: wake.rows_read, rows_written: wake.rows_written };
+  if (wake.rows_written !== 0) throw new Error(`storage probe: waking an object wrote ${wake.rows_written} rows`);
+  await expect(201, port, "POST", personaPath(p, "start"));
+  await expect(204, port, "DELETE", `/v1/persona/${p}`);
   out.start_first_session = await measure(p, 201, "POST", personaPath(p, "start"));
+  // The schema's part of a brand-new object's first start, by difference.
+  out.schema_create = {
+    rows_read: out.start_new_object.rows_read - out.start_first_session.rows_read,
+    rows_written: out.start_new_object.rows_written - out.start_first_session.rows_written,
+  };
   if (out.start_first_session.rows_written === 0) {
     throw new Error("storage probe: a start wrote no rows — does bench/storage/index.ts address the object the routes use?");
   }

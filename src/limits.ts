@@ -11,6 +11,13 @@ export const LIMITS = {
   idempotencyKeyMaxChars: 255,
   /** Idempotency records are kept at least this long, then pruned by the alarm. */
   idempotencyRetentionMs: 24 * 60 * 60 * 1000,
+  /**
+   * Every instant a client sends (`occurred_at`, `from`, `to`, `since`, `expires_at`) lies in
+   * these years, inclusive of both ends: a bound every calendar computation is tested for, and
+   * one that keeps every bucket label a four-digit year that parses back.
+   */
+  instantMinMs: 946_684_800_000, // 2000-01-01T00:00:00Z
+  instantMaxMs: 32_503_680_000_000, // 3000-01-01T00:00:00Z
   /** How far ahead of the server clock a client's `occurred_at` may be. */
   occurredAtMaxSkewMs: 60 * 1000,
   historyPageDefault: 20,

@@ -460,7 +460,7 @@ export interface components {
         StartRequest: {
             /**
              * Format: date-time
-             * @description When the event happened, for events a kiosk recorded offline (ISO 8601 with zone). At most 60 s ahead of the server clock.
+             * @description When the event happened, for events a kiosk recorded offline (ISO 8601 with zone, 2000-01-01T00:00:00Z to 3000-01-01T00:00:00Z). At most 60 s ahead of the server clock.
              * @example 2026-04-17T10:05:00Z
              */
             occurred_at?: string;
@@ -497,7 +497,7 @@ export interface components {
             };
             /**
              * Format: date-time
-             * @description When the event happened, for events a kiosk recorded offline (ISO 8601 with zone). At most 60 s ahead of the server clock.
+             * @description When the event happened, for events a kiosk recorded offline (ISO 8601 with zone, 2000-01-01T00:00:00Z to 3000-01-01T00:00:00Z). At most 60 s ahead of the server clock.
              * @example 2026-04-17T10:05:00Z
              */
             occurred_at?: string;
@@ -543,7 +543,7 @@ export interface components {
                 };
                 /**
                  * Format: date-time
-                 * @description When the event happened, for events a kiosk recorded offline (ISO 8601 with zone). At most 60 s ahead of the server clock.
+                 * @description When the event happened, for events a kiosk recorded offline (ISO 8601 with zone, 2000-01-01T00:00:00Z to 3000-01-01T00:00:00Z). At most 60 s ahead of the server clock.
                  * @example 2026-04-17T10:05:00Z
                  */
                 occurred_at?: string;
@@ -600,7 +600,7 @@ export interface components {
         EndRequest: {
             /**
              * Format: date-time
-             * @description When the event happened, for events a kiosk recorded offline (ISO 8601 with zone). At most 60 s ahead of the server clock.
+             * @description When the event happened, for events a kiosk recorded offline (ISO 8601 with zone, 2000-01-01T00:00:00Z to 3000-01-01T00:00:00Z). At most 60 s ahead of the server clock.
              * @example 2026-04-17T10:05:00Z
              */
             occurred_at?: string;
@@ -2114,9 +2114,9 @@ export interface operations {
     searchSessions: {
         parameters: {
             query?: {
-                /** @description Sessions that started at or after this time (ISO 8601). Default: 24 hours before `to`. */
+                /** @description Sessions that started at or after this time (ISO 8601). Default: 24 hours before `to`. From 2000-01-01T00:00:00Z to 3000-01-01T00:00:00Z. */
                 from?: string;
-                /** @description Sessions that started before this time (ISO 8601). Default: now. At most 93 days after `from`. */
+                /** @description Sessions that started before this time (ISO 8601). Default: now. At most 93 days after `from`. From 2000-01-01T00:00:00Z to 3000-01-01T00:00:00Z. */
                 to?: string;
                 /** @description Only sessions with a stamp of this label. */
                 status?: string;
@@ -2215,9 +2215,9 @@ export interface operations {
     getFunnel: {
         parameters: {
             query: {
-                /** @description Sessions that started at or after this time (ISO 8601 with a zone). */
+                /** @description Sessions that started at or after this time (ISO 8601 with a zone). From 2000-01-01T00:00:00Z to 3000-01-01T00:00:00Z. */
                 from: string;
-                /** @description Sessions that started before this time; at most 93 days after `from`. */
+                /** @description Sessions that started before this time; at most 93 days after `from`. From 2000-01-01T00:00:00Z to 3000-01-01T00:00:00Z. */
                 to: string;
                 /** @description The funnel's steps in order: the parameter repeated 2 to 10 times. */
                 step: string[];
@@ -2312,9 +2312,9 @@ export interface operations {
     getDwell: {
         parameters: {
             query: {
-                /** @description Sessions that started at or after this time (ISO 8601 with a zone). */
+                /** @description Sessions that started at or after this time (ISO 8601 with a zone). From 2000-01-01T00:00:00Z to 3000-01-01T00:00:00Z. */
                 from: string;
-                /** @description Sessions that started before this time; at most 93 days after `from`. */
+                /** @description Sessions that started before this time; at most 93 days after `from`. From 2000-01-01T00:00:00Z to 3000-01-01T00:00:00Z. */
                 to: string;
             };
             header?: never;
@@ -2405,9 +2405,9 @@ export interface operations {
     getVisits: {
         parameters: {
             query: {
-                /** @description Sessions that started at or after this time (ISO 8601 with a zone). */
+                /** @description Sessions that started at or after this time (ISO 8601 with a zone). From 2000-01-01T00:00:00Z to 3000-01-01T00:00:00Z. */
                 from: string;
-                /** @description Sessions that started before this time; at most 93 days after `from`. */
+                /** @description Sessions that started before this time; at most 93 days after `from`. From 2000-01-01T00:00:00Z to 3000-01-01T00:00:00Z. */
                 to: string;
                 /** @description Bucket size (default day). */
                 interval?: "hour" | "day";

@@ -31,9 +31,14 @@ function analyticsGuard(): MiddlewareHandler<AppEnv> {
 const cache = new Map<string, { at: number; data: unknown }>();
 const CACHE_MAX = 200;
 
-async function cached<T>(c: Context<AppEnv>, compute: () => Promise<T>): Promise<T> {
-  const url = new URL(c.req.url);
-  const key = `${c.get("tenant")}\n${url.pathname}\n${[...url.searchParams].map(([k, v]) => `${k}=${v}`).join("&")}`;
+/**
+ * The answer to a query, keyed by the JSON of the tenant, the route and the validated arguments
+ * the answer is computed from: JSON is an unambiguous encoding (labels may hold any character, so
+ * joining raw `k=v` pairs let two different step lists share a key), and equivalent spellings of
+ * one query (`2026-11-01T01:00:00+01:00` and `2026-11-01T00:00:00Z`) share an answer.
+ */
+async function cached<T>(c: Context<AppEnv>, route: string, args: unknown[], compute: () => Promise<T>): Promise<T> {
+  const key = JSON.stringify([c.get("tenant"), route, ...args]);
   const hit = cache.get(key);
   const now = Date.now();
   if (hit && now - hit.at < LIMITS.analyticsCacheMs) return hit.data as T;
@@ -68,7 +73,7 @@ export function analyticsRoutes(app: OpenAPIHono<AppEnv>) {
         throw invalid("step", `Give ${LIMITS.funnelStepsMin} to ${LIMITS.funnelStepsMax} steps: step=A&step=B...`);
       }
       const within = query.within_seconds === undefined ? null : query.within_seconds * 1000;
-      const data = await cached(c, async () => {
+      const data = await cached(c, "funnel", [from, to, steps, within], async () => {
         const parts = await Promise.all(shards(c, from, to).map((s) => s.funnel(from, to, steps, within)));
         const first = parts.reduce((n, p) => n + p.part.reached[0]!, 0);
         return {
@@ -92,7 +97,7 @@ export function analyticsRoutes(app: OpenAPIHono<AppEnv>) {
     })
     .openapi(dwellRoute, async (c) => {
       const { from, to } = parsedRange(c.req.valid("query"));
-      const data = await cached(c, async () => {
+      const data = await cached(c, "dwell", [from, to], async () => {
         const parts = await Promise.all(shards(c, from, to).map((s) => s.dwell(from, to)));
         const byStatus = new Map<string, number[][]>();
         for (const { part } of parts) {
@@ -122,7 +127,7 @@ export function analyticsRoutes(app: OpenAPIHono<AppEnv>) {
       if (!format) throw invalid("tz", `tz must be an IANA time zone such as Europe/Paris; "${tz}" is not one this service knows.`);
       const interval = query.interval ?? "day";
       const starts = bucketStarts(format, interval, from, to);
-      const data = await cached(c, async () => {
+      const data = await cached(c, "visits", [from, to, interval, tz], async () => {
         const parts = await Promise.all(shards(c, from, to).map((s) => s.visits(from, to, starts)));
         return {
           buckets: starts.map((start, i) => ({

@@ -59,8 +59,22 @@ export const Meta = z
     example: { zone: "processed_food", cart_items: 3 },
   });
 
-export const OccurredAt = z.iso.datetime({ offset: true }).openapi({
-  description: "When the event happened, for events a kiosk recorded offline (ISO 8601 with zone). At most 60 s ahead of the server clock.",
+export const instantRange = `${new Date(LIMITS.instantMinMs).toISOString().slice(0, 19)}Z to ${new Date(LIMITS.instantMaxMs).toISOString().slice(0, 19)}Z`;
+
+/**
+ * Every instant a client sends: RFC 3339 with a zone, from 2000 to 3000 (LIMITS.instantMinMs,
+ * instantMaxMs); outside them a 400 names the field.
+ */
+export const Instant = z.iso.datetime({ offset: true }).refine(
+  (value) => {
+    const at = Date.parse(value);
+    return at >= LIMITS.instantMinMs && at <= LIMITS.instantMaxMs;
+  },
+  { message: `must be an instant from ${instantRange}` },
+);
+
+export const OccurredAt = Instant.openapi({
+  description: `When the event happened, for events a kiosk recorded offline (ISO 8601 with zone, ${instantRange}). At most 60 s ahead of the server clock.`,
   example: "2026-04-17T10:05:00Z",
 });
 
@@ -200,10 +214,11 @@ export const ActiveQuery = z.object({
 });
 
 const rangeBound = (name: "from" | "to", description: string) =>
-  z.iso
-    .datetime({ offset: true })
-    .optional()
-    .openapi({ param: { name, in: "query" }, description, example: "2026-11-27T00:00:00Z" });
+  Instant.optional().openapi({
+    param: { name, in: "query" },
+    description: `${description} From ${instantRange}.`,
+    example: "2026-11-27T00:00:00Z",
+  });
 
 export const SearchQuery = z.object({
   from: rangeBound("from", "Sessions that started at or after this time (ISO 8601). Default: 24 hours before `to`."),
@@ -262,7 +277,11 @@ export const SearchData = z
 // Visit analytics (tenant-wide, from the tenant index).
 
 const analyticsBound = (name: "from" | "to", description: string) =>
-  z.iso.datetime({ offset: true }).openapi({ param: { name, in: "query", required: true }, description, example: "2026-11-01T00:00:00Z" });
+  Instant.openapi({
+    param: { name, in: "query", required: true },
+    description: `${description} From ${instantRange}.`,
+    example: "2026-11-01T00:00:00Z",
+  });
 
 const AnalyticsRange = {
   from: analyticsBound("from", "Sessions that started at or after this time (ISO 8601 with a zone)."),

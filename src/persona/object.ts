@@ -87,7 +87,7 @@ export class PersonaSession extends DurableObject<Env> {
       checkMoved: () => this.syncAlarm(),
     });
     void ctx.blockConcurrencyWhile(async () => {
-      this.store.migrate();
+      this.store.open();
       this.loadPolicy();
       this.outbox.load();
       // Whatever it was set for, it may not move later before it runs.
@@ -199,7 +199,7 @@ export class PersonaSession extends DurableObject<Env> {
 
   /** The active session; `ifNoneMatch` lets a poller skip the stamps when nothing changed. */
   current(policy: PersonaPolicy, ifNoneMatch?: string): Outcome<CurrentData> {
-    return this.read(() => {
+    return this.read(fail("NO_ACTIVE_SESSION"), () => {
       this.adopt(policy);
       const latest = this.expireIfIdle(Date.now());
       if (!latest || latest.ended_at !== null) return fail("NO_ACTIVE_SESSION");
@@ -210,7 +210,7 @@ export class PersonaSession extends DurableObject<Env> {
   }
 
   session(policy: PersonaPolicy, sessionId: string): Outcome<SessionView> {
-    return this.read(() => {
+    return this.read(fail("SESSION_NOT_FOUND"), () => {
       this.adopt(policy);
       this.expireIfIdle(Date.now());
       const row = this.store.session(sessionId);
@@ -220,7 +220,7 @@ export class PersonaSession extends DurableObject<Env> {
 
   /** Ended sessions, newest first, after the session id `after` when given. */
   history(policy: PersonaPolicy, limit: number, after: string | null): Outcome<HistoryPage> {
-    return this.read(() => {
+    return this.read({ ok: true, data: { sessions: [], next_after: null } }, () => {
       this.adopt(policy);
       this.expireIfIdle(Date.now());
       const rows = this.store.endedSessions(after, limit + 1);
@@ -237,6 +237,8 @@ export class PersonaSession extends DurableObject<Env> {
 
   /** Deletes everything stored for this persona. A second call finds nothing and succeeds. */
   async erase(): Promise<void> {
+    // Nothing was ever stored, so the index holds nothing of it either: nothing to erase or to write.
+    if (!this.store.created) return;
     await this.ctx.storage.deleteAlarm();
     // Storage calls keep other calls out (input gate) from here to the wipe: nothing starts between.
     const sessions = this.store.sessionStarts();
@@ -257,17 +259,18 @@ export class PersonaSession extends DurableObject<Env> {
 
   /** A shard of the tenant index found this persona's earlier changes missing (see IndexOutbox.gapReported). */
   indexGap(): void {
-    this.outbox.gapReported();
+    if (this.store.created) this.outbox.gapReported();
   }
 
   /** Sends this persona's whole state to the tenant index again (rebuilding the index). */
   resendToIndex(): void {
-    this.outbox.resend();
+    if (this.store.created) this.outbox.resend();
   }
 
   /** The index check, idle expiry, idempotency pruning and retention. Idempotent: alarms are at-least-once. */
   override async alarm(): Promise<void> {
     this.alarmAt = this.housekeepingAt = null;
+    if (!this.store.created) return;
     this.outbox.clearCheck();
     // First what the index lacks of earlier changes, then this run's own changes (sent after).
     await this.outbox.check();
@@ -310,6 +313,8 @@ export class PersonaSession extends DurableObject<Env> {
   ): Outcome<T> {
     // One SQL statement is atomic by itself; anything more runs in a transaction. A new policy is
     // a write of its own, so its first request runs in a transaction too.
+    // The first write of a persona creates its schema (reads never do).
+    if (!this.store.created) this.transaction(() => this.store.migrate());
     const single = oneStatement && !idempotency && this.samePolicy(policy);
     const run = single ? <R>(fn: () => R) => fn() : <R>(fn: () => R) => this.transaction(fn);
     const outcome = run((): Outcome<T> => {
@@ -333,8 +338,13 @@ export class PersonaSession extends DurableObject<Env> {
     return outcome;
   }
 
-  /** A read in one transaction; it may end an idle session first, which the index hears of. */
-  private read<R>(fn: () => R): R {
+  /**
+   * A read in one transaction; it may end an idle session first, which the index hears of. A
+   * persona that never stored anything gets `empty` without a transaction: a read creates no
+   * storage (nor does adopting the policy it came with, which the first write stores).
+   */
+  private read<R>(empty: R, fn: () => R): R {
+    if (!this.store.created) return empty;
     const result = this.transaction(fn);
     this.outbox.notify();
     return result;

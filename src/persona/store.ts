@@ -143,6 +143,22 @@ export class PersonaStore {
     return this.sql.one<{ value: number }>("schema version", "SELECT value FROM schema_meta WHERE key = 'version'")?.value ?? 0;
   }
 
+  /**
+   * Whether this persona's database has its schema: false until its first write, so a read of a
+   * persona that never stored anything answers from nothing and creates no storage. Once true it
+   * stays true (an erasure writes the schema again at once).
+   */
+  get created(): boolean {
+    if (!this.hasSchema) this.hasSchema = this.schemaVersion() > 0;
+    return this.hasSchema;
+  }
+  private hasSchema = false;
+
+  /** At start-up: upgrades a database that has data; one that has none stays empty. */
+  open(): void {
+    if (this.created) this.migrate();
+  }
+
   /** Brings the schema up to `target` (default: the latest). Safe to call on every start-up. */
   migrate(target = SCHEMA_VERSION): void {
     this.forget();
@@ -157,11 +173,13 @@ export class PersonaStore {
       );
       version = migration.version;
     }
+    this.hasSchema = version > 0;
   }
 
   /** The newest session, active or not: the largest UUIDv7 is the last one started. */
   latestSession(): Readonly<SessionRow> | null {
     if (this.latest === undefined) {
+      if (!this.created) return null;
       const row = this.sql.one<SessionRow>("latest session", `SELECT ${SESSION_COLUMNS} FROM sessions ORDER BY session_id DESC LIMIT 1`);
       this.latest = row && this.withCurrentCounters(row);
     }
@@ -341,6 +359,7 @@ export class PersonaStore {
 
   /** A named value of `object_state`, as the JSON text stored. */
   state(key: string): string | null {
+    if (!this.created) return null;
     return this.sql.one<{ value: string }>("state by key", "SELECT value FROM object_state WHERE key = ?", key)?.value ?? null;
   }
 

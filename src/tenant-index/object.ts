@@ -32,7 +32,7 @@ export class TenantIndex extends DurableObject<Env> {
     super(ctx, env);
     this.store = new IndexStore(ctx.storage.sql);
     void ctx.blockConcurrencyWhile(async () => {
-      this.store.migrate();
+      this.store.open();
       this.alarmSet = (await ctx.storage.getAlarm()) !== null;
     });
   }
@@ -63,6 +63,8 @@ export class TenantIndex extends DurableObject<Env> {
     // By session, the last item's verdict: a long session comes in parts, the first ones short of its count.
     const gaps = new Map<string, { persona: string; gap: boolean }>();
     this.ctx.storage.transactionSync(() => {
+      // The first batch a shard applies creates its schema (reads never do).
+      if (!this.store.created) this.store.migrate();
       const floors = new Map<string, string | null>();
       const floorOf = (persona: string) => {
         if (!floors.has(persona)) floors.set(persona, this.store.floor(persona));

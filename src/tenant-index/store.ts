@@ -108,11 +108,30 @@ export class IndexStore {
     this.sql = new Sql(storage);
   }
 
-  migrate(): void {
+  /**
+   * Whether the shard has its schema: false until it first applies a batch, so a read of a shard
+   * that holds nothing (a month no session started in) answers from nothing and creates no storage.
+   */
+  get created(): boolean {
+    if (!this.hasSchema) this.hasSchema = this.schemaVersion() > 0;
+    return this.hasSchema;
+  }
+  private hasSchema = false;
+
+  private schemaVersion(): number {
     const table = this.sql.one("schema_meta exists", "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_meta'");
-    let version = table
+    return table
       ? (this.sql.one<{ value: number }>("schema version", "SELECT value FROM schema_meta WHERE key = 'version'")?.value ?? 0)
       : 0;
+  }
+
+  /** At start-up: upgrades a shard that has data; one that has none stays empty. */
+  open(): void {
+    if (this.created) this.migrate();
+  }
+
+  migrate(): void {
+    let version = this.schemaVersion();
     for (const migration of MIGRATIONS) {
       if (migration.version <= version) continue;
       for (const statement of migration.statements) this.sql.run(`migration ${migration.version}`, statement);
@@ -123,9 +142,11 @@ export class IndexStore {
       );
       version = migration.version;
     }
+    this.hasSchema = version > 0;
   }
 
   floor(persona: string): string | null {
+    if (!this.created) return null;
     return this.sql.one<{ floor: string }>("floor of persona", "SELECT floor FROM floors WHERE persona_id = ?", persona)?.floor ?? null;
   }
 
@@ -234,6 +255,7 @@ export class IndexStore {
 
   /** Sessions that started in [from, to), as analytics read them; `withPath: false` skips the paths (visits). */
   analyticsRows(from: number, to: number, withPath = true): Iterable<AnalyticsRow> {
+    if (!this.created) return [];
     return this.sql.raw<AnalyticsRow>(
       withPath ? "analytics rows" : "analytics rows without paths",
       `SELECT started_at, ended_at, end_reason, last_ts, ${withPath ? "path, path_ts" : "'' AS path, '' AS path_ts"} FROM sessions
@@ -283,11 +305,13 @@ export class IndexStore {
 
   /** Drops live rows of sessions that ended before `before`; returns how many ended rows remain. */
   dropEndedLive(before: number): number {
+    if (!this.created) return 0;
     this.sql.run("drop ended live rows", "DELETE FROM live WHERE ended_at IS NOT NULL AND ended_at < ?", before);
     return this.sql.one<{ n: number }>("ended live rows", "SELECT COUNT(*) AS n FROM live WHERE ended_at IS NOT NULL")?.n ?? 0;
   }
 
   syncState(sessionIds: string[]): SessionSyncState[] {
+    if (!this.created) return [];
     return sessionIds.flatMap((id) => {
       const row = this.sql.one<{ stamp_count: number; ended_at: number | null; stamps: number; top: number | null }>(
         "sync state",
@@ -331,15 +355,18 @@ export class IndexStore {
 
   /** The newest queue timestamp of any message applied here (0: none). */
   sentUntil(): number {
+    if (!this.created) return 0;
     return this.sql.one<{ value: number }>("sent until", "SELECT value FROM shard_meta WHERE key = 'sent_until'")?.value ?? 0;
   }
 
   appliedAt(): number | null {
+    if (!this.created) return null;
     return this.sql.one<{ value: number }>("applied at", "SELECT value FROM shard_meta WHERE key = 'applied_at'")?.value ?? null;
   }
 
   /** Active sessions, longest-running first, after the (started_at, persona_id) cursor. */
   active(now: number, status: string | null, after: [number, string] | null, limit: number): LiveRow[] {
+    if (!this.created) return [];
     return this.sql.all<LiveRow>(
       "active sessions",
       `SELECT persona_id, session_id, started_at, ended_at, stamp_count, status, status_since, idle_at FROM live
@@ -356,6 +383,7 @@ export class IndexStore {
   }
 
   activeCounts(now: number): { status: string; n: number }[] {
+    if (!this.created) return [];
     return this.sql.all<{ status: string; n: number }>(
       "active counts",
       `SELECT status, COUNT(*) AS n FROM live WHERE ended_at IS NULL AND (idle_at IS NULL OR idle_at > ?) GROUP BY status ORDER BY status`,
@@ -365,6 +393,7 @@ export class IndexStore {
 
   /** Sessions started in [from, to), newest first, before the (started_at, session_id) cursor. */
   search(q: SearchQuery): IndexedSession[] {
+    if (!this.created) return [];
     return this.sql.all<IndexedSession>(
       "search sessions",
       `SELECT session_id, persona_id, started_at, ended_at, end_reason, stamp_count, last_status, last_ts FROM sessions
@@ -387,6 +416,7 @@ export class IndexStore {
 
   /** Personas this shard knows, for a rebuild: after `after`, in id order. */
   personas(after: string, limit: number): string[] {
+    if (!this.created) return [];
     return this.sql
       .all<{ persona_id: string }>(
         "known personas",

@@ -3,7 +3,7 @@
  * OpenAPI document from one source. Limits come from src/limits.ts.
  */
 import { z } from "@hono/zod-openapi";
-import { OccurredAt, Timestamp } from "../http/schemas";
+import { Instant, OccurredAt, Timestamp } from "../http/schemas";
 import { LIMITS } from "../limits";
 import { KEY_ID } from "./key-format";
 import { AUDIT_ACTIONS, SCOPES } from "./registry";
@@ -61,13 +61,10 @@ export const PageQuery = z.object({
     .openapi({ param: { name: "cursor", in: "query" }, description: "next_cursor from the previous page" }),
 });
 export const ResendQuery = PageQuery.extend({
-  since: z.iso
-    .datetime({ offset: true })
-    .optional()
-    .openapi({
-      param: { name: "since", in: "query" },
-      description: "Also ask the personas of month shards from this time's month on (default: 92 days ago).",
-    }),
+  since: Instant.optional().openapi({
+    param: { name: "since", in: "query" },
+    description: "Also ask the personas of month shards from this time's month on (default: 92 days ago).",
+  }),
 });
 
 export const ResendResult = z
