@@ -255,7 +255,7 @@ describe("GET /v1/analytics/visits", () => {
     expect(hours.json.data.buckets[0]).toEqual({ start: "2026-10-04T00:00:00+10:00", sessions: 1, median_duration_seconds: 1800 });
   });
 
-  it("a fall-back day is 25 hours long, its repeated hour two buckets; UTC is the default zone; empty buckets are listed", async () => {
+  it("a fall-back day is 25 hours long, its repeated hour one 2-hour bucket; UTC is the default zone; empty buckets are listed", async () => {
     // Europe/Paris moved from +02:00 back to +01:00 at 2026-10-25T01:00Z (03:00 local became 02:00).
     const t = Date.parse("2026-10-25T00:30:00Z"); // 02:30 local, the first time round
     await visit(t, [], 60);
@@ -266,17 +266,52 @@ describe("GET /v1/analytics/visits", () => {
       { start: "2026-10-25T00:00:00+02:00", sessions: 2, median_duration_seconds: 60 },
       { start: "2026-10-26T00:00:00+01:00", sessions: 0, median_duration_seconds: null },
     ]);
+    // Hour 02:00 runs from its first 02:00 (00:00Z) to 03:00 (02:00Z): both visits, 60 and 120 s.
     const hours = await api(`/v1/analytics/visits?from=2026-10-25T00:00:00Z&to=2026-10-25T02:00:00Z&interval=hour&tz=Europe/Paris`);
-    expect(hours.json.data.buckets).toEqual([
-      { start: "2026-10-25T02:00:00+02:00", sessions: 1, median_duration_seconds: 60 },
-      { start: "2026-10-25T02:00:00+01:00", sessions: 1, median_duration_seconds: 120 },
-    ]);
+    expect(hours.json.data.buckets).toEqual([{ start: "2026-10-25T02:00:00+02:00", sessions: 2, median_duration_seconds: 60 }]);
     const utc = await api(`/v1/analytics/visits?from=2026-10-25T00:00:00Z&to=2026-10-25T02:00:00Z&interval=hour`);
     expect(utc.json.data.tz).toBe("UTC");
     expect(utc.json.data.buckets.map((b: { start: string }) => b.start)).toEqual([
       "2026-10-25T00:00:00+00:00",
       "2026-10-25T01:00:00+00:00",
     ]);
+  });
+
+  it("the hour repeated in autumn is one bucket labelled with its first pass; no bucket lies wholly before `from`", async () => {
+    // New York fell back at 2026-11-01T06:00Z (02:00 EDT became 01:00 EST).
+    await visit(Date.parse("2026-11-01T05:40:00Z"), [], 60); // 01:40 EDT: before `from`, not counted
+    await visit(Date.parse("2026-11-01T06:45:00Z"), [], 300); // 01:45 EST, the second 01:00
+    await visit(Date.parse("2026-11-01T07:15:00Z"), [], 120); // 02:15 EST
+    await indexed(Date.parse("2026-11-01T05:00:00Z"), Date.parse("2026-11-01T08:00:00Z"), 3, 3);
+    const ny = await api("/v1/analytics/visits?from=2026-11-01T06:30:00Z&to=2026-11-01T08:00:00Z&interval=hour&tz=America/New_York");
+    expect(ny.status).toBe(200);
+    expect(ny.json.data.buckets).toEqual([
+      { start: "2026-11-01T01:00:00-04:00", sessions: 1, median_duration_seconds: 300 },
+      { start: "2026-11-01T02:00:00-05:00", sessions: 1, median_duration_seconds: 120 },
+    ]);
+    const starts = async (path: string) => (await api(path)).json.data.buckets.map((b: { start: string }) => b.start);
+    expect(await starts("/v1/analytics/visits?from=2026-11-01T07:10:00Z&to=2026-11-01T09:00:00Z&interval=hour&tz=America/Chicago")).toEqual(
+      ["2026-11-01T01:00:00-05:00", "2026-11-01T02:00:00-06:00"],
+    );
+    expect(
+      await starts("/v1/analytics/visits?from=2026-11-01T08:30:00Z&to=2026-11-01T10:30:00Z&interval=hour&tz=America/Los_Angeles"),
+    ).toEqual(["2026-11-01T01:00:00-07:00", "2026-11-01T02:00:00-08:00"]);
+  });
+
+  it("a skipped local day has no bucket (Pacific/Apia, 30 December 2011); the route refuses years before 2000 (its arithmetic for them is in buckets.test.ts)", async () => {
+    const apia = await api("/v1/analytics/visits?from=2011-12-28T00:00:00Z&to=2012-01-02T00:00:00Z&interval=day&tz=Pacific/Apia");
+    expect(apia.status).toBe(200);
+    expect(apia.json.data.buckets.map((b: { start: string }) => b.start)).toEqual([
+      "2011-12-27T00:00:00-10:00",
+      "2011-12-28T00:00:00-10:00",
+      "2011-12-29T00:00:00-10:00",
+      "2011-12-31T00:00:00+14:00",
+      "2012-01-01T00:00:00+14:00",
+      "2012-01-02T00:00:00+14:00",
+    ]);
+    const zero = await api("/v1/analytics/visits?from=0000-01-01T00:00:00Z&to=0000-01-08T00:00:00Z&interval=day&tz=UTC");
+    expect(zero.status).toBe(400);
+    expect(zero.json.error.details.fields[0].path).toBe("from");
   });
 });
 
@@ -297,12 +332,27 @@ describe("analytics parameters", () => {
       [`/v1/analytics/funnel?step=A&step=B&within_seconds=soon&${ok}`, "within_seconds"],
       [`/v1/analytics/visits?interval=week&${ok}`, "interval"],
       [`/v1/analytics/visits?tz=Mars/Olympus_Mons&${ok}`, "tz"],
+      // A tz is an IANA name as written: the runtime also takes offsets and any letter case.
+      [`/v1/analytics/visits?tz=%2B05:30&${ok}`, "tz"],
+      [`/v1/analytics/visits?tz=%2B23:59&${ok}`, "tz"],
+      [`/v1/analytics/visits?tz=utc&${ok}`, "tz"],
+      [`/v1/analytics/visits?tz=Z&${ok}`, "tz"],
+      [`/v1/analytics/visits?tz=europe/paris&${ok}`, "tz"],
     ];
     for (const [path, field] of cases) {
       const res = await api(path);
       expect(res.status, path).toBe(400);
       expect(res.json.error.code, path).toBe("VALIDATION_ERROR");
       expect(res.json.error.details.fields[0].path.split(".")[0], path).toBe(field);
+    }
+  });
+
+  it("takes a tz written as an IANA name, with +, - and _ in it", async () => {
+    const ok = "from=2025-01-01T00:00:00Z&to=2025-01-02T00:00:00Z";
+    for (const tz of ["UTC", "Etc/GMT%2B5", "America/Port-au-Prince", "America/Argentina/Buenos_Aires", "EST5EDT"]) {
+      const res = await api(`/v1/analytics/visits?tz=${tz}&${ok}`);
+      expect(res.status, tz).toBe(200);
+      expect(res.json.data.tz, tz).toBe(decodeURIComponent(tz));
     }
   });
 

@@ -82,6 +82,9 @@ describe("days in a time zone", () => {
     for (const bad of ["2026-02-29", "2026-13-01", "2026-1-01", "20260101", "", "1969-12-31"]) expect(isDate(bad)).toBe(false);
     for (const tz of ["UTC", "Europe/Paris", "Asia/Kolkata", "America/Santiago"]) expect(isTimeZone(tz)).toBe(true);
     for (const tz of ["", "Mars/Olympus", "Europe/Paris/", "x".repeat(65)]) expect(isTimeZone(tz)).toBe(false);
+    // The API's rule: IANA names as written; the runtime's Intl also takes offsets and any case.
+    for (const tz of ["Etc/GMT+5", "America/Port-au-Prince", "EST5EDT"]) expect(isTimeZone(tz), tz).toBe(true);
+    for (const tz of ["+05:30", "+23:59", "utc", "Z", "europe/paris"]) expect(isTimeZone(tz), tz).toBe(false);
   });
 
   it("counts calendar days across months, years and leap days", () => {

@@ -2411,7 +2411,7 @@ export interface operations {
                 to: string;
                 /** @description Bucket size (default day). */
                 interval?: "hour" | "day";
-                /** @description IANA time zone the buckets are aligned to (default UTC). */
+                /** @description IANA time zone name, as written, the buckets are aligned to (default UTC); offsets such as +05:30 and other letter cases (utc) are refused. */
                 tz?: string;
             };
             header?: never;

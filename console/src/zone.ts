@@ -8,9 +8,12 @@
 // The API's own zone arithmetic (src/tenant-index/buckets.ts), so the console and the buckets agree.
 import { localIso as formatLocalIso, offsetAt as formatOffsetAt, instantOf, local, zoneFormat } from "../../src/tenant-index/buckets";
 
-/** True for a zone name this browser knows ("Europe/Paris", "UTC"); the API answers 400 for others. */
+/**
+ * True for an IANA zone name, as written, that this browser knows ("Europe/Paris", "UTC"; not
+ * "+05:30" or "utc"): the API's own rule (zoneFormat); it answers 400 for others.
+ */
 export function isTimeZone(tz: string): boolean {
-  return tz.length > 0 && tz.length <= 64 && zoneFormat(tz) !== null;
+  return zoneFormat(tz) !== null;
 }
 
 /** The browser's own zone, or UTC when it has none to tell. */
@@ -75,8 +78,9 @@ export function localDate(instant: number, tz: string): string {
 }
 
 /**
- * The instant the zone's day `date` starts: its local midnight (where a daylight-saving change
- * skips midnight, the first instant after the gap), as the API's day buckets start.
+ * The instant the zone's day `date` starts, as the API's day buckets start: the earliest instant
+ * the wall clock reads that midnight or later (where a daylight-saving change skips midnight, the
+ * first instant after the gap; for a day skipped whole, the start of the next day).
  */
 export function startOfDay(date: string, tz: string): number {
   const [y, m, d] = parts(date);

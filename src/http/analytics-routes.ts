@@ -3,7 +3,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { ApiError } from "../errors";
 import { LIMITS } from "../limits";
 import { quantiles } from "../tenant-index/analytics";
-import { bucketStarts, localIso, zoneFormat } from "../tenant-index/buckets";
+import { buckets, zoneFormat } from "../tenant-index/buckets";
 import { monthShard, monthsBetween } from "../tenant-index/messages";
 import type { AppEnv } from "./context";
 import { dwellRoute, funnelRoute, visitsRoute } from "./contract";
@@ -124,14 +124,20 @@ export function analyticsRoutes(app: OpenAPIHono<AppEnv>) {
       const { from, to } = parsedRange(query);
       const tz = query.tz ?? "UTC";
       const format = zoneFormat(tz);
-      if (!format) throw invalid("tz", `tz must be an IANA time zone such as Europe/Paris; "${tz}" is not one this service knows.`);
+      if (!format) {
+        throw invalid(
+          "tz",
+          `tz must be an IANA time zone name as written, such as Europe/Paris or UTC; "${tz}" is not one this service knows.`,
+        );
+      }
       const interval = query.interval ?? "day";
-      const starts = bucketStarts(format, interval, from, to);
       const data = await cached(c, "visits", [from, to, interval, tz], async () => {
+        const list = buckets(format, interval, from, to);
+        const starts = list.map((b) => b.start);
         const parts = await Promise.all(shards(c, from, to).map((s) => s.visits(from, to, starts)));
         return {
-          buckets: starts.map((start, i) => ({
-            start: localIso(format, start),
+          buckets: list.map(({ label }, i) => ({
+            start: label,
             sessions: parts.reduce((n, p) => n + p.part.sessions[i]!, 0),
             median_duration_seconds: seconds(quantiles(parts.flatMap((p) => p.part.durations[i]!)).median),
           })),

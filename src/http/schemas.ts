@@ -332,7 +332,8 @@ export const VisitsQuery = z.object({
     .optional()
     .openapi({
       param: { name: "tz", in: "query" },
-      description: "IANA time zone the buckets are aligned to (default UTC).",
+      description:
+        "IANA time zone name, as written, the buckets are aligned to (default UTC); offsets such as +05:30 and other letter cases (utc) are refused.",
       example: "Europe/Paris",
     }),
 });
