@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import { parseSdkKeys } from "../src/http/auth";
+import { parseSdkKeys } from "../src/tenants/static-keys";
 import { api, base, current, KEYS, personaId, stamp, start } from "./helpers";
 
 const routes = (p: string): [string, string, unknown?][] => [

@@ -2,11 +2,11 @@ import { exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import clientPackage from "../client/package.json";
 import { ERROR_CODES, ERRORS, type ErrorCode } from "../src/errors";
+import { STATUS_PATTERN, STATUS_REGEX } from "../src/fields";
 import { app } from "../src/http/app";
 import { COMMON, WRITE } from "../src/http/contract";
-import { STATUS_PATTERN, STATUS_REGEX } from "../src/http/schemas";
+import { ADMIN_COMMON, BODY, TENANT_COMMON } from "../src/http/tenant-contract";
 import { LIMITS } from "../src/limits";
-import { ADMIN_COMMON, BODY, TENANT_COMMON } from "../src/tenants/contract";
 import { type Received, servedContract } from "./contract";
 import { api, base, KEYS, personaId } from "./helpers";
 

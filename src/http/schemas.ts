@@ -4,6 +4,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import { ERROR_CODES } from "../errors";
+import { EndReason, Instant, instantRange, Status } from "../fields";
 import { LIMITS } from "../limits";
 
 const utf8 = new TextEncoder();
@@ -18,33 +19,6 @@ export const PersonaId = z
 
 export const SessionId = z.uuid().openapi({ example: "019ac5a0-8f1e-7c3a-9d2b-5e4f6a7b8c9d" });
 
-/**
- * The status rule as the document states it. JSON Schema patterns are ECMA-262 without flags, and
- * validators differ on whether they add `u`; this one means the same either way: without `u` a
- * character outside the BMP is a surrogate pair (the second alternative), with `u` it is one code
- * point (the first). Both refuse control characters (Cc) and lone surrogates (Cs), as the `u`
- * regex that validates requests does (a test holds the two to the same answers).
- */
-export const STATUS_PATTERN = `^(?:[^\\x00-\\x1F\\x7F-\\x9F\\uD800-\\uDFFF]|[\\uD800-\\uDBFF][\\uDC00-\\uDFFF]){1,${LIMITS.statusMaxChars}}$`;
-
-/** The status rule requests are validated with: no control characters, no lone surrogates, 1 to 64 code points. */
-export const STATUS_REGEX = new RegExp(`^[^\\p{Cc}\\p{Cs}]{1,${LIMITS.statusMaxChars}}$`, "u");
-
-export const Status = z
-  .string()
-  .regex(STATUS_REGEX, `status must be 1 to ${LIMITS.statusMaxChars} characters with no control characters`)
-  .openapi({
-    description: [
-      "Status label, freely defined by the tenant; stored exactly as given.",
-      `1 to ${LIMITS.statusMaxChars} characters counted as Unicode code points (as JSON Schema counts: an emoji is one),`,
-      "with no control characters and no lone surrogates. A tool that counts UTF-16 units instead would take fewer characters outside the BMP.",
-    ].join(" "),
-    pattern: STATUS_PATTERN,
-    minLength: 1,
-    maxLength: LIMITS.statusMaxChars,
-    example: "SHOPPING",
-  });
-
 export const Meta = z
   .record(z.string(), z.unknown())
   .refine((meta) => utf8.encode(JSON.stringify(meta)).byteLength <= LIMITS.metaMaxBytes, {
@@ -58,20 +32,6 @@ export const Meta = z
     description: `Any JSON object, at most ${LIMITS.metaMaxBytes} bytes as JSON; stored and returned as a JSON round trip.`,
     example: { zone: "processed_food", cart_items: 3 },
   });
-
-export const instantRange = `${new Date(LIMITS.instantMinMs).toISOString().slice(0, 19)}Z to ${new Date(LIMITS.instantMaxMs).toISOString().slice(0, 19)}Z`;
-
-/**
- * Every instant a client sends: RFC 3339 with a zone, from 2000 to 3000 (LIMITS.instantMinMs,
- * instantMaxMs); outside them a 400 names the field.
- */
-export const Instant = z.iso.datetime({ offset: true }).refine(
-  (value) => {
-    const at = Date.parse(value);
-    return at >= LIMITS.instantMinMs && at <= LIMITS.instantMaxMs;
-  },
-  { message: `must be an instant from ${instantRange}` },
-);
 
 export const OccurredAt = Instant.openapi({
   description: `When the event happened, for events a kiosk recorded offline (ISO 8601 with zone, ${instantRange}). At most 60 s ahead of the server clock.`,
@@ -159,7 +119,6 @@ export const StampData = z.object({ session_id: SessionId, status: z.string(), t
 export const BatchData = z
   .object({ session_id: SessionId, stamps: z.array(z.object({ status: z.string(), timestamp: Timestamp })) })
   .openapi("RecordedStamps");
-export const EndReason = z.enum(["client", "idle_timeout"]);
 export const SessionData = z
   .object({
     session_id: SessionId,

@@ -3,11 +3,12 @@
  * headers and the envelope are the Worker's business (src/http/ renders these).
  */
 import type { ErrorCode } from "../errors";
+import type { EndReason } from "../fields";
+
+export type { EndReason };
 
 /** Facts about a refusal, flat so they cross the RPC boundary as plain data. */
 export type RefusalDetails = Record<string, string | number | null>;
-
-export type EndReason = "client" | "idle_timeout";
 
 export interface IdempotencyInput {
   key: string;

@@ -3,10 +3,7 @@
  * range to partial results (counts and the raw values behind each median), the Worker merges the
  * shards' parts and takes the quantiles. Every figure is exact; the README defines each one.
  */
-import type { AnalyticsRow } from "./store";
-
-/** Labels cannot contain control characters, so the stored path separates them with U+0001. */
-export const PATH_SEPARATOR = "\u0001";
+import { type AnalyticsRow, PATH_SEPARATOR } from "./store";
 
 /**
  * The stamps' times of a stored path (`path_ts`: whole milliseconds, comma-separated), parsed

@@ -6,6 +6,7 @@
  * so duplicates and reordering change nothing.
  */
 import { z } from "zod";
+import { END_REASONS } from "../fields";
 
 /** A stamp as the index keeps it: `[seq, status, timestamp ms]`. */
 export const IndexStamp = z.tuple([z.number().int().min(1), z.string(), z.number()]);
@@ -15,7 +16,7 @@ export const SessionHeader = z.object({
   id: z.string(),
   started_at: z.number(),
   ended_at: z.number().nullable(),
-  end_reason: z.enum(["client", "idle_timeout"]).nullable(),
+  end_reason: z.enum(END_REASONS).nullable(),
   stamp_count: z.number().int().min(1),
   /** The session's latest stamp: its current status and since when. */
   last_status: z.string(),

@@ -1,6 +1,5 @@
-import type { EndReason } from "../persona/domain";
+import type { EndReason } from "../fields";
 import { Sql } from "../sql";
-import { PATH_SEPARATOR } from "./analytics";
 import type { SessionDelta, SessionHeader } from "./messages";
 
 /**
@@ -8,6 +7,9 @@ import type { SessionDelta, SessionHeader } from "./messages";
  * shard uses `live`; every shard keeps the `floors` of the personas whose rows it dropped.
  * Every method is synchronous, so a batch is applied in one `transactionSync`.
  */
+
+/** Labels cannot contain control characters, so the stored path separates them with U+0001. */
+export const PATH_SEPARATOR = "\u0001";
 
 export const MIGRATIONS: ReadonlyArray<{ version: number; statements: readonly string[] }> = [
   {

@@ -14,6 +14,11 @@
  *
  * Base62 and one separator keep the key one "word": a double-click selects all of it.
  */
+import { LIMITS } from "../limits";
+
+/** A tenant id: the registry's and `SDK_KEYS`'. */
+export const TENANT_ID = new RegExp(`^[a-z0-9_-]{1,${LIMITS.tenantIdMaxChars}}$`);
+
 export const KEY_PREFIX = "psa_";
 const KEY_ID_CHARS = 16;
 const SECRET_CHARS = 43;

@@ -3,7 +3,6 @@
  * each change written with its audit entry, and how the API shows them.
  */
 import { ApiError } from "../errors";
-import { staticTenants } from "../http/auth";
 import { iso, sha256Hex } from "../ids";
 import { LIMITS } from "../limits";
 import { forgetKey, forgetTenant } from "./auth-cache";
@@ -12,6 +11,7 @@ import { isUniqueViolation } from "./db";
 import { generateKey } from "./key-format";
 import { type Actor, type AuditInput, type AuditRow, type KeyRow, Registry, type Scope, type TenantRow } from "./registry";
 import { applyPatch, effectiveSettings, readStoredSettings, type SettingsPatch } from "./settings";
+import { staticTenants } from "./static-keys";
 
 export function tenantView(row: TenantRow, env: Env) {
   const settings = readStoredSettings(row.settings);

@@ -5,7 +5,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import { defaultPolicy, type PersonaPolicy } from "../config";
-import { Status } from "../http/schemas";
+import { Status } from "../fields";
 import { LIMITS } from "../limits";
 
 const idleRule = `idle_timeout_seconds must be a whole number: 0 (never) or 1 to ${LIMITS.idleTimeoutMaxSeconds}`;

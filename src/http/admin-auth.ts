@@ -1,7 +1,8 @@
 import type { MiddlewareHandler } from "hono";
 import { listVar } from "../config";
-import { bearerToken, findKey, hexBytes, refuse, sha256Bytes } from "../http/auth";
-import type { AppEnv } from "../http/context";
+import { findKey, hexBytes, sha256Bytes } from "../tenants/static-keys";
+import { bearerToken, refuse } from "./auth";
+import type { AppEnv } from "./context";
 
 /**
  * Operators' keys for /admin/v1. `ADMIN_KEYS` (a secret) is a comma-separated list of the lowercase

@@ -3,14 +3,14 @@
  * OpenAPI document from one source. Limits come from src/limits.ts.
  */
 import { z } from "@hono/zod-openapi";
-import { Instant, OccurredAt, Timestamp } from "../http/schemas";
+import { Instant } from "../fields";
 import { LIMITS } from "../limits";
-import { KEY_ID } from "./key-format";
-import { AUDIT_ACTIONS, SCOPES } from "./registry";
-import { EffectiveSettings, SettingsPatch, StoredSettings } from "./settings";
+import { KEY_ID, TENANT_ID } from "../tenants/key-format";
+import { AUDIT_ACTIONS, SCOPES } from "../tenants/registry";
+import { EffectiveSettings, SettingsPatch, StoredSettings } from "../tenants/settings";
+import { OccurredAt, Timestamp } from "./schemas";
 
 /** Tenant ids never contain ':', so `tenant:persona` names a persona object unambiguously. */
-export const TENANT_ID = new RegExp(`^[a-z0-9_-]{1,${LIMITS.tenantIdMaxChars}}$`);
 
 export const TenantId = z
   .string()

@@ -1,10 +1,11 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { jsonBody } from "../http/body";
-import type { AppEnv } from "../http/context";
-import { cursor, invalid } from "../http/paging";
 import { LIMITS } from "../limits";
 import { resendPage } from "../tenant-index/rebuild";
+import { TenantService } from "../tenants/service";
+import { jsonBody } from "./body";
+import type { AppEnv } from "./context";
+import { cursor, invalid } from "./paging";
 import {
   createTenantKeyRoute,
   createTenantRoute,
@@ -15,8 +16,7 @@ import {
   resendTenantIndexRoute,
   revokeTenantKeyRoute,
   updateTenantRoute,
-} from "./contract";
-import { TenantService } from "./service";
+} from "./tenant-contract";
 
 const service = (c: Context<AppEnv>) => new TenantService(c.env, c.get("actor"), c.get("requestId"));
 const body = () => [jsonBody({ maxBytes: LIMITS.adminBodyMaxBytes })];

@@ -5,7 +5,7 @@
  * tags, security and documented response headers.
  */
 import type { ErrorCode } from "../errors";
-import { body, errors, ok, route } from "../http/contract";
+import { body, errors, ok, route } from "./contract";
 import {
   AuditList,
   AuditQuery,
@@ -23,7 +23,7 @@ import {
   TenantParams,
   UpdateOwnTenantBody,
   UpdateTenantBody,
-} from "./schemas";
+} from "./tenant-schemas";
 
 /** Refusals every /admin/v1 route can give before its own checks. */
 export const ADMIN_COMMON: ErrorCode[] = ["UNAUTHORIZED", "VALIDATION_ERROR", "RATE_LIMITED", "INTERNAL"];

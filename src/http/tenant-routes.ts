@@ -1,11 +1,11 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { requireScope } from "../http/auth";
-import { jsonBody } from "../http/body";
-import type { AppEnv } from "../http/context";
 import { LIMITS } from "../limits";
-import { createOwnKeyRoute, getOwnTenantRoute, listOwnKeysRoute, revokeOwnKeyRoute, updateOwnTenantRoute } from "./contract";
-import { TenantService } from "./service";
+import { TenantService } from "../tenants/service";
+import { requireScope } from "./auth";
+import { jsonBody } from "./body";
+import type { AppEnv } from "./context";
+import { createOwnKeyRoute, getOwnTenantRoute, listOwnKeysRoute, revokeOwnKeyRoute, updateOwnTenantRoute } from "./tenant-contract";
 
 const service = (c: Context<AppEnv>) => new TenantService(c.env, c.get("actor"), c.get("requestId"));
 const adminOnly = requireScope("admin", "Only an admin-scoped key may see or change its tenant's settings and keys.");
