@@ -1,6 +1,7 @@
 /**
- * The registry's queries (D1, schema in migrations/). Every change is written in one batch with
- * its audit entry, so the log never misses a change nor records one that did not happen.
+ * The registry's queries (D1, schema in migrations/). Every change is written in one batch (one
+ * transaction) with its audit entry, the entry first and on the change's own precondition, so the
+ * log never misses a change nor records one that did not happen, under any concurrency.
  */
 import type { SqlParam } from "../sql";
 import { RegistryDb, type Statement, statement } from "./db";
@@ -77,7 +78,7 @@ export interface AuditInput {
 const TENANT_COLUMNS = "tenant_id, name, settings, disabled, version, created_at, updated_at";
 const KEY_COLUMNS = "key_id, tenant_id, scope, label, created_at, expires_at, revoked_at, last_used_at";
 
-/** The audit insert, written only if `condition` (SQL, with its own params) holds after the change. */
+/** The audit insert, written only if `condition` (SQL, with its own params) holds when it runs. */
 function audit(entry: AuditInput, condition: string, ...conditionParams: SqlParam[]): Statement {
   return statement(
     `audit ${entry.action}`,
@@ -163,7 +164,11 @@ export class Registry {
    * first (the caller reads again and retries).
    */
   async updateTenant(next: TenantRow, entry: AuditInput): Promise<boolean> {
-    const [changed] = await this.db.batch([
+    const [, changed] = await this.db.batch([
+      // First the entry, on the update's own precondition: in one transaction both see the same
+      // row, so the entry is written exactly when the update is (a rival that won from the same
+      // version leaves neither behind; checking for version v + 1 afterwards could not tell them apart).
+      audit(entry, "EXISTS (SELECT 1 FROM tenants WHERE tenant_id = ? AND version = ?)", next.tenant_id, next.version - 1),
       statement(
         "update tenant",
         "UPDATE tenants SET name = ?, settings = ?, disabled = ?, version = ?, updated_at = ? WHERE tenant_id = ? AND version = ?",
@@ -175,8 +180,6 @@ export class Registry {
         next.tenant_id,
         next.version - 1,
       ),
-      // The version is this update's own: no other update can have written it.
-      audit(entry, "EXISTS (SELECT 1 FROM tenants WHERE tenant_id = ? AND version = ?)", next.tenant_id, next.version),
     ]);
     return changed === 1;
   }
@@ -228,7 +231,10 @@ export class Registry {
 
   /** Revokes an active key; false when it was revoked already (nothing written, nothing audited). */
   async revokeKey(tenantId: string, keyId: string, entry: AuditInput): Promise<boolean> {
-    const [changed] = await this.db.batch([
+    const [, changed] = await this.db.batch([
+      // The entry first, on the revocation's own precondition (see updateTenant): one per key, even
+      // when two revocations come in the same millisecond.
+      audit(entry, "EXISTS (SELECT 1 FROM api_keys WHERE key_id = ? AND tenant_id = ? AND revoked_at IS NULL)", keyId, tenantId),
       statement(
         "revoke key",
         "UPDATE api_keys SET revoked_at = ? WHERE key_id = ? AND tenant_id = ? AND revoked_at IS NULL",
@@ -236,7 +242,6 @@ export class Registry {
         keyId,
         tenantId,
       ),
-      audit(entry, "EXISTS (SELECT 1 FROM api_keys WHERE key_id = ? AND revoked_at = ?)", keyId, entry.at),
     ]);
     return changed === 1;
   }
