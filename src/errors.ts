@@ -2,7 +2,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 
 /**
  * The one table of error codes: HTTP status and the default human message.
- * The README's error table and the OpenAPI document are generated from / checked against it.
+ * docs/api.md's error table and the OpenAPI document are generated from / checked against it.
  */
 export const ERRORS = {
   VALIDATION_ERROR: { status: 400, message: "The request is not valid." },

@@ -1,4 +1,4 @@
-/** Every limit the API enforces, in one place. The README's limits table mirrors this file. */
+/** Every limit the API enforces, in one place. docs/api.md's limits table mirrors this file. */
 export const LIMITS = {
   personaIdMaxChars: 128,
   tenantIdMaxChars: 64,

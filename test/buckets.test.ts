@@ -1,4 +1,4 @@
-// The visits buckets (src/tenant-index/buckets.ts) against the rule, stated in the README: bucket X
+// The visits buckets (src/tenant-index/buckets.ts) against the rule, stated in docs/index-and-analytics.md: bucket X
 // (a local hour or day) starts at S(X), the earliest instant at which the zone's wall clock reads X
 // or later, and ends at S(X + 1 unit); a bucket with S(X) == S(X + 1) is not listed.
 import { describe, expect, it } from "vitest";

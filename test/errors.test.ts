@@ -51,9 +51,9 @@ describe("the error table", () => {
   });
 });
 
-describe("the README", () => {
+describe("docs/api.md", () => {
   it("documents every error code with its status", async () => {
-    const readme = (await import("../README.md?raw")).default as string;
+    const readme = (await import("../docs/api.md?raw")).default as string;
     for (const code of ERROR_CODES) {
       expect(readme, code).toMatch(new RegExp(`\\| \`${code}\` \\| ${ERRORS[code].status} \\|`));
     }

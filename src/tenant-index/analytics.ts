@@ -1,7 +1,7 @@
 /**
  * Visit analytics, computed where the data is: each shard reduces the sessions that started in the
  * range to partial results (counts and the raw values behind each median), the Worker merges the
- * shards' parts and takes the quantiles. Every figure is exact; the README defines each one.
+ * shards' parts and takes the quantiles. Every figure is exact; docs/index-and-analytics.md defines each one.
  */
 import { type AnalyticsRow, PATH_SEPARATOR } from "./store";
 

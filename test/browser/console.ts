@@ -917,7 +917,7 @@ async function run(browser: Browser, artifacts: string): Promise<void> {
     await page.screenshot({ path: shot });
     log(`  screenshot: ${shot}`);
     if (process.env.E2E_UPDATE_DOCS === "1") {
-      // The README's picture: the form and the active session panel only, to keep the PNG small.
+      // docs/console.md's picture: the form and the active session panel only, to keep the PNG small.
       const box = await page.locator("#current").boundingBox();
       assert(box, "no box for #current");
       await mkdir(join(ROOT, "docs"), { recursive: true });
@@ -1238,7 +1238,7 @@ async function run(browser: Browser, artifacts: string): Promise<void> {
 
     await page.screenshot({ path: join(artifacts, "console-dashboard.png"), fullPage: true });
     if (process.env.E2E_UPDATE_DOCS === "1") {
-      // The README's picture: the whole dashboard, down to the visits chart (page coordinates, whatever the scroll).
+      // docs/console.md's picture: the whole dashboard, down to the visits chart (page coordinates, whatever the scroll).
       const bottom = await page.evaluate(
         () => (document.querySelector("#dash-visits")?.getBoundingClientRect().bottom ?? 0) + window.scrollY,
       );
