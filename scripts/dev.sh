@@ -6,6 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export WRANGLER_SEND_METRICS=false
+# Miniflare fetches a sample `request.cf` (geolocation) object from Cloudflare at start-up and prints
+# a stack trace when offline; locally its placeholder serves, so do not ask.
+export CLOUDFLARE_CF_FETCH_ENABLED=false
 # The console (http://localhost:8787/console/) is static assets: build them first.
 npm run --silent build:console
 
