@@ -65,6 +65,9 @@ npm run --silent --prefix "$gen" generate -- "$base/openapi.json" -o schema.d.ts
 npm run --silent --prefix "$gen" build
 npm run --silent --prefix "$gen" journey -- "$base" "$SDK_KEY"
 
+# The README's client example as pasted, from this checkout as `npm ci` left it (its prepare
+# script built client/dist), on the Node found on PATH (in CI the machine's Node 20).
+node examples/js-kiosk/journey.mjs "$base" "$SDK_KEY"
 # The client package as npm ships it: packed, installed from the tarball in a scratch JavaScript
 # project, run on the Node found on PATH (in CI the machine's Node 20: the package promises Node 20+).
 npm run --silent build:client

@@ -1,6 +1,7 @@
 // A plain JavaScript kiosk (no TypeScript, no bundler) using the client package as npm installs it.
 // CI packs client/ (npm pack), installs the tarball in a scratch project beside a copy of this file
-// and runs it against `npm run dev`:  node journey.mjs <base URL> <SDK key>
+// and runs it against `npm run dev`:  node journey.mjs <base URL> <SDK key>. From this checkout,
+// after `npm ci` (which builds client/dist): node examples/js-kiosk/journey.mjs
 import { createClient } from "@persona-session/client";
 
 const [baseUrl = "http://localhost:8787", sdkKey = "sk_demo_0123456789abcdefghijklmnopqrstuvwxyzABCDEF"] = process.argv.slice(2);
