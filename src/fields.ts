@@ -36,16 +36,27 @@ export const Status = z
 export const instantRange = `${new Date(LIMITS.instantMinMs).toISOString().slice(0, 19)}Z to ${new Date(LIMITS.instantMaxMs).toISOString().slice(0, 19)}Z`;
 
 /**
+ * `format: date-time` (RFC 3339) also allows a lowercase `t` and `z` and a leap second (`:60`),
+ * which the parser below refuses; the document states the narrower rule with this pattern (the
+ * format still checks the calendar: 2026-02-30 is not a date). Held to the parser by a test.
+ */
+export const INSTANT_PATTERN =
+  "^[0-9]{4}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\\.[0-9]+)?(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])$";
+
+/**
  * Every instant a client sends: RFC 3339 with a zone, from 2000 to 3000 (LIMITS.instantMinMs,
  * instantMaxMs); outside them a 400 names the field.
  */
-export const Instant = z.iso.datetime({ offset: true }).refine(
-  (value) => {
-    const at = Date.parse(value);
-    return at >= LIMITS.instantMinMs && at <= LIMITS.instantMaxMs;
-  },
-  { message: `must be an instant from ${instantRange}` },
-);
+export const Instant = z.iso
+  .datetime({ offset: true })
+  .refine(
+    (value) => {
+      const at = Date.parse(value);
+      return at >= LIMITS.instantMinMs && at <= LIMITS.instantMaxMs;
+    },
+    { message: `must be an instant from ${instantRange}` },
+  )
+  .openapi({ pattern: INSTANT_PATTERN });
 
 /** How a session ended: the client ended it, or it went idle past the tenant's timeout. */
 export const END_REASONS = ["client", "idle_timeout"] as const;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { INSTANT_PATTERN, Instant } from "../src/fields";
 import { admin, api, current, end, newTenant, personaId, stamp, stamps, start } from "./helpers";
 
 const BEFORE = "1999-12-31T23:59:59.999Z";
@@ -10,6 +11,31 @@ function refusedNaming(res: { status: number; json: { error: { code: string; det
   expect(res.json.error.code).toBe("VALIDATION_ERROR");
   expect(res.json.error.details.fields.map((f) => f.path)).toContain(field);
 }
+
+describe("the document's date-time rule", () => {
+  // format: date-time (RFC 3339) checks the calendar; INSTANT_PATTERN narrows it to what the
+  // parser takes. On dates the calendar allows, the pattern and the parser answer the same.
+  it("INSTANT_PATTERN accepts exactly the instants the parser accepts", () => {
+    const pattern = new RegExp(INSTANT_PATTERN);
+    const cases = [
+      "2026-04-17T10:05:00Z",
+      "2026-04-17T10:05:00.123456789Z",
+      "2026-04-17T10:05:00+05:30",
+      "2026-04-17T10:05:00-00:00",
+      "2026-04-17t10:05:00Z",
+      "2026-04-17T10:05:00z",
+      "2026-04-17T23:59:60Z",
+      "2026-04-17T10:05Z",
+      "2026-04-17T10:05:00+0530",
+      "2026-04-17 10:05:00Z",
+      "2026-04-17T24:00:00Z",
+      "2026-04-17T10:05:00",
+      "2026-04-17T10:05:00.Z",
+    ];
+    for (const value of cases) expect(pattern.test(value), value).toBe(Instant.safeParse(value).success);
+    expect(cases.filter((v) => pattern.test(v))).toHaveLength(4);
+  });
+});
 
 describe("instants from 2000-01-01T00:00:00Z to 3000-01-01T00:00:00Z, on every route that takes one", () => {
   it("occurred_at on start, stamp, batch and end: outside is 400 naming it, and nothing is stored", async () => {

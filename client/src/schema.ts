@@ -905,12 +905,12 @@ export interface components {
             /**
              * Format: date-time
              * @description When the key stops working (ISO 8601 with zone, in the future). Absent: never.
-             * @example 2027-01-01T00:00:00Z
+             * @example 2099-01-01T00:00:00Z
              */
             expires_at?: string;
         };
         CreateTenantRequest: {
-            /** @example acme */
+            /** @example acme-stores */
             tenant_id: string;
             /** @example Acme Stores */
             name?: string;
@@ -3586,7 +3586,7 @@ export interface operations {
                 limit?: number;
                 /** @description next_cursor from the previous page */
                 cursor?: string;
-                /** @description Also ask the personas of month shards from this time's month on (default: 92 days ago). */
+                /** @description Also ask the personas of month shards from this time's month on (default: 92 days ago). Not in the future and at most 3650 days ago. */
                 since?: string;
             };
             header?: never;

@@ -15,7 +15,7 @@ export const PersonaId = z
     new RegExp(`^(?!\\.+$)[A-Za-z0-9_.:-]{1,${LIMITS.personaIdMaxChars}}$`),
     `persona_id must be 1 to ${LIMITS.personaIdMaxChars} characters of A-Z a-z 0-9 _ . : - and not only dots`,
   )
-  .openapi({ example: "d28fd898-7c1e-4f0a-9b7e-2f5f3f1b6a10" });
+  .openapi({ minLength: 1, maxLength: LIMITS.personaIdMaxChars, example: "d28fd898-7c1e-4f0a-9b7e-2f5f3f1b6a10" });
 
 export const SessionId = z.uuid().openapi({ example: "019ac5a0-8f1e-7c3a-9d2b-5e4f6a7b8c9d" });
 
@@ -78,7 +78,7 @@ export const BatchBody = z
 export const EndBody = z.strictObject({ occurred_at: OccurredAt.optional(), session_id: SessionGuard }).openapi("EndRequest");
 
 /** `limit` of a paged route: 1 to `max`, `fallback` when absent. */
-const pageLimit = (max: number, fallback: number) =>
+export const pageLimit = (max: number, fallback: number) =>
   z
     .string()
     .regex(/^[0-9]{1,3}$/, `limit must be a whole number from 1 to ${max}`)
@@ -91,7 +91,7 @@ const pageLimit = (max: number, fallback: number) =>
       minimum: 1,
       maximum: max,
       default: fallback,
-      example: 20,
+      example: Math.min(20, max),
     });
 
 const cursorParam = z
@@ -172,11 +172,12 @@ export const ActiveQuery = z.object({
   cursor: cursorParam,
 });
 
+// Examples a day apart (from = to is refused), and in the past, so the example request names sessions that can exist.
 const rangeBound = (name: "from" | "to", description: string) =>
   Instant.optional().openapi({
     param: { name, in: "query" },
     description: `${description} From ${instantRange}.`,
-    example: "2026-11-27T00:00:00Z",
+    example: name === "from" ? "2026-11-26T00:00:00Z" : "2026-11-27T00:00:00Z",
   });
 
 export const SearchQuery = z.object({
@@ -239,7 +240,7 @@ const analyticsBound = (name: "from" | "to", description: string) =>
   Instant.openapi({
     param: { name, in: "query", required: true },
     description: `${description} From ${instantRange}.`,
-    example: "2026-11-01T00:00:00Z",
+    example: name === "from" ? "2026-11-01T00:00:00Z" : "2026-11-08T00:00:00Z",
   });
 
 const AnalyticsRange = {
@@ -254,6 +255,8 @@ export const FunnelQuery = z.object({
     param: { name: "step", in: "query", required: true, style: "form", explode: true },
     type: "array",
     items: { type: "string" },
+    minItems: LIMITS.funnelStepsMin,
+    maxItems: LIMITS.funnelStepsMax,
     description: `The funnel's steps in order: the parameter repeated ${LIMITS.funnelStepsMin} to ${LIMITS.funnelStepsMax} times.`,
     example: ["CHAT", "SHOPPING", "PAYMENT", "COMPLETE"],
   }),
@@ -272,6 +275,8 @@ export const FunnelQuery = z.object({
     .openapi({
       param: { name: "within_seconds", in: "query" },
       type: "integer",
+      minimum: 1,
+      maximum: LIMITS.indexRangeMaxDays * 86_400,
       description: "A step counts only if it came at most this long after step 1.",
       example: 1800,
     }),

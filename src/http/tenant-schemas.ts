@@ -8,14 +8,14 @@ import { LIMITS } from "../limits";
 import { KEY_ID, TENANT_ID } from "../tenants/key-format";
 import { AUDIT_ACTIONS, SCOPES } from "../tenants/registry";
 import { EffectiveSettings, SettingsPatch, StoredSettings } from "../tenants/settings";
-import { OccurredAt, Timestamp } from "./schemas";
+import { OccurredAt, pageLimit, Timestamp } from "./schemas";
 
 /** Tenant ids never contain ':', so `tenant:persona` names a persona object unambiguously. */
 
 export const TenantId = z
   .string()
   .regex(TENANT_ID, `tenant_id must be 1 to ${LIMITS.tenantIdMaxChars} characters of a-z 0-9 _ -`)
-  .openapi({ example: "acme" });
+  .openapi({ example: "acme-stores" });
 export const KeyId = z
   .string()
   .regex(KEY_ID, "key_id must be 16 characters of 0-9 a-z")
@@ -47,13 +47,7 @@ export const TenantKeyParams = TenantParams.extend({ key_id: KeyId.openapi({ par
 export const OwnKeyParams = z.object({ key_id: KeyId.openapi({ param: { name: "key_id", in: "path" } }) });
 
 export const PageQuery = z.object({
-  limit: z
-    .string()
-    .regex(/^[0-9]{1,3}$/, `limit must be a whole number from 1 to ${LIMITS.listPageMax}`)
-    .transform(Number)
-    .pipe(z.number().int().min(1).max(LIMITS.listPageMax))
-    .optional()
-    .openapi({ param: { name: "limit", in: "query" }, type: "integer", example: LIMITS.listPageDefault }),
+  limit: pageLimit(LIMITS.listPageMax, LIMITS.listPageDefault),
   cursor: z
     .string()
     .max(300)
@@ -63,7 +57,7 @@ export const PageQuery = z.object({
 export const ResendQuery = PageQuery.extend({
   since: Instant.optional().openapi({
     param: { name: "since", in: "query" },
-    description: "Also ask the personas of month shards from this time's month on (default: 92 days ago).",
+    description: `Also ask the personas of month shards from this time's month on (default: 92 days ago). Not in the future and at most ${LIMITS.retentionMaxDays} days ago.`,
   }),
 });
 
@@ -95,7 +89,7 @@ export const CreateKeyBody = z
     label: KeyLabel.optional(),
     expires_at: OccurredAt.optional().openapi({
       description: "When the key stops working (ISO 8601 with zone, in the future). Absent: never.",
-      example: "2027-01-01T00:00:00Z",
+      example: "2099-01-01T00:00:00Z",
     }),
   })
   .openapi("CreateKeyRequest");
