@@ -36,5 +36,6 @@ export default defineConfig({
       },
     })),
   ],
-  test: { include: ["test/**/*.test.ts"], setupFiles: ["./test/setup.ts"], silent: "passed-only" },
+  // One worker per test file, written out: each file gets its own storage (tests in a file share it).
+  test: { include: ["test/**/*.test.ts"], setupFiles: ["./test/setup.ts"], silent: "passed-only", isolate: true },
 });

@@ -238,11 +238,13 @@ describe("streamed bodies", () => {
     const persona = personaId("chunked");
     await start(persona);
     const chunk = new TextEncoder().encode(`{"status":"A","meta":{"k":"${"x".repeat(4000)}`);
+    // Five chunks, 20,000 bytes, the last closing the stream: the Worker stops reading past 16 KiB,
+    // and a stream with nothing left to send is not cut off mid-way (workerd would log that).
     let sent = 0;
     const body = new ReadableStream<Uint8Array>({
       pull(controller) {
-        if (sent++ < 10) controller.enqueue(chunk);
-        else controller.close();
+        controller.enqueue(chunk);
+        if (++sent === 5) controller.close();
       },
     });
     const res = await stamp(persona, body, { headers: { "content-type": "application/json" } });
