@@ -1427,6 +1427,55 @@ async function run(browser: Browser, artifacts: string): Promise<void> {
   });
   await context.close();
 
+  // The API reference (/docs): Redoc renders the served /openapi.json with a curl sample per operation.
+  await test("/docs renders every operation of /openapi.json, each with a curl sample, under its CSP", async () => {
+    const before = { thirdParty: seen.thirdParty.length, csp: seen.cspViolations.length, errors: seen.pageErrors.length };
+    const ctx = await browser.newContext({ viewport: LAPTOP });
+    const p = await ctx.newPage();
+    p.setDefaultTimeout(20_000);
+    watch(p, BASE);
+    const res = await p.goto(`${BASE}/docs`);
+    assert(res?.ok(), `GET /docs gave ${res?.status()}`);
+    equal(new URL(p.url()).pathname, "/docs/", "where /docs leads");
+    const csp = res.headers()["content-security-policy"] ?? "";
+    assert(csp.includes("default-src 'none'") && csp.includes("script-src 'self'") && csp.includes("connect-src 'self'"), `CSP: ${csp}`);
+    assert(!/script-src[^;]*unsafe/.test(csp), `scripts stay same-origin only: ${csp}`);
+    const doc = (await (await fetch(`${BASE}/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { operationId: string; tags?: string[] }>>;
+    };
+    const byTag = new Map<string, { id: string; path: string; method: string }[]>();
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(ops)) {
+        const tag = op.tags?.[0] ?? "";
+        byTag.set(tag, [...(byTag.get(tag) ?? []), { id: op.operationId, path, method }]);
+      }
+    }
+    const missing: string[] = [];
+    let checked = 0;
+    for (const [tag, ops] of byTag) {
+      const slug = tag.toLowerCase().replace(/[^a-z0-9]+/g, "-");
+      await p.goto(`${BASE}/docs/#/${slug}`);
+      await p.locator(`a[href="#/${slug}/${ops[0]!.id.toLowerCase()}"]`).first().waitFor();
+      const links = new Set(await p.locator("a[href]").evaluateAll((as) => as.map((a) => a.getAttribute("href"))));
+      for (const op of ops) {
+        if (!links.has(`#/${slug}/${op.id.toLowerCase()}`)) missing.push(op.id);
+        checked += 1;
+      }
+    }
+    equal(missing, [], "operations /docs does not list");
+    equal(checked, Object.values(doc.paths).flatMap((ops) => Object.keys(ops)).length, "operations checked");
+    // One operation's page: its curl sample has the method, the URL with the example persona and the key header.
+    await p.goto(`${BASE}/docs/#/sessions/startsession`);
+    const sample = p.locator("pre, code").filter({ hasText: "curl -X POST" }).first();
+    await sample.waitFor();
+    const text = (await sample.textContent()) ?? "";
+    assert(text.includes("/session/start") && text.includes("Authorization: Bearer $SDK_KEY"), `curl sample: ${text}`);
+    await ctx.close();
+    equal(seen.thirdParty.slice(before.thirdParty), [], "third-party requests from /docs");
+    equal(seen.cspViolations.slice(before.csp), [], "CSP violations on /docs");
+    equal(seen.pageErrors.slice(before.errors), [], "page errors on /docs");
+  });
+
   await test("a wrong key shows the 401 state in the live view", async () => {
     const ctx = await browser.newContext({ viewport: LAPTOP });
     const p = await ctx.newPage();
