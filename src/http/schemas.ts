@@ -77,22 +77,30 @@ export const BatchBody = z
   .openapi("StampBatchRequest");
 export const EndBody = z.strictObject({ occurred_at: OccurredAt.optional(), session_id: SessionGuard }).openapi("EndRequest");
 
-/** `limit` of a paged route: 1 to `max`, `fallback` when absent. */
-export const pageLimit = (max: number, fallback: number) =>
+/**
+ * A whole-number query parameter from `min` to `max` (`digits` at most as written): the check and
+ * the document's bounds come from the same numbers. `doc` adds the rest of its document entry.
+ */
+const wholeNumberParam = (
+  name: string,
+  { min, max, digits, message }: { min: number; max: number; digits: number; message: string },
+  doc: { default?: number; description?: string; example: number },
+) =>
   z
     .string()
-    .regex(/^[0-9]{1,3}$/, `limit must be a whole number from 1 to ${max}`)
+    .regex(new RegExp(`^[0-9]{1,${digits}}$`), message)
     .transform(Number)
-    .pipe(z.number().int().min(1).max(max))
+    .pipe(z.number().int().min(min).max(max))
     .optional()
-    .openapi({
-      param: { name: "limit", in: "query" },
-      type: "integer",
-      minimum: 1,
-      maximum: max,
-      default: fallback,
-      example: Math.min(20, max),
-    });
+    .openapi({ param: { name, in: "query" }, type: "integer", minimum: min, maximum: max, ...doc });
+
+/** `limit` of a paged route: 1 to `max`, `fallback` when absent. */
+export const pageLimit = (max: number, fallback: number) =>
+  wholeNumberParam(
+    "limit",
+    { min: 1, max, digits: 3, message: `limit must be a whole number from 1 to ${max}` },
+    { default: fallback, example: Math.min(20, max) },
+  );
 
 const cursorParam = z
   .string()
@@ -260,26 +268,11 @@ export const FunnelQuery = z.object({
     description: `The funnel's steps in order: the parameter repeated ${LIMITS.funnelStepsMin} to ${LIMITS.funnelStepsMax} times.`,
     example: ["CHAT", "SHOPPING", "PAYMENT", "COMPLETE"],
   }),
-  within_seconds: z
-    .string()
-    .regex(/^[0-9]{1,8}$/, "within_seconds must be a whole number of seconds")
-    .transform(Number)
-    .pipe(
-      z
-        .number()
-        .int()
-        .min(1)
-        .max(LIMITS.indexRangeMaxDays * 86_400),
-    )
-    .optional()
-    .openapi({
-      param: { name: "within_seconds", in: "query" },
-      type: "integer",
-      minimum: 1,
-      maximum: LIMITS.indexRangeMaxDays * 86_400,
-      description: "A step counts only if it came at most this long after step 1.",
-      example: 1800,
-    }),
+  within_seconds: wholeNumberParam(
+    "within_seconds",
+    { min: 1, max: LIMITS.indexRangeMaxDays * 86_400, digits: 8, message: "within_seconds must be a whole number of seconds" },
+    { description: "A step counts only if it came at most this long after step 1.", example: 1800 },
+  ),
 });
 
 export const DwellQuery = z.object(AnalyticsRange);
