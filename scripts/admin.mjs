@@ -1,5 +1,7 @@
 // npm run admin -- <command> [options]: the operators' CLI for the tenant registry (/admin/v1).
-// Needs ADMIN_KEY in the environment (an admin key whose SHA-256 is in ADMIN_KEYS).
+// Needs ADMIN_KEY in the environment (an admin key whose SHA-256 is in ADMIN_KEYS); the stores
+// commands also work with SDK_KEY, a tenant's admin-scoped key (/v1/stores, that tenant only).
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 
 const USAGE = `usage: npm run admin -- [--url URL] [--json] <command>
@@ -10,16 +12,24 @@ const USAGE = `usage: npm run admin -- [--url URL] [--json] <command>
   tenants update <tenant_id> [--name NAME] [--idle-timeout SECONDS|default] [--retention-days DAYS|default] [--statuses A,B,...|any]
   tenants disable <tenant_id>
   tenants enable <tenant_id>
-  keys create <tenant_id> --scope read|write|admin [--label LABEL] [--expires ISO-8601]
+  keys create <tenant_id> --scope read|write|admin [--label LABEL] [--expires ISO-8601] [--store STORE_ID]
   keys list <tenant_id>
   keys revoke <tenant_id> <key_id>
+  stores import <file.csv> [--tenant TENANT_ID]   register or replace the stores of a CSV file: a header
+                                                row naming store_id,name,time_zone and any of
+                                                country,tags,capacity (tags separated by |); 1,000 rows
+                                                a request, each request all or nothing
+  stores list [--tenant TENANT_ID] [--tag TAG]
+  stores delete <store_id> [--tenant TENANT_ID]
   audit [--tenant TENANT_ID] [--limit N] [--cursor CURSOR]
   index resend <tenant_id> [--since ISO-8601]   rebuild the tenant's index: every persona object it
                                                 knows sends its whole state again (page after page)
 
   --url   the API (default http://localhost:8787)
   --json  print the API's data as JSON
-  ADMIN_KEY (environment): the admin key`;
+  ADMIN_KEY (environment): the admin key
+  SDK_KEY (environment, stores commands only, when ADMIN_KEY is not set): a tenant's admin-scoped
+          key; the commands act on its tenant and take no --tenant`;
 
 let parsed;
 try {
@@ -41,6 +51,8 @@ try {
       limit: { type: "string" },
       cursor: { type: "string" },
       since: { type: "string" },
+      store: { type: "string" },
+      tag: { type: "string" },
     },
   });
 } catch (e) {
@@ -59,16 +71,29 @@ function usage(problem) {
 }
 
 const adminKey = process.env.ADMIN_KEY;
-if (!adminKey) usage("set ADMIN_KEY to an admin key (its SHA-256 must be in the server's ADMIN_KEYS)");
+const sdkKey = process.env.SDK_KEY;
+/** The stores commands may act with a tenant's own admin-scoped key instead (through /v1). */
+const asTenant = !adminKey && Boolean(sdkKey) && group === "stores";
+if (!adminKey && !asTenant) {
+  usage(
+    group === "stores"
+      ? "set ADMIN_KEY to an admin key, or SDK_KEY to a tenant's admin-scoped key"
+      : "set ADMIN_KEY to an admin key (its SHA-256 must be in the server's ADMIN_KEYS)",
+  );
+}
 const baseUrl = opts.url.replace(/\/+$/, "");
 
-/** One API call; the API's error envelope becomes a clear message and exit code 1. */
-async function call(method, path, body) {
+/**
+ * One API call (paths are the operators' API's, under /admin/v1, unless `root` names another
+ * root); the API's error envelope becomes a clear message and exit code 1, unless `onError`
+ * handles it.
+ */
+async function call(method, path, body, { root = "/admin/v1", onError } = {}) {
   let res;
   try {
-    res = await fetch(`${baseUrl}/admin/v1${path}`, {
+    res = await fetch(`${baseUrl}${root}${path}`, {
       method,
-      headers: { authorization: `Bearer ${adminKey}`, ...(body ? { "content-type": "application/json" } : {}) },
+      headers: { authorization: `Bearer ${asTenant ? sdkKey : adminKey}`, ...(body ? { "content-type": "application/json" } : {}) },
       body: body ? JSON.stringify(body) : undefined,
     });
   } catch (e) {
@@ -85,6 +110,7 @@ async function call(method, path, body) {
     fail(`${res.status} from ${method} ${path}, not the API's JSON: ${text.slice(0, 200)}`);
   }
   if (!json.success) {
+    if (onError) return onError(json.error ?? {}, res.status);
     const { code, message, details, request_id } = json.error ?? {};
     const lines = [`${res.status} ${code}: ${message}`];
     for (const field of details?.fields ?? []) lines.push(`  ${field.path}: ${field.message}`);
@@ -126,12 +152,12 @@ function settingsFrom(forUpdate) {
 }
 
 /** Every page of a listing, following next_cursor. */
-async function all(path, field) {
+async function all(path, field, options) {
   const items = [];
   let cursor = null;
   do {
     const sep = path.includes("?") ? "&" : "?";
-    const page = await call("GET", `${path}${sep}limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
+    const page = await call("GET", `${path}${sep}limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`, undefined, options);
     items.push(...page[field]);
     cursor = page.next_cursor;
   } while (cursor);
@@ -157,6 +183,103 @@ function table(rows, columns) {
 
 const out = (data, human) => (opts.json ? console.log(JSON.stringify(data, null, 2)) : human(data));
 const tenantPath = (id) => `/tenants/${encodeURIComponent(need(id, "<tenant_id>"))}`;
+
+/** Stores a PUT /v1/stores may carry (LIMITS.storesPerPut). */
+const STORES_PER_PUT = 1000;
+
+/** Where the stores commands go: the tenant's own /v1/stores with SDK_KEY, else the operators' mirror. */
+function storesPath() {
+  if (asTenant) {
+    if (opts.tenant) usage("with SDK_KEY the stores commands act on the key's own tenant: leave out --tenant");
+    return "/stores";
+  }
+  return `${tenantPath(need(opts.tenant, "--tenant TENANT_ID"))}/stores`;
+}
+const storesRoot = () => (asTenant ? { root: "/v1" } : {});
+
+/** RFC 4180 CSV: quoted fields may hold commas, quotes ("") and line breaks. Rows of cells. */
+function parseCsv(text) {
+  const rows = [];
+  let row = [];
+  let cell = "";
+  let quoted = false;
+  const src = text.replace(/^\uFEFF/, "");
+  for (let i = 0; i < src.length; i++) {
+    const ch = src[i];
+    if (quoted) {
+      if (ch === '"' && src[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else cell += ch;
+    } else if (ch === '"' && cell === "") quoted = true;
+    else if (ch === ",") {
+      row.push(cell);
+      cell = "";
+    } else if (ch === "\n" || ch === "\r") {
+      if (ch === "\r" && src[i + 1] === "\n") i++;
+      row.push(cell);
+      rows.push(row);
+      row = [];
+      cell = "";
+    } else cell += ch;
+  }
+  if (quoted) fail("the CSV ends inside a quoted field");
+  if (cell !== "" || row.length > 0) {
+    row.push(cell);
+    rows.push(row);
+  }
+  return rows.filter((r) => !(r.length === 1 && r[0] === ""));
+}
+
+const CSV_COLUMNS = ["store_id", "name", "time_zone", "country", "tags", "capacity"];
+
+/** The stores of a CSV file, each with its line number (the header is line 1). */
+function storesFromCsv(text) {
+  const [header, ...rows] = parseCsv(text);
+  if (!header) fail("the CSV is empty: it needs a header row naming store_id,name,time_zone");
+  const columns = header.map((h) => h.trim().toLowerCase());
+  const unknown = columns.filter((c) => !CSV_COLUMNS.includes(c));
+  if (unknown.length) fail(`unknown CSV column(s): ${unknown.join(", ")} (columns: ${CSV_COLUMNS.join(", ")})`);
+  for (const required of ["store_id", "name", "time_zone"]) if (!columns.includes(required)) fail(`the CSV has no ${required} column`);
+  if (rows.length === 0) fail("the CSV has a header and no stores");
+  return rows.map((cells, i) => {
+    const line = i + 2;
+    if (cells.length !== columns.length) fail(`line ${line}: ${cells.length} cells, the header names ${columns.length}`);
+    const cell = (name) => {
+      const at = columns.indexOf(name);
+      const value = at < 0 ? "" : cells[at].trim();
+      return value === "" ? undefined : value;
+    };
+    const store = { store_id: cell("store_id") ?? "", name: cell("name") ?? "", time_zone: cell("time_zone") ?? "" };
+    if (cell("country") !== undefined) store.country = cell("country");
+    if (cell("tags") !== undefined)
+      store.tags = cell("tags")
+        .split("|")
+        .map((t) => t.trim());
+    if (cell("capacity") !== undefined) store.capacity = num(cell("capacity"));
+    return { line, store };
+  });
+}
+
+/** A refused chunk of an import: what the API said, by CSV line, and what was stored before it. */
+function refused(chunk, offset, totals) {
+  return (error, status) => {
+    const lines = [`${status} ${error.code}: ${error.message}`];
+    for (const field of error.details?.fields ?? []) {
+      const m = /^stores\.(\d+)(?:\.(.+))?$/.exec(field.path);
+      const row = m ? chunk[Number(m[1])] : undefined;
+      lines.push(row ? `  line ${row.line}, ${m[2] ?? "row"}: ${field.message}` : `  ${field.path}: ${field.message}`);
+    }
+    const done = totals.created + totals.replaced + totals.unchanged;
+    lines.push(
+      offset === 0
+        ? "  nothing was stored"
+        : `  stored: the first ${done} stores (lines 2 to ${offset + 1}); nothing from line ${chunk[0].line} on`,
+    );
+    fail(lines.join("\n"));
+  };
+}
 
 const commands = {
   "tenants create": async ([id]) => {
@@ -206,12 +329,14 @@ const commands = {
     const body = { scope: need(opts.scope, "--scope read|write|admin") };
     if (opts.label !== undefined) body.label = opts.label;
     if (opts.expires !== undefined) body.expires_at = opts.expires;
+    if (opts.store !== undefined) body.store_id = opts.store;
     out(await call("POST", `${tenantPath(id)}/keys`, body), (k) => {
       console.log(`key_id:     ${k.key_id}`);
       console.log(`key:        ${k.key}`);
       console.log(`scope:      ${k.scope}`);
       console.log(`label:      ${k.label ?? "-"}`);
       console.log(`expires_at: ${k.expires_at ?? "never"}`);
+      console.log(`store_id:   ${k.store_id ?? "any"}`);
       console.log("The key is shown only now (the registry keeps only its hash): store it where it will be used.");
     });
   },
@@ -222,6 +347,34 @@ const commands = {
   "keys revoke": async ([id, keyId]) => {
     await call("DELETE", `${tenantPath(id)}/keys/${encodeURIComponent(need(keyId, "<key_id>"))}`);
     out({ revoked: keyId }, () => console.log(`revoked ${keyId}: refused everywhere within AUTH_CACHE_SECONDS`));
+  },
+  "stores import": async ([file]) => {
+    const stores = storesFromCsv(readFileSync(need(file, "<file.csv>"), "utf8"));
+    const totals = { created: 0, replaced: 0, unchanged: 0 };
+    for (let i = 0; i < stores.length; i += STORES_PER_PUT) {
+      const chunk = stores.slice(i, i + STORES_PER_PUT);
+      const result = await call(
+        "PUT",
+        storesPath(),
+        { stores: chunk.map((s) => s.store) },
+        { ...storesRoot(), onError: refused(chunk, i, totals) },
+      );
+      for (const k of Object.keys(totals)) totals[k] += result[k];
+    }
+    out({ ...totals, stores: stores.length }, () =>
+      console.log(`${stores.length} stores: ${totals.created} created, ${totals.replaced} replaced, ${totals.unchanged} unchanged`),
+    );
+  },
+  "stores list": async () =>
+    out(await all(`${storesPath()}${opts.tag ? `?tag=${encodeURIComponent(opts.tag)}` : ""}`, "stores", storesRoot()), (ss) =>
+      table(
+        ss.map((s) => ({ ...s, tags: s.tags.join("|") })),
+        ["store_id", "name", "time_zone", "country", "tags", "capacity"],
+      ),
+    ),
+  "stores delete": async ([storeId]) => {
+    await call("DELETE", `${storesPath()}/${encodeURIComponent(need(storeId, "<store_id>"))}`, undefined, storesRoot());
+    out({ deleted: storeId }, () => console.log(`deleted ${storeId}: new starts naming it are refused; its sessions keep it`));
   },
   audit: async () => {
     const query = new URLSearchParams();

@@ -62,3 +62,15 @@ export const Instant = z.iso
 export const END_REASONS = ["client", "idle_timeout"] as const;
 export const EndReason = z.enum(END_REASONS);
 export type EndReason = z.infer<typeof EndReason>;
+
+/** A store's or kiosk's id: 1 to 64 of A-Z a-z 0-9 _ . - (safe in a URL path, a CSV cell, a file name). */
+export const STORE_ID = new RegExp(`^[A-Za-z0-9_.-]{1,${LIMITS.storeIdMaxChars}}$`);
+
+const placeId = (field: string, example: string) =>
+  z
+    .string()
+    .regex(STORE_ID, `${field} must be 1 to ${LIMITS.storeIdMaxChars} characters of A-Z a-z 0-9 _ . -`)
+    .openapi({ minLength: 1, maxLength: LIMITS.storeIdMaxChars, example });
+
+export const StoreId = placeId("store_id", "store-012");
+export const KioskId = placeId("kiosk_id", "kiosk-3");

@@ -93,6 +93,20 @@ export const LIMITS = {
   /** Failed authentications per client address per window (also AUTH_FAILURE_RATE_LIMITER in wrangler.toml). */
   authFailuresPerWindow: 20,
   authFailureWindowSeconds: 10,
+  // Stores and kiosks (src/tenants/, the session start)
+  /** `store_id` and `kiosk_id`: 1 to this many of A-Z a-z 0-9 _ . - */
+  storeIdMaxChars: 64,
+  storeNameMaxChars: 200,
+  storeTagsMax: 10,
+  storeTagMaxChars: 64,
+  /** Stores one `PUT /v1/stores` may carry (all or none). */
+  storesPerPut: 1000,
+  /** Registered stores per tenant: the request path caches a tenant's store ids whole. */
+  storesPerTenantMax: 10_000,
+  /** `PUT /v1/stores` bodies: 1,000 stores with names and tags. */
+  storesBodyMaxBytes: 1024 * 1024,
+  /** Tenants whose store ids an isolate remembers; the least recently used are dropped first. */
+  storeCacheMaxTenants: 200,
   /** A key's `last_used_at` is written at most this often per isolate. */
   lastUsedRefreshMs: 60 * 1000,
 } as const;

@@ -237,6 +237,7 @@ describe("keys through the admin API", () => {
       label: "lobby screen",
       created_at: expect.any(String),
       expires_at: expires,
+      store_id: null,
     });
     const list = await admin(`/tenants/${id}/keys`);
     expect(list.status).toBe(200);
@@ -251,6 +252,7 @@ describe("keys through the admin API", () => {
         expires_at: expires,
         revoked_at: null,
         last_used_at: null,
+        store_id: null,
       },
     ]);
     expect(JSON.stringify(list.json)).not.toContain(res.json.data.key.slice(22));

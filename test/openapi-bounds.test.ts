@@ -28,9 +28,10 @@ interface Variant {
 }
 
 // Values no document can make "just inside": a cursor is minted by the server (any other string
-// is refused as "not a cursor this API gave out"), and a zone must be a real IANA name, the
-// longest of which (32 characters) is shorter than the 64 the length bound guards.
-const NO_INSIDE = new Set(["cursor", "tz"]);
+// is refused as "not a cursor this API gave out"), and a zone (a query's tz, a store's time_zone)
+// must be a real IANA name, the longest of which (32 characters) is shorter than the 64 the length
+// bound guards.
+const NO_INSIDE = new Set(["cursor", "tz", "time_zone"]);
 
 /** A string of `length` characters from the example (repeated), distinct per `n`. */
 function stringOf(example: unknown, length: number, n = 0): string {
@@ -66,11 +67,14 @@ function variantsOf(doc: Document, given: JsonSchema, example: unknown, field: s
     add(false, stringOf(example, schema.maxLength + 1), `above maxLength ${schema.maxLength}`);
   }
   const items = Array.isArray(example) ? example : [];
-  // Items that differ from each other (a list may refuse repeats), built from the example's first.
-  const list = (n: number) =>
-    Array.from({ length: n }, (_, i) =>
-      typeof items[0] === "string" ? stringOf(items[0], Math.min(items[0].length, 60), i + 1) : items[0],
-    );
+  // Items that differ from each other (a list may refuse repeats), built from the example's first:
+  // strings made distinct, objects with their ids (`*_id` strings) made distinct.
+  const distinct = (value: unknown, i: number): unknown => {
+    if (typeof value === "string") return stringOf(value, Math.min(value.length, 60), i + 1);
+    if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, k.endsWith("_id") && typeof v === "string" ? `${v}.${i}` : v]));
+  };
+  const list = (n: number) => Array.from({ length: n }, (_, i) => distinct(items[0], i));
   if (schema.minItems !== undefined && items.length) {
     add(true, list(schema.minItems), `minItems ${schema.minItems}`);
     if (schema.minItems > 0) add(false, list(schema.minItems - 1), `below minItems ${schema.minItems}`);

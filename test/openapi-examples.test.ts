@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ADMIN_KEYS, api } from "./helpers";
-import { type Document, exampleRequest, type Located, type Minted, operations, schemeOf, successStatus } from "./openapi-requests";
+import { type Document, exampleRequest, type Located, type Minted, operations, schemeOf, successStatuses } from "./openapi-requests";
 
 /**
  * Every example in the served document is a request the service accepts: one request per
@@ -16,6 +16,16 @@ const ORDER = [
   "createTenant",
   "getTenant",
   "listTenants",
+  // Stores before keys: the example key is bound to the example store.
+  "putTenantStore",
+  "putTenantStores",
+  "getTenantStore",
+  "listTenantStores",
+  "deleteTenantStore",
+  "putStores",
+  "putStore",
+  "getStore",
+  "listStores",
   "createTenantKey",
   "listTenantKeys",
   "getOwnTenant",
@@ -39,8 +49,12 @@ const ORDER = [
   "listAuditEntries",
   "erasePersona",
   "revokeTenantKey",
+  "deleteStore",
   "updateTenant",
 ];
+
+/** The walk's first put of the example store, which registers it (201); every other put replaces (200). */
+const FIRST_PUT = "putTenantStore";
 
 describe("the document's examples", () => {
   it("make one request per operation that gets its documented success", async () => {
@@ -60,8 +74,10 @@ describe("the document's examples", () => {
       const key = scheme === "AdminKey" ? ADMIN_KEYS.operator : scheme === "SdkKey" ? adminScoped : null;
       const res = await api(request.url, { method: request.method, key, body: request.body, headers: request.headers });
       answers.push(`${id} ${request.method} ${request.url} -> ${res.status}`);
-      expect(res.status, `${id}: ${request.method} ${request.url} ${JSON.stringify(request.body)} -> ${JSON.stringify(res.json)}`).toBe(
-        successStatus(located.op),
+      // The first put of the example store creates it; the walk's later puts replace it.
+      const expected = id === FIRST_PUT ? [201] : successStatuses(located.op).filter((s) => s !== 201 || !id.startsWith("put"));
+      expect(expected, `${request.method} ${request.url} ${JSON.stringify(request.body)} -> ${JSON.stringify(res.json)}`).toContain(
+        res.status,
       );
       const data = res.json?.data;
       if (id === "createTenant") {

@@ -135,12 +135,13 @@ export function exampleRequest(doc: Document, { method, path, op }: Located, min
 }
 
 /** The documented success: the operation's one 2xx response. */
-export function successStatus(op: Operation): number {
+/** The operation's documented successes (a PUT documents two: 201 created, 200 replaced). */
+export function successStatuses(op: Operation): number[] {
   const ok = Object.keys(op.responses)
     .map(Number)
     .filter((s) => s >= 200 && s < 300);
-  if (ok.length !== 1) throw new Error(`${op.operationId} documents ${ok.length} successes`);
-  return ok[0]!;
+  if (ok.length === 0) throw new Error(`${op.operationId} documents no success`);
+  return ok;
 }
 
 /** The security scheme an operation names (SdkKey, AdminKey) or null for a public one. */

@@ -33,6 +33,18 @@ function routes(persona: string, sessionId: string, revocable: string): Route[] 
     { name: "end", kind: "write", method: "POST", path: `${p}/session/end`, ok: 200 },
     { name: "start", kind: "write", method: "POST", path: `${p}/session/start`, ok: 201 },
     { name: "erase", kind: "write", method: "DELETE", path: p, ok: 204 },
+    { name: "list stores", kind: "read", method: "GET", path: "/v1/stores", ok: 200 },
+    { name: "get store", kind: "read", method: "GET", path: `/v1/stores/${SCOPE_STORE}`, ok: 200 },
+    { name: "put store", kind: "admin", method: "PUT", path: `/v1/stores/${SCOPE_STORE}`, body: SCOPE_STORE_BODY, ok: 200 },
+    {
+      name: "put stores",
+      kind: "admin",
+      method: "PUT",
+      path: "/v1/stores",
+      body: { stores: [{ store_id: SCOPE_STORE, ...SCOPE_STORE_BODY }] },
+      ok: 200,
+    },
+    { name: "delete store", kind: "admin", method: "DELETE", path: `/v1/stores/${SCOPE_STORE}`, ok: 204 },
     { name: "get own tenant", kind: "admin", method: "GET", path: "/v1/tenant", ok: 200 },
     { name: "update own tenant", kind: "admin", method: "PATCH", path: "/v1/tenant", body: { settings: { retention_days: 30 } }, ok: 200 },
     { name: "list own keys", kind: "admin", method: "GET", path: "/v1/tenant/keys", ok: 200 },
@@ -40,6 +52,10 @@ function routes(persona: string, sessionId: string, revocable: string): Route[] 
     { name: "revoke own key", kind: "admin", method: "DELETE", path: `/v1/tenant/keys/${revocable}`, ok: 204 },
   ];
 }
+
+/** A store registered (by the operators' API) before each walk, so reading it can succeed. */
+const SCOPE_STORE = "matrix-store";
+const SCOPE_STORE_BODY = { name: "Scope store", time_zone: "UTC" };
 
 const RANGE = "from=2026-11-01T00:00:00Z&to=2026-11-02T00:00:00Z";
 
@@ -52,7 +68,8 @@ async function sessionFor(writer: string) {
   return { persona, sessionId: started.json.data.session_id as string };
 }
 
-async function walk(key: string, scope: Kind, writer: string, revocable: string) {
+async function walk(key: string, scope: Kind, writer: string, revocable: string, tenant: string) {
+  expect((await admin(`/tenants/${tenant}/stores/${SCOPE_STORE}`, { method: "PUT", body: SCOPE_STORE_BODY })).status).toBeLessThan(300);
   const { persona, sessionId } = await sessionFor(writer);
   for (const route of routes(persona, sessionId, revocable)) {
     const res = await api(route.path, { method: route.method, key, body: route.body });
@@ -73,7 +90,7 @@ describe("the scope matrix: what each key may do on every /v1 route", () => {
     const key = (await newKey(tenant, scope)).key;
     const writer = (await newKey(tenant, "admin")).key;
     const revocable = await newKey(tenant, "read");
-    await walk(key, scope, writer, revocable.key_id);
+    await walk(key, scope, writer, revocable.key_id, tenant);
     // a refused revocation changed nothing; an allowed one took effect
     const after = await api(`${base(personaId("after"))}/session`, { key: revocable.key });
     expect(after.status).toBe(scope === "admin" ? 401 : 404);
@@ -83,12 +100,14 @@ describe("the scope matrix: what each key may do on every /v1 route", () => {
     ["read", KEYS.acmeReadOnly],
     ["write", KEYS.acme],
   ] as const)("a static SDK_KEYS %s key (never admin: the tenant routes are 403)", async (scope, key) => {
-    await walk(key, scope, KEYS.acme, "aaaaaaaaaaaaaaaa");
+    await walk(key, scope, KEYS.acme, "aaaaaaaaaaaaaaaa", "acme");
   });
 
   it("covers every /v1 route the app serves", () => {
     const template = (path: string) => path.split("?")[0]!.replace(/\/(p|scope)-[^/]+/, "/{persona_id}");
-    const walked = new Set(routes("p-x", "{session_id}", "{key_id}").map((r) => `${r.method} ${template(r.path)}`));
+    const walked = new Set(
+      routes("p-x", "{session_id}", "{key_id}").map((r) => `${r.method} ${template(r.path).replace(SCOPE_STORE, "{store_id}")}`),
+    );
     const served = app.routes
       .filter((r) => r.method !== "ALL" && r.path.startsWith("/v1/"))
       .map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, "{$1}")}`);

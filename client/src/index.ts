@@ -38,6 +38,11 @@ export type CreatedKey = Schemas["CreatedKey"];
 export type CreateKeyRequest = Schemas["CreateKeyRequest"];
 export type TenantList = Schemas["TenantList"];
 export type AuditLog = Schemas["AuditLog"];
+export type Store = Schemas["Store"];
+export type StoreList = Schemas["StoreList"];
+export type StoreInput = Schemas["StoreRequest"];
+export type BulkStores = Schemas["BulkStoresRequest"]["stores"];
+export type BulkStoresResult = Schemas["BulkStoresResult"];
 export type { components, operations, paths };
 
 /** What the client reads of a response: the part every fetch implementation has. */
@@ -90,7 +95,7 @@ export interface StampInput {
   occurredAt?: string;
 }
 
-type Method = "get" | "post" | "patch" | "delete";
+type Method = "get" | "post" | "put" | "patch" | "delete";
 
 /**
  * Every operation of the document and where it lives. `satisfies` makes a document with an
@@ -117,6 +122,11 @@ const OPERATIONS = {
   listOwnKeys: ["get", "/v1/tenant/keys"],
   createOwnKey: ["post", "/v1/tenant/keys"],
   revokeOwnKey: ["delete", "/v1/tenant/keys/{key_id}"],
+  listStores: ["get", "/v1/stores"],
+  putStores: ["put", "/v1/stores"],
+  getStore: ["get", "/v1/stores/{store_id}"],
+  putStore: ["put", "/v1/stores/{store_id}"],
+  deleteStore: ["delete", "/v1/stores/{store_id}"],
   createTenant: ["post", "/admin/v1/tenants"],
   listTenants: ["get", "/admin/v1/tenants"],
   getTenant: ["get", "/admin/v1/tenants/{tenant_id}"],
@@ -126,6 +136,11 @@ const OPERATIONS = {
   revokeTenantKey: ["delete", "/admin/v1/tenants/{tenant_id}/keys/{key_id}"],
   listAuditEntries: ["get", "/admin/v1/audit"],
   resendTenantIndex: ["post", "/admin/v1/tenants/{tenant_id}/index/resend"],
+  listTenantStores: ["get", "/admin/v1/tenants/{tenant_id}/stores"],
+  putTenantStores: ["put", "/admin/v1/tenants/{tenant_id}/stores"],
+  getTenantStore: ["get", "/admin/v1/tenants/{tenant_id}/stores/{store_id}"],
+  putTenantStore: ["put", "/admin/v1/tenants/{tenant_id}/stores/{store_id}"],
+  deleteTenantStore: ["delete", "/admin/v1/tenants/{tenant_id}/stores/{store_id}"],
 } as const satisfies { [Id in keyof operations]: readonly [Method, keyof paths] };
 
 type OperationId = keyof typeof OPERATIONS;
@@ -433,6 +448,31 @@ export function createClient(options: ClientOptions) {
       return call("revokeOwnKey", { key_id: keyId }) as Promise<Result<undefined>>;
     },
 
+    /** listStores: the tenant's stores in id order (any key), only those with `tag` when given. */
+    stores(opts: { tag?: string; limit?: number; cursor?: string } = {}): Promise<Result<StoreList>> {
+      return call("listStores", {}, { query: { tag: opts.tag, limit: optional(opts.limit), cursor: opts.cursor } });
+    },
+
+    /** getStore: one store (any key). */
+    store(storeId: string): Promise<Result<Store>> {
+      return call("getStore", { store_id: storeId });
+    },
+
+    /** putStore: registers or replaces a store (admin-scoped keys); a PUT, so retrying it is safe. */
+    putStore(storeId: string, input: StoreInput): Promise<Result<Store>> {
+      return call("putStore", { store_id: storeId }, { body: input });
+    },
+
+    /** putStores: registers or replaces up to 1,000 stores, all or none (admin-scoped keys). */
+    putStores(stores: BulkStores): Promise<Result<BulkStoresResult>> {
+      return call("putStores", {}, { body: { stores } });
+    },
+
+    /** deleteStore: removes a store from the registry (admin-scoped keys); its sessions keep their store_id. */
+    deleteStore(storeId: string): Promise<Result<undefined>> {
+      return call("deleteStore", { store_id: storeId }) as Promise<Result<undefined>>;
+    },
+
     /** getHealth: liveness (sends the key, which the route ignores). */
     health(): Promise<Result<Health>> {
       return call("getHealth", {});
@@ -482,6 +522,21 @@ export function createAdminClient(options: AdminClientOptions) {
     },
     audit(opts: { tenantId?: string; limit?: number; cursor?: string } = {}): Promise<Result<AuditLog>> {
       return call("listAuditEntries", {}, { query: { tenant_id: opts.tenantId, ...page(opts) } });
+    },
+    listStores(tenantId: string, opts: { tag?: string; limit?: number; cursor?: string } = {}): Promise<Result<StoreList>> {
+      return call("listTenantStores", { tenant_id: tenantId }, { query: { tag: opts.tag, ...page(opts) } });
+    },
+    getStore(tenantId: string, storeId: string): Promise<Result<Store>> {
+      return call("getTenantStore", { tenant_id: tenantId, store_id: storeId });
+    },
+    putStore(tenantId: string, storeId: string, input: StoreInput): Promise<Result<Store>> {
+      return call("putTenantStore", { tenant_id: tenantId, store_id: storeId }, { body: input });
+    },
+    putStores(tenantId: string, stores: BulkStores): Promise<Result<BulkStoresResult>> {
+      return call("putTenantStores", { tenant_id: tenantId }, { body: { stores } });
+    },
+    deleteStore(tenantId: string, storeId: string): Promise<Result<undefined>> {
+      return call("deleteTenantStore", { tenant_id: tenantId, store_id: storeId }) as Promise<Result<undefined>>;
     },
   };
 }

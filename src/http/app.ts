@@ -15,6 +15,7 @@ import { errorResponse } from "./envelope";
 import { indexRoutes } from "./index-routes";
 import { rateLimits } from "./rate-limit";
 import { sessionRoutes } from "./session-routes";
+import { adminStoreRoutes, storeRoutes } from "./store-routes";
 import { tenantRoutes } from "./tenant-routes";
 import { ApiHono } from "./validation";
 
@@ -117,7 +118,9 @@ export function createApp() {
 
   const routes = analyticsRoutes(indexRoutes(sessionRoutes(app)));
   tenantRoutes(app);
+  storeRoutes(app);
   adminRoutes(app);
+  adminStoreRoutes(app);
 
   registerDocument(app.openAPIRegistry);
   // Built on first request, when every route is registered; it never changes after that.

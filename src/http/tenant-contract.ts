@@ -82,7 +82,7 @@ export const createTenantKeyRoute = route({
   path: "/admin/v1/tenants/{tenant_id}/keys",
   summary: "Create an SDK key for a tenant (the key is shown only in this answer)",
   request: { params: TenantParams, body: body(CreateKeyBody, true) },
-  responses: { 201: ok(CreatedKey, "The new key"), ...errors(...ADMIN_COMMON, ...BODY, "TENANT_NOT_FOUND") },
+  responses: { 201: ok(CreatedKey, "The new key"), ...errors(...ADMIN_COMMON, ...BODY, "TENANT_NOT_FOUND", "UNKNOWN_STORE") },
 });
 
 export const listTenantKeysRoute = route({
@@ -163,7 +163,7 @@ export const createOwnKeyRoute = route({
   path: "/v1/tenant/keys",
   summary: "Create a key for this tenant (admin-scoped keys; the key is shown only in this answer)",
   request: { body: body(CreateKeyBody, true) },
-  responses: { 201: ok(CreatedKey, "The new key"), ...errors(...TENANT_COMMON, ...BODY) },
+  responses: { 201: ok(CreatedKey, "The new key"), ...errors(...TENANT_COMMON, ...BODY, "UNKNOWN_STORE") },
 });
 
 export const revokeOwnKeyRoute = route({

@@ -3,7 +3,7 @@
  * OpenAPI document from one source. Limits come from src/limits.ts.
  */
 import { z } from "@hono/zod-openapi";
-import { Instant } from "../fields";
+import { Instant, StoreId } from "../fields";
 import { LIMITS } from "../limits";
 import { KEY_ID, TENANT_ID } from "../tenants/key-format";
 import { AUDIT_ACTIONS, SCOPES } from "../tenants/registry";
@@ -29,7 +29,7 @@ export const Scope = z.enum(SCOPES).openapi({
  * `u` regex; documented without flags (JSON Schema patterns are ECMA-262 without flags), where a
  * character outside the BMP is a surrogate pair: the second alternative.
  */
-const text = (field: string, max: number) =>
+export const text = (field: string, max: number) =>
   z
     .string()
     .regex(new RegExp(`^[^\\p{Cc}\\p{Cs}]{1,${max}}$`, "u"), `${field} must be 1 to ${max} characters with no control characters`)
@@ -91,6 +91,10 @@ export const CreateKeyBody = z
       description: "When the key stops working (ISO 8601 with zone, in the future). Absent: never.",
       example: "2099-01-01T00:00:00Z",
     }),
+    store_id: StoreId.optional().openapi({
+      description:
+        "Binds the key to a registered store: its session starts are in that store when they name none, and naming another is 403 STORE_FORBIDDEN.",
+    }),
   })
   .openapi("CreateKeyRequest");
 
@@ -118,6 +122,7 @@ export const Key = z
     expires_at: Timestamp.nullable(),
     revoked_at: Timestamp.nullable(),
     last_used_at: Timestamp.nullable().openapi({ description: "Approximate: refreshed at most about once a minute." }),
+    store_id: z.string().nullable().openapi({ description: "The store the key is bound to; null: any store." }),
   })
   .openapi("Key", { description: "An SDK key as listed: never its secret." });
 export const KeyList = z.object({ keys: z.array(Key), next_cursor: z.string().nullable() }).openapi("KeyList");
@@ -129,6 +134,7 @@ export const CreatedKey = z
     label: z.string().nullable(),
     created_at: Timestamp,
     expires_at: Timestamp.nullable(),
+    store_id: z.string().nullable(),
   })
   .openapi("CreatedKey");
 

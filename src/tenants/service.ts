@@ -9,9 +9,21 @@ import { forgetKey, forgetTenant } from "./auth-cache";
 import { decodeCursor, encodeCursor } from "./cursor";
 import { isUniqueViolation } from "./db";
 import { generateKey } from "./key-format";
-import { type Actor, type AuditInput, type AuditRow, type KeyRow, Registry, type Scope, type TenantRow } from "./registry";
+import {
+  type Actor,
+  type AuditInput,
+  type AuditRow,
+  BoundBreached,
+  type KeyRow,
+  Registry,
+  type Scope,
+  type StoreInput,
+  type StoreRow,
+  type TenantRow,
+} from "./registry";
 import { applyPatch, effectiveSettings, readStoredSettings, type SettingsPatch } from "./settings";
 import { staticTenants } from "./static-keys";
+import { forgetStores } from "./store-cache";
 
 export function tenantView(row: TenantRow, env: Env) {
   const settings = readStoredSettings(row.settings);
@@ -38,6 +50,21 @@ function keyView(row: KeyRow, now: number) {
     expires_at: row.expires_at === null ? null : iso(row.expires_at),
     revoked_at: row.revoked_at === null ? null : iso(row.revoked_at),
     last_used_at: row.last_used_at === null ? null : iso(row.last_used_at),
+    store_id: row.store_id,
+  };
+}
+
+export function storeView(row: StoreRow) {
+  return {
+    store_id: row.store_id,
+    name: row.name,
+    time_zone: row.time_zone,
+    country: row.country,
+    // Written by putStores from a validated list of strings.
+    tags: JSON.parse(row.tags) as string[],
+    capacity: row.capacity,
+    created_at: iso(row.created_at),
+    updated_at: iso(row.updated_at),
   };
 }
 
@@ -67,6 +94,7 @@ export interface NewKey {
   scope: Scope;
   label?: string;
   expires_at?: string;
+  store_id?: string;
 }
 
 /** One request's view of the registry: who acts, under which request id. */
@@ -185,9 +213,17 @@ export class TenantService {
       expires_at: expiresAt,
       revoked_at: null,
       last_used_at: null,
+      store_id: input.store_id ?? null,
     };
-    const created = { scope: row.scope, label: row.label, expires_at: expiresAt === null ? null : iso(expiresAt) };
-    await this.registry.createKey(row, await sha256Hex(key), this.entry(tenantId, "key.create", created, keyId));
+    const created = {
+      scope: row.scope,
+      label: row.label,
+      expires_at: expiresAt === null ? null : iso(expiresAt),
+      store_id: row.store_id,
+    };
+    if (!(await this.registry.createKey(row, await sha256Hex(key), this.entry(tenantId, "key.create", created, keyId)))) {
+      throw new ApiError("UNKNOWN_STORE", "A key can only be bound to a store the tenant has registered.", { store_id: row.store_id });
+    }
     return { key_id: keyId, key, ...created, created_at: iso(now) };
   }
 
@@ -215,6 +251,72 @@ export class TenantService {
     if (!row) throw new ApiError("KEY_NOT_FOUND", undefined, { key_id: keyId });
     if (row.revoked_at === null) await this.registry.revokeKey(tenantId, keyId, this.entry(tenantId, "key.revoke", {}, keyId));
     forgetKey(keyId);
+  }
+
+  // --- stores
+
+  /**
+   * Checks that the tenant exists (a registry tenant, or a static SDK_KEYS one: those have stores
+   * too). Self-service routes skip it: their key's tenant exists.
+   */
+  private async checkTenant(tenantId: string, tenantChecked: boolean): Promise<void> {
+    if (tenantChecked || staticTenants(this.env).has(tenantId)) return;
+    await this.tenantRow(tenantId);
+  }
+
+  private auditOf(tenantId: string) {
+    return { tenantId, actor: this.actor, requestId: this.requestId, at: Date.now() };
+  }
+
+  /** Creates or replaces the stores, all or none; a store given as it is stays as it is (no audit entry). */
+  async putStores(tenantId: string, stores: StoreInput[], tenantChecked = false) {
+    await this.checkTenant(tenantId, tenantChecked);
+    try {
+      const result = await this.registry.putStores(tenantId, stores, LIMITS.storesPerTenantMax, this.auditOf(tenantId));
+      forgetStores(tenantId);
+      return result;
+    } catch (e) {
+      if (e instanceof BoundBreached) {
+        throw new ApiError(
+          "STORE_LIMIT_REACHED",
+          `A tenant can register at most ${LIMITS.storesPerTenantMax} stores; nothing was changed.`,
+          {
+            max_stores: LIMITS.storesPerTenantMax,
+          },
+        );
+      }
+      throw e;
+    }
+  }
+
+  /** One store, created (true) or replaced. */
+  async putStore(tenantId: string, store: StoreInput, tenantChecked = false) {
+    const result = await this.putStores(tenantId, [store], tenantChecked);
+    return { store: await this.getStore(tenantId, store.store_id, true), created: result.created === 1 };
+  }
+
+  async getStore(tenantId: string, storeId: string, tenantChecked = false) {
+    await this.checkTenant(tenantId, tenantChecked);
+    const row = await this.registry.getStore(tenantId, storeId);
+    if (!row) throw new ApiError("STORE_NOT_FOUND", undefined, { store_id: storeId });
+    return storeView(row);
+  }
+
+  async listStores(tenantId: string, query: { limit?: number; cursor?: string; tag?: string }, tenantChecked = false) {
+    const after = query.cursor === undefined ? null : decodeCursor("st", query.cursor, /^([A-Za-z0-9_.-]{1,64})$/)[1]!;
+    await this.checkTenant(tenantId, tenantChecked);
+    const size = query.limit ?? LIMITS.listPageDefault;
+    const rows = await this.registry.listStores(tenantId, size, after, query.tag ?? null);
+    const page = rows.slice(0, size);
+    return { stores: page.map(storeView), next_cursor: rows.length > size ? encodeCursor("st", page.at(-1)!.store_id) : null };
+  }
+
+  /** Removes the store from the registry (sessions keep their store_id; new starts naming it are refused). */
+  async deleteStore(tenantId: string, storeId: string, tenantChecked = false): Promise<void> {
+    await this.checkTenant(tenantId, tenantChecked);
+    const deleted = await this.registry.deleteStore(tenantId, storeId, this.auditOf(tenantId));
+    forgetStores(tenantId);
+    if (!deleted) throw new ApiError("STORE_NOT_FOUND", undefined, { store_id: storeId });
   }
 
   async listAudit(tenantId: string | undefined, limit: number | undefined, cursor: string | undefined) {
