@@ -24,7 +24,7 @@ const REQUIRED = [
   "growth.first100_ms",
   "growth.last100_ms",
   "growth.ratio",
-  ...["start", "stamp", "stamp_idempotent", "end", "get"].flatMap((op) => [`storage.${op}.rows_read`, `storage.${op}.rows_written`]),
+  ...["start", "stamp", "stamp_idempotent", "end", "get", "start_store_bound", "stamp_store_bound"].flatMap((op) => [`storage.${op}.rows_read`, `storage.${op}.rows_written`]),
   "storage.bytes_per_stamp",
   "storage.stamp_with_index_check.rows_written",
   "scenarios.stamp_spread.index_lag_ms.p50",

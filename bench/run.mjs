@@ -601,8 +601,8 @@ async function growth(service, baseline) {
 
 async function storage(probe) {
   const port = probe.port;
-  const counts = async (persona) => {
-    const res = await call(port, "GET", `/__probe/${BENCH_TENANT}/${persona}`);
+  const counts = async (persona, tenant = BENCH_TENANT) => {
+    const res = await call(port, "GET", `/__probe/${tenant}/${persona}`);
     if (res.status !== 200) throw new Error(`storage probe: ${res.status} ${res.text.slice(0, 200)}`);
     return res.json;
   };
@@ -612,11 +612,11 @@ async function storage(probe) {
    * send goes when that time is up, reading the new stamps, and could otherwise land inside this
    * request's window. (A request's own send after a quiet spell runs in it and is counted.)
    */
-  const measure = async (persona, status, method, path, opts) => {
+  const measure = async (persona, status, method, path, opts, tenant = BENCH_TENANT) => {
     await new Promise((r) => setTimeout(r, 300));
-    const before = await counts(persona);
+    const before = await counts(persona, tenant);
     await expect(status, port, method, path, opts);
-    const after = await counts(persona);
+    const after = await counts(persona, tenant);
     return { rows_read: after.rows_read - before.rows_read, rows_written: after.rows_written - before.rows_written };
   };
   const runAlarm = async (persona) => {
@@ -681,6 +681,33 @@ async function storage(probe) {
     body: stampBody(0),
     headers: { "idempotency-key": `bench-${RUN}-0` },
   });
+
+  // A kiosk key bound to a store (a registry tenant with one registered store): its start records
+  // the store and kiosk on the session's own row, and the store check reads the per-isolate cache,
+  // so a start and a stamp cost what they cost without a store.
+  {
+    const tenant = `bench-stores-${RUN}`.toLowerCase().replace(/[^a-z0-9_-]/g, "-").slice(0, 64);
+    const headers = bearer(BENCH_ADMIN_KEY);
+    await expect(201, port, "POST", "/admin/v1/tenants", { body: { tenant_id: tenant }, headers });
+    await expect(201, port, "PUT", `/admin/v1/tenants/${tenant}/stores/store-1`, { body: { name: "Bench store", time_zone: "UTC" }, headers });
+    const bound = bearer(
+      (await expect(201, port, "POST", `/admin/v1/tenants/${tenant}/keys`, { body: { scope: "write", store_id: "store-1" }, headers })).data.key,
+    );
+    const sp = `storage-${RUN}-store`;
+    await expect(201, port, "POST", personaPath(sp, "start"), { headers: bound });
+    await expect(204, port, "DELETE", `/v1/persona/${sp}`, { headers: bound });
+    const first = await measure(sp, 201, "POST", personaPath(sp, "start"), { headers: bound, body: { kiosk_id: "kiosk-1" } }, tenant);
+    const boundStamps = [];
+    for (let i = 0; i < 4; i++) {
+      boundStamps.push(await measure(sp, 201, "POST", personaPath(sp, "stamp"), { body: stampBody(i), headers: bound }, tenant));
+    }
+    await expect(200, port, "POST", personaPath(sp, "end"), { headers: bound });
+    const again = await measure(sp, 201, "POST", personaPath(sp, "start"), { headers: bound, body: { kiosk_id: "kiosk-1" } }, tenant);
+    const session = await expect(200, port, "GET", `/v1/persona/${sp}/session`, { headers: bound });
+    if (session.data.store_id !== "store-1") throw new Error(`storage probe: a bound key's start is in ${session.data.store_id}, not store-1`);
+    out.start_store_bound = { rows_read: Math.max(first.rows_read, again.rows_read), rows_written: Math.max(first.rows_written, again.rows_written) };
+    out.stamp_store_bound = per(boundStamps);
+  }
 
   // The index pipeline's cost in the persona object: a stamp is sent without a write; the alarm's
   // check (about 10 s after a change) writes the watermark once per check, however many stamps it
@@ -800,6 +827,8 @@ function budget(results) {
       "<= 4",
       Math.max(st.start.rows_written, st.start_first_session.rows_written) <= 4,
     ),
+    rows_written_per_start_store_bound: item(st.start_store_bound.rows_written, "<= 4", st.start_store_bound.rows_written <= 4),
+    rows_written_per_stamp_store_bound: item(st.stamp_store_bound.max_rows_written, "<= 2", st.stamp_store_bound.max_rows_written <= 2),
     stamp_rows_read_constant: item(!st.stamp_rows_read_grow, "true", !st.stamp_rows_read_grow),
     ...Object.fromEntries(
       ["funnel", "dwell", "visits_day", "visits_hour"].map((q) => [
@@ -989,7 +1018,9 @@ async function main() {
   }
 
   say("storage probe");
-  const probe = await serve("probe", probeConfig, probeBuild.outdir, serviceVars, compat);
+  const probeState = join(work, "serve-probe-registry");
+  await migrateRegistry(probeConfig, probeState);
+  const probe = await serve("probe", probeConfig, probeBuild.outdir, serviceVars, compat, { persistDir: join(probeState, "v3") });
   let storageResult;
   let analyticsResult;
   try {

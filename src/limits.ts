@@ -105,8 +105,9 @@ export const LIMITS = {
   storesPerTenantMax: 10_000,
   /** `PUT /v1/stores` bodies: 1,000 stores with names and tags. */
   storesBodyMaxBytes: 1024 * 1024,
-  /** Tenants whose store ids an isolate remembers; the least recently used are dropped first. */
+  /** Tenants whose stores an isolate remembers, and stores in all (the least recently used tenants are dropped first). */
   storeCacheMaxTenants: 200,
+  storeCacheMaxStores: 100_000,
   /** A key's `last_used_at` is written at most this often per isolate. */
   lastUsedRefreshMs: 60 * 1000,
 } as const;

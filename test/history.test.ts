@@ -37,6 +37,8 @@ describe("history", () => {
       ended_at: expect.any(String),
       end_reason: "client",
       stamp_count: 1,
+      store_id: null,
+      kiosk_id: null,
     });
   });
 

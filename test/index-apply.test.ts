@@ -45,6 +45,8 @@ function visit(tenant: string, persona: string) {
   const header = (count: number, last: [string, number], ended: number | null): Omit<SessionDelta, "stamps"> => ({
     id,
     started_at: T0,
+    store_id: null,
+    kiosk_id: null,
     ended_at: ended,
     end_reason: ended === null ? null : "client",
     stamp_count: count,
@@ -94,6 +96,8 @@ describe("applying index messages", () => {
         path: ["ENTER", "CHAT", "SHOPPING", "PAYMENT"].join("\u0001"),
         path_ts: [T0, T0 + 60_000, T0 + 120_000, T0 + 180_000].join(","),
         stamps_held: 4,
+        store_id: null,
+        kiosk_id: null,
       },
     ]);
     expect(rows.stamps.map((s) => s.status)).toEqual(["ENTER", "CHAT", "SHOPPING", "PAYMENT"]);
@@ -156,6 +160,8 @@ describe("applying index messages", () => {
         {
           id: laterId,
           started_at: T0 + 3_600_000,
+          store_id: null,
+          kiosk_id: null,
           ended_at: null,
           end_reason: null,
           stamp_count: 1,
@@ -212,11 +218,11 @@ describe("applying index messages", () => {
     const { messages } = visit(tenant, "p1");
     const first = messages[0]!;
     await deliver([{ ...first, sessions: first.sessions.map((s) => ({ ...s, idle_at: Date.now() - 1000 })) }]);
-    const page = await env.TENANT_INDEX.getByName(liveShard(tenant)).active({ status: null, after: null, limit: 10 });
+    const page = await env.TENANT_INDEX.getByName(liveShard(tenant)).active({ status: null, store: null, after: null, limit: 10 });
     expect(page.sessions).toEqual([]);
     expect(page.total).toBe(0);
     await deliver([{ ...first, persona: "p2", sessions: first.sessions.map((s) => ({ ...s, idle_at: Date.now() + 60_000 })) }]);
-    const later = await env.TENANT_INDEX.getByName(liveShard(tenant)).active({ status: null, after: null, limit: 10 });
+    const later = await env.TENANT_INDEX.getByName(liveShard(tenant)).active({ status: null, store: null, after: null, limit: 10 });
     expect(later.sessions.map((s) => s.persona_id)).toEqual(["p2"]);
   });
 
@@ -274,6 +280,8 @@ describe("applying index messages", () => {
       session: {
         id,
         started_at: T0,
+        store_id: null,
+        kiosk_id: null,
         ended_at: null,
         end_reason: null,
         stamp_count: count,

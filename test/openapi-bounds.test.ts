@@ -126,6 +126,13 @@ beforeAll(async () => {
   const key = await api(`/admin/v1/tenants/${TENANT}/keys`, { method: "POST", key: ADMIN_KEYS.operator, body: { scope: "admin" } });
   sdkKey = key.json.data.key;
   minted.key_id = key.json.data.key_id;
+  // The examples name store-012 (a start's store, a key's binding): registered, as a client would have it.
+  const store = await api(`/admin/v1/tenants/${TENANT}/stores/store-012`, {
+    method: "PUT",
+    key: ADMIN_KEYS.operator,
+    body: { name: "Example store", time_zone: "Europe/Paris" },
+  });
+  expect(store.status).toBe(201);
   // Started as the example start is, so the examples' stamps (at the same occurred_at) follow it.
   const start = exampleRequest(doc, operations(doc).find((o) => o.op.operationId === "startSession")!, minted, { persona_id: PERSONA });
   const started = await api(start.url, { method: start.method, key: sdkKey, body: start.body });

@@ -37,6 +37,7 @@ const ORDER = [
   "recordStamps",
   "getCurrentSession",
   "listActiveSessions",
+  "getOccupancy",
   "endSession",
   "listPersonaSessions",
   "getPersonaSession",

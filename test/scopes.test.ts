@@ -25,6 +25,7 @@ function routes(persona: string, sessionId: string, revocable: string): Route[] 
     { name: "session", kind: "read", method: "GET", path: `${p}/sessions/${sessionId}`, ok: 200 },
     { name: "active sessions", kind: "read", method: "GET", path: "/v1/sessions/active", ok: 200 },
     { name: "session search", kind: "read", method: "GET", path: "/v1/sessions", ok: 200 },
+    { name: "occupancy", kind: "read", method: "GET", path: "/v1/occupancy", ok: 200 },
     { name: "funnel", kind: "read", method: "GET", path: `/v1/analytics/funnel?step=ENTER&step=CHAT&${RANGE}`, ok: 200 },
     { name: "dwell", kind: "read", method: "GET", path: `/v1/analytics/dwell?${RANGE}`, ok: 200 },
     { name: "visits", kind: "read", method: "GET", path: `/v1/analytics/visits?${RANGE}`, ok: 200 },

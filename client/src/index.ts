@@ -27,6 +27,7 @@ export type ErrorCode = Schemas["Error"]["error"]["code"];
 export type Health = SuccessData<"getHealth">;
 export type ActiveSessions = Schemas["ActiveSessions"];
 export type SessionSearch = Schemas["SessionSearch"];
+export type Occupancy = Schemas["Occupancy"];
 export type Funnel = Schemas["Funnel"];
 export type Dwell = Schemas["Dwell"];
 export type Visits = Schemas["Visits"];
@@ -114,6 +115,7 @@ const OPERATIONS = {
   erasePersona: ["delete", "/v1/persona/{persona_id}"],
   listActiveSessions: ["get", "/v1/sessions/active"],
   searchSessions: ["get", "/v1/sessions"],
+  getOccupancy: ["get", "/v1/occupancy"],
   getFunnel: ["get", "/v1/analytics/funnel"],
   getDwell: ["get", "/v1/analytics/dwell"],
   getVisits: ["get", "/v1/analytics/visits"],
@@ -328,8 +330,12 @@ export function createClient(options: ClientOptions) {
     activeSession: (personaId: string) => active.get(personaId),
 
     /** startSession: starts a session and records ENTER. */
-    async start(personaId: string, opts: { occurredAt?: string } = {}): Promise<Result<Started>> {
-      const body = opts.occurredAt ? { occurred_at: opts.occurredAt } : {};
+    async start(personaId: string, opts: { occurredAt?: string; storeId?: string; kioskId?: string } = {}): Promise<Result<Started>> {
+      const body = {
+        ...(opts.occurredAt ? { occurred_at: opts.occurredAt } : {}),
+        ...(opts.storeId ? { store_id: opts.storeId } : {}),
+        ...(opts.kioskId ? { kiosk_id: opts.kioskId } : {}),
+      };
       const result = await call("startSession", { persona_id: personaId }, { body });
       return track(personaId, result, (d) => d.session_id);
     },
@@ -384,8 +390,14 @@ export function createClient(options: ClientOptions) {
     },
 
     /** listActiveSessions: who is in a session now, across the tenant, longest-running first. */
-    activeSessions(opts: { status?: string; limit?: number; cursor?: string } = {}): Promise<Result<ActiveSessions>> {
-      return call("listActiveSessions", {}, { query: { status: opts.status, limit: optional(opts.limit), cursor: opts.cursor } });
+    activeSessions(opts: { status?: string; storeId?: string; limit?: number; cursor?: string } = {}): Promise<Result<ActiveSessions>> {
+      return call(
+        "listActiveSessions",
+        {},
+        {
+          query: { status: opts.status, store_id: opts.storeId, limit: optional(opts.limit), cursor: opts.cursor },
+        },
+      );
     },
 
     /** searchSessions: sessions that started in [from, to) (ISO 8601), newest first. */
@@ -396,12 +408,20 @@ export function createClient(options: ClientOptions) {
         status?: string;
         personaId?: string;
         endReason?: "client" | "idle_timeout";
+        storeId?: string;
+        kioskId?: string;
         limit?: number;
         cursor?: string;
       } = {},
     ): Promise<Result<SessionSearch>> {
-      const { personaId, endReason, limit, ...rest } = opts;
-      return call("searchSessions", {}, { query: { ...rest, persona_id: personaId, end_reason: endReason, limit: optional(limit) } });
+      const { personaId, endReason, storeId, kioskId, limit, ...rest } = opts;
+      return call(
+        "searchSessions",
+        {},
+        {
+          query: { ...rest, persona_id: personaId, end_reason: endReason, store_id: storeId, kiosk_id: kioskId, limit: optional(limit) },
+        },
+      );
     },
 
     /** getFunnel: sessions reaching each step in order, with conversions and times between steps. */
@@ -446,6 +466,11 @@ export function createClient(options: ClientOptions) {
     /** revokeOwnKey: revokes one of the tenant's keys; repeating it is fine. */
     revokeKey(keyId: string): Promise<Result<undefined>> {
       return call("revokeOwnKey", { key_id: keyId }) as Promise<Result<undefined>>;
+    },
+
+    /** getOccupancy: live occupancy per store, busiest first (every registered store, zero included). */
+    occupancy(opts: { tag?: string; limit?: number; cursor?: string } = {}): Promise<Result<Occupancy>> {
+      return call("getOccupancy", {}, { query: { tag: opts.tag, limit: optional(opts.limit), cursor: opts.cursor } });
     },
 
     /** listStores: the tenant's stores in id order (any key), only those with `tag` when given. */

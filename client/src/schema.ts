@@ -177,6 +177,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/occupancy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Live occupancy per store, busiest first
+         * @description Every registered store (those with no one in them included) and every unregistered store_id seen in an active session, busiest first (then by store_id), with active sessions per current status and utilization against capacity. As fresh as the active-sessions view: the index has a change within seconds.
+         */
+        get: operations["getOccupancy"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/sessions": {
         parameters: {
             query?: never;
@@ -517,6 +537,10 @@ export interface components {
              * @example 2026-04-17T10:05:00.000Z
              */
             started_at: string;
+            /** @description The store the session happens in; null when its start named none. */
+            store_id: string | null;
+            /** @description The kiosk that started it; null when its start named none. */
+            kiosk_id: string | null;
         };
         Error: {
             /** @enum {boolean} */
@@ -538,6 +562,16 @@ export interface components {
              * @example 2026-04-17T10:05:00Z
              */
             occurred_at?: string;
+            /**
+             * @description The registered store the session happens in (else 422 UNKNOWN_STORE). Default: the key's store, if the key is bound to one; naming another is 403 STORE_FORBIDDEN.
+             * @example store-012
+             */
+            store_id?: string;
+            /**
+             * @description The kiosk (or device) that records the session: free, not registered.
+             * @example kiosk-3
+             */
+            kiosk_id?: string;
         };
         RecordedStamp: {
             /**
@@ -651,6 +685,10 @@ export interface components {
             /** @enum {string|null} */
             end_reason: "client" | "idle_timeout" | null;
             stamp_count: number;
+            /** @description The store the session happens in; null when its start named none. */
+            store_id: string | null;
+            /** @description The kiosk that started it; null when its start named none. */
+            kiosk_id: string | null;
             stamps: components["schemas"]["Stamp"][];
         };
         Stamp: {
@@ -707,6 +745,10 @@ export interface components {
                 /** @enum {string} */
                 end_reason: "client" | "idle_timeout";
                 stamp_count: number;
+                /** @description The store the session happens in; null when its start named none. */
+                store_id: string | null;
+                /** @description The kiosk that started it; null when its start named none. */
+                kiosk_id: string | null;
             }[];
             next_cursor: string | null;
         };
@@ -733,8 +775,12 @@ export interface components {
                  */
                 status_since: string;
                 stamp_count: number;
+                /** @description The store the session happens in; null when its start named none. */
+                store_id: string | null;
+                /** @description The kiosk that started it; null when its start named none. */
+                kiosk_id: string | null;
             }[];
-            /** @description Active sessions per current status, whole tenant. */
+            /** @description Active sessions per current status: the whole tenant, or the store given. */
             counts_by_status: {
                 [key: string]: number;
             };
@@ -742,6 +788,33 @@ export interface components {
             /**
              * Format: date-time
              * @description When the index last applied a change for this answer's data (null: never). Changes reach it within seconds.
+             * @example 2026-04-17T10:05:00.000Z
+             */
+            as_of: string | null;
+            next_cursor: string | null;
+        };
+        Occupancy: {
+            stores: {
+                store_id: string;
+                /** @description null: a store_id seen in an active session but not registered (deleted, say). */
+                name: string | null;
+                /** @description Active sessions in the store now. */
+                active: number;
+                capacity: number | null;
+                /** @description active ÷ capacity, rounded to 4 decimals; null without a capacity. */
+                utilization: number | null;
+                /** @description Its active sessions per current status. */
+                by_status: {
+                    [key: string]: number;
+                };
+            }[];
+            /** @description Active sessions in every store this query covers (all pages). */
+            total_active: number;
+            /** @description Active sessions whose start named no store (tenant-wide). */
+            no_store_active: number;
+            /**
+             * Format: date-time
+             * @description When the index last applied a change (null: never).
              * @example 2026-04-17T10:05:00.000Z
              */
             as_of: string | null;
@@ -771,6 +844,10 @@ export interface components {
                 end_reason: "client" | "idle_timeout" | null;
                 stamp_count: number;
                 last_status: string;
+                /** @description The store the session happens in; null when its start named none. */
+                store_id: string | null;
+                /** @description The kiosk that started it; null when its start named none. */
+                kiosk_id: string | null;
             }[];
             /**
              * Format: date-time
@@ -872,11 +949,17 @@ export interface components {
              *     ]
              */
             statuses?: string[];
+            /**
+             * @description When true, every session start must name a store (or use a key bound to one): else 422 STORE_REQUIRED. Default false.
+             * @example true
+             */
+            require_store?: boolean;
         };
         EffectiveTenantSettings: {
             idle_timeout_seconds: number;
             retention_days: number;
             statuses: string[] | null;
+            require_store: boolean;
         };
         UpdateOwnTenantRequest: {
             settings: components["schemas"]["TenantSettingsPatch"];
@@ -903,6 +986,11 @@ export interface components {
              *     ]
              */
             statuses?: string[] | null;
+            /**
+             * @description When true, every session start must name a store (or use a key bound to one): else 422 STORE_REQUIRED. Default false.
+             * @example true
+             */
+            require_store?: boolean | null;
         };
         KeyList: {
             keys: components["schemas"]["Key"][];
@@ -1260,10 +1348,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description TENANT_DISABLED, FORBIDDEN */
+            /** @description TENANT_DISABLED, FORBIDDEN, STORE_FORBIDDEN */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1301,10 +1390,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description IDEMPOTENCY_KEY_REUSED */
+            /** @description IDEMPOTENCY_KEY_REUSED, UNKNOWN_STORE, STORE_REQUIRED */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2195,6 +2285,8 @@ export interface operations {
             query?: {
                 /** @description Only sessions whose current status is this label. */
                 status?: string;
+                /** @description Only this store's sessions: the list, counts_by_status and total_active all cover this store alone. */
+                store_id?: string;
                 limit?: number;
                 /** @description next_cursor from the previous page */
                 cursor?: string;
@@ -2284,6 +2376,100 @@ export interface operations {
             };
         };
     };
+    getOccupancy: {
+        parameters: {
+            query?: {
+                /** @description Only registered stores with this tag. */
+                tag?: string;
+                limit?: number;
+                /** @description next_cursor from the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of stores */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["Occupancy"];
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description TENANT_DISABLED */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMITED */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAVAILABLE */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     searchSessions: {
         parameters: {
             query?: {
@@ -2296,6 +2482,10 @@ export interface operations {
                 persona_id?: string;
                 /** @description Only sessions ended this way. */
                 end_reason?: "client" | "idle_timeout";
+                /** @description Only sessions in this store. */
+                store_id?: string;
+                /** @description Only sessions started at this kiosk. */
+                kiosk_id?: string;
                 limit?: number;
                 /** @description next_cursor from the previous page */
                 cursor?: string;

@@ -54,13 +54,18 @@ function staticRules(env: Env): TenantRules {
   return defaultRules.rules;
 }
 
-function admit(c: Context<AppEnv>, who: { tenant: string; keyId: string; scope: KeyEntry["scope"] | "admin"; rules: TenantRules }) {
+function admit(
+  c: Context<AppEnv>,
+  who: { tenant: string; keyId: string; scope: KeyEntry["scope"] | "admin"; rules: TenantRules; storeId?: string | null },
+) {
   c.set("tenant", who.tenant);
   c.set("keyId", who.keyId);
   c.set("scope", who.scope);
   c.set("actor", { type: "key", id: who.keyId });
   c.set("policy", who.rules.policy);
   c.set("statuses", who.rules.statuses);
+  c.set("requireStore", who.rules.requireStore);
+  c.set("boundStore", who.storeId ?? null);
 }
 
 /** Requires `Authorization: Bearer <SDK key>`; sets the tenant, scope and tenant rules for the routes. */

@@ -19,6 +19,10 @@ export interface AppEnv {
     policy: PersonaPolicy;
     /** The tenant's statuses allow-list; null allows any status. */
     statuses: ReadonlySet<string> | null;
+    /** The store the key is bound to (null: any store). */
+    boundStore: string | null;
+    /** Whether the tenant requires a store on every session start (`require_store`). */
+    requireStore: boolean;
     /** The request body as parsed JSON (`{}` when absent), before the route's schema checks it. */
     json: unknown;
     /** The raw request body, kept for the idempotency fingerprint. */

@@ -40,6 +40,7 @@ import {
   VisitsData,
   VisitsQuery,
 } from "./schemas";
+import { Occupancy, OccupancyQuery } from "./store-schemas";
 
 /**
  * Response headers, documented once under components.headers and referenced by each response
@@ -96,6 +97,9 @@ const REPLAYABLE = new Set<ErrorCode>([
   "SESSION_ACTIVE",
   "SESSION_MISMATCH",
   "STAMP_LIMIT_REACHED",
+  "STORE_FORBIDDEN",
+  "UNKNOWN_STORE",
+  "STORE_REQUIRED",
 ]);
 
 type Response = RouteConfig["responses"][string];
@@ -176,7 +180,10 @@ export const startRoute = route({
   summary: "Start a session (records ENTER)",
   tags: sessions,
   request: { params: PersonaParams, headers: IdempotencyHeaders, body: body(StartBody, false) },
-  responses: { 201: ok(StartData, "Session started"), ...errors(...WRITE, "SESSION_ACTIVE") },
+  responses: {
+    201: ok(StartData, "Session started"),
+    ...errors(...WRITE, "SESSION_ACTIVE", "STORE_FORBIDDEN", "UNKNOWN_STORE", "STORE_REQUIRED"),
+  },
 });
 
 export const stampRoute = route({
@@ -282,6 +289,18 @@ export const activeRoute = route({
   tags: indexTags,
   request: { query: ActiveQuery },
   responses: { 200: ok(ActiveData, "A page of active sessions"), ...errors(...COMMON) },
+});
+
+export const occupancyRoute = route({
+  method: "get",
+  path: "/v1/occupancy",
+  operationId: "getOccupancy",
+  summary: "Live occupancy per store, busiest first",
+  description:
+    "Every registered store (those with no one in them included) and every unregistered store_id seen in an active session, busiest first (then by store_id), with active sessions per current status and utilization against capacity. As fresh as the active-sessions view: the index has a change within seconds.",
+  tags: indexTags,
+  request: { query: OccupancyQuery },
+  responses: { 200: ok(Occupancy, "A page of stores"), ...errors(...COMMON) },
 });
 
 export const searchRoute = route({

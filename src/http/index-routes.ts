@@ -4,8 +4,9 @@ import { iso } from "../ids";
 import { LIMITS } from "../limits";
 import { liveShard, monthShard, monthsBetween } from "../tenant-index/messages";
 import type { IndexedSession } from "../tenant-index/store";
+import { storeDirectory } from "../tenants/store-cache";
 import type { AppEnv } from "./context";
-import { activeRoute, searchRoute } from "./contract";
+import { activeRoute, occupancyRoute, searchRoute } from "./contract";
 import { asOf, cursor, range } from "./paging";
 
 /** A page position: a time (ms) and the id that breaks ties. */
@@ -20,7 +21,12 @@ export function indexRoutes(app: OpenAPIHono<AppEnv>) {
       const query = c.req.valid("query");
       const limit = query.limit ?? LIMITS.indexPageDefault;
       const after = query.cursor === undefined ? null : position(cursor.decode("a", query.cursor, POSITION));
-      const page = await shard(c, liveShard(c.get("tenant"))).active({ status: query.status ?? null, after, limit: limit + 1 });
+      const page = await shard(c, liveShard(c.get("tenant"))).active({
+        status: query.status ?? null,
+        store: query.store_id ?? null,
+        after,
+        limit: limit + 1,
+      });
       const rows = page.sessions.slice(0, limit);
       const last = rows.at(-1);
       return c.json(
@@ -34,11 +40,66 @@ export function indexRoutes(app: OpenAPIHono<AppEnv>) {
               status: r.status,
               status_since: iso(r.status_since),
               stamp_count: r.stamp_count,
+              store_id: r.store_id,
+              kiosk_id: r.kiosk_id,
             })),
             counts_by_status: page.counts,
             total_active: page.total,
             as_of: asOf([page.applied_at]),
             next_cursor: page.sessions.length > limit && last ? cursor.encode("a", last.started_at, last.persona_id) : null,
+          },
+        },
+        200,
+      );
+    })
+    .openapi(occupancyRoute, async (c) => {
+      const query = c.req.valid("query");
+      const tenant = c.get("tenant");
+      const limit = query.limit ?? LIMITS.listPageDefault;
+      const after = query.cursor === undefined ? null : cursor.decode("o", query.cursor, /^([0-9]{1,9}):([A-Za-z0-9_.-]{1,64})$/);
+      const [live, directory] = await Promise.all([shard(c, liveShard(tenant)).occupancy(), storeDirectory(c.env, tenant)]);
+      const byStore = new Map<string, Record<string, number>>();
+      let noStore = 0;
+      for (const row of live.rows) {
+        if (row.store_id === null) {
+          noStore += row.n;
+          continue;
+        }
+        const counts = byStore.get(row.store_id) ?? {};
+        counts[row.status] = row.n;
+        byStore.set(row.store_id, counts);
+      }
+      const ids = new Set<string>();
+      for (const [id, store] of directory) if (query.tag === undefined || store.tags.includes(query.tag)) ids.add(id);
+      if (query.tag === undefined) for (const id of byStore.keys()) ids.add(id);
+      const all = [...ids].map((id) => {
+        const by_status = byStore.get(id) ?? {};
+        const active = Object.values(by_status).reduce((a, b) => a + b, 0);
+        const capacity = directory.get(id)?.capacity ?? null;
+        return {
+          store_id: id,
+          name: directory.get(id)?.name ?? null,
+          active,
+          capacity,
+          utilization: capacity === null ? null : Math.round((active / capacity) * 10_000) / 10_000,
+          by_status,
+        };
+      });
+      all.sort((a, b) => b.active - a.active || (a.store_id < b.store_id ? -1 : 1));
+      // The cursor is a position in that order (active, then store_id): a store whose count changed between pages may show twice or not at all.
+      const rest =
+        after === null ? all : all.filter((s) => s.active < Number(after[0]) || (s.active === Number(after[0]) && s.store_id > after[1]!));
+      const page = rest.slice(0, limit);
+      const last = page.at(-1);
+      return c.json(
+        {
+          success: true as const,
+          data: {
+            stores: page,
+            total_active: all.reduce((n, s) => n + s.active, 0),
+            no_store_active: noStore,
+            as_of: asOf([live.applied_at]),
+            next_cursor: rest.length > limit && last ? cursor.encode("o", last.active, last.store_id) : null,
           },
         },
         200,
@@ -61,6 +122,8 @@ export function indexRoutes(app: OpenAPIHono<AppEnv>) {
             persona: query.persona_id ?? null,
             endReason: query.end_reason ?? null,
             status: query.status ?? null,
+            store: query.store_id ?? null,
+            kiosk: query.kiosk_id ?? null,
             limit: limit + 1,
           }),
         ),
@@ -82,6 +145,8 @@ export function indexRoutes(app: OpenAPIHono<AppEnv>) {
               end_reason: r.end_reason,
               stamp_count: r.stamp_count,
               last_status: r.last_status,
+              store_id: r.store_id,
+              kiosk_id: r.kiosk_id,
             })),
             as_of: asOf(pages.map((p) => p.applied_at)),
             next_cursor: merged.length > limit && last ? cursor.encode("s", last.started_at, last.session_id) : null,

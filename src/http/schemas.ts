@@ -4,7 +4,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import { ERROR_CODES } from "../errors";
-import { EndReason, Instant, instantRange, Status } from "../fields";
+import { EndReason, Instant, instantRange, KioskId, Status, StoreId } from "../fields";
 import { LIMITS } from "../limits";
 
 const utf8 = new TextEncoder();
@@ -61,7 +61,16 @@ export const IdempotencyHeaders = z.object({
     }),
 });
 
-export const StartBody = z.strictObject({ occurred_at: OccurredAt.optional() }).openapi("StartRequest");
+export const StartBody = z
+  .strictObject({
+    occurred_at: OccurredAt.optional(),
+    store_id: StoreId.optional().openapi({
+      description:
+        "The registered store the session happens in (else 422 UNKNOWN_STORE). Default: the key's store, if the key is bound to one; naming another is 403 STORE_FORBIDDEN.",
+    }),
+    kiosk_id: KioskId.optional().openapi({ description: "The kiosk (or device) that records the session: free, not registered." }),
+  })
+  .openapi("StartRequest");
 
 const StampFields = { status: Status, meta: Meta.optional(), occurred_at: OccurredAt.optional() };
 const SessionGuard = SessionId.optional().openapi({
@@ -122,7 +131,15 @@ export const StampOut = z
   })
   .openapi("Stamp");
 
-export const StartData = z.object({ session_id: SessionId, persona_id: z.string(), started_at: Timestamp }).openapi("StartedSession");
+/** Where a session happens, on every shape of a session: null when its start named none (and before stores existed). */
+const Place = {
+  store_id: z.string().nullable().openapi({ description: "The store the session happens in; null when its start named none." }),
+  kiosk_id: z.string().nullable().openapi({ description: "The kiosk that started it; null when its start named none." }),
+};
+
+export const StartData = z
+  .object({ session_id: SessionId, persona_id: z.string(), started_at: Timestamp, ...Place })
+  .openapi("StartedSession");
 export const StampData = z.object({ session_id: SessionId, status: z.string(), timestamp: Timestamp }).openapi("RecordedStamp");
 export const BatchData = z
   .object({ session_id: SessionId, stamps: z.array(z.object({ status: z.string(), timestamp: Timestamp })) })
@@ -135,6 +152,7 @@ export const SessionData = z
     ended_at: Timestamp.nullable(),
     end_reason: EndReason.nullable(),
     stamp_count: z.number().int(),
+    ...Place,
     stamps: z.array(StampOut),
   })
   .openapi("Session");
@@ -147,6 +165,7 @@ export const HistoryData = z
         ended_at: Timestamp,
         end_reason: EndReason,
         stamp_count: z.number().int(),
+        ...Place,
       }),
     ),
     next_cursor: z.string().nullable(),
@@ -171,11 +190,14 @@ export function successEnvelope<T extends z.ZodType>(data: T) {
 
 // The tenant index (tenant-wide reads).
 
+const storeFilter = (description: string) => StoreId.optional().openapi({ param: { name: "store_id", in: "query" }, description });
+
 export const ActiveQuery = z.object({
   status: Status.optional().openapi({
     param: { name: "status", in: "query" },
     description: "Only sessions whose current status is this label.",
   }),
+  store_id: storeFilter("Only this store's sessions: the list, counts_by_status and total_active all cover this store alone."),
   limit: pageLimit(LIMITS.indexPageMax, LIMITS.indexPageDefault),
   cursor: cursorParam,
 });
@@ -197,6 +219,8 @@ export const SearchQuery = z.object({
   status: Status.optional().openapi({ param: { name: "status", in: "query" }, description: "Only sessions with a stamp of this label." }),
   persona_id: PersonaId.optional().openapi({ param: { name: "persona_id", in: "query" } }),
   end_reason: EndReason.optional().openapi({ param: { name: "end_reason", in: "query" }, description: "Only sessions ended this way." }),
+  store_id: storeFilter("Only sessions in this store."),
+  kiosk_id: KioskId.optional().openapi({ param: { name: "kiosk_id", in: "query" }, description: "Only sessions started at this kiosk." }),
   limit: pageLimit(LIMITS.indexPageMax, LIMITS.indexPageDefault),
   cursor: cursorParam,
 });
@@ -215,9 +239,12 @@ export const ActiveData = z
         status: z.string().openapi({ description: "The label of the session's latest stamp." }),
         status_since: Timestamp.openapi({ description: "The timestamp of that stamp." }),
         stamp_count: z.number().int(),
+        ...Place,
       }),
     ),
-    counts_by_status: z.record(z.string(), z.number().int()).openapi({ description: "Active sessions per current status, whole tenant." }),
+    counts_by_status: z
+      .record(z.string(), z.number().int())
+      .openapi({ description: "Active sessions per current status: the whole tenant, or the store given." }),
     total_active: z.number().int(),
     as_of: AsOf,
     next_cursor: z.string().nullable(),
@@ -235,6 +262,7 @@ export const SearchData = z
         end_reason: EndReason.nullable(),
         stamp_count: z.number().int(),
         last_status: z.string(),
+        ...Place,
       }),
     ),
     as_of: AsOf,

@@ -3,7 +3,8 @@ import type { Context } from "hono";
 import { ApiError } from "../errors";
 import { sha256Hex } from "../ids";
 import { LIMITS } from "../limits";
-import type { IdempotencyInput, SessionView, StampItem } from "../persona/domain";
+import type { IdempotencyInput, SessionView, StampItem, StartInput } from "../persona/domain";
+import { isRegisteredStore } from "../tenants/store-cache";
 import { requireScope } from "./auth";
 import { jsonBody } from "./body";
 import type { AppEnv } from "./context";
@@ -32,6 +33,40 @@ function checkStatuses(c: Context<AppEnv>, statuses: string[], batch: boolean): 
     ...(batch ? { index } : {}),
     allowed: [...allowed],
   });
+}
+
+/**
+ * Where a start happens: the store named, else the key's; the verdict on it (another store than
+ * the key's, a store the tenant has not registered, none where the tenant requires one) goes to
+ * the object as a refusal, which it gives after its idempotency check, so a retried start that
+ * succeeded still replays its success. The registry's store ids come from the per-isolate cache:
+ * no D1 query per start.
+ */
+async function resolvePlace(
+  c: Context<AppEnv>,
+  named: string | undefined,
+  kioskId: string | undefined,
+): Promise<Pick<StartInput, "storeId" | "kioskId" | "refusal">> {
+  const bound = c.get("boundStore");
+  const storeId = named ?? bound;
+  const place = { storeId, kioskId: kioskId ?? null };
+  if (bound !== null && named !== undefined && named !== bound) {
+    return {
+      ...place,
+      refusal: {
+        code: "STORE_FORBIDDEN",
+        message: `This key is bound to store ${bound}: its sessions are in that store.`,
+        details: { store_id: named, bound_store_id: bound },
+      },
+    };
+  }
+  if (storeId === null) {
+    return c.get("requireStore") ? { ...place, refusal: { code: "STORE_REQUIRED" } } : place;
+  }
+  if (!(await isRegisteredStore(c.env, c.get("tenant"), storeId))) {
+    return { ...place, refusal: { code: "UNKNOWN_STORE", details: { store_id: storeId } } };
+  }
+  return place;
 }
 
 function persona(c: Context<AppEnv>, personaId: string) {
@@ -73,12 +108,14 @@ export function sessionRoutes(app: OpenAPIHono<AppEnv>) {
     .openapi({ ...startRoute, middleware: writeGuards(LIMITS.bodyMaxBytes) }, async (c) => {
       const { persona_id } = c.req.valid("param");
       const input = c.req.valid("json");
+      const place = await resolvePlace(c, input.store_id, input.kiosk_id);
       const outcome = await persona(c, persona_id).start(c.get("policy"), {
         occurredAt: ms(input.occurred_at),
         idempotency: await idempotency(c, c.req.valid("header")["idempotency-key"]),
+        ...place,
       });
-      const data = unwrap(c, outcome);
-      return c.json({ success: true as const, data: { session_id: data.session_id, persona_id, started_at: data.started_at } }, 201);
+      const { session_id, started_at, store_id, kiosk_id } = unwrap(c, outcome);
+      return c.json({ success: true as const, data: { session_id, persona_id, started_at, store_id, kiosk_id } }, 201);
     })
     .openapi({ ...stampRoute, middleware: writeGuards(LIMITS.bodyMaxBytes) }, async (c) => {
       const { persona_id } = c.req.valid("param");

@@ -86,6 +86,38 @@ export const StoreListQuery = z.object({
     .openapi({ param: { name: "cursor", in: "query" }, description: "next_cursor from the previous page" }),
 });
 
+export const OccupancyQuery = z.object({
+  tag: Tag.optional().openapi({ param: { name: "tag", in: "query" }, description: "Only registered stores with this tag." }),
+  limit: pageLimit(LIMITS.listPageMax, LIMITS.listPageDefault),
+  cursor: z
+    .string()
+    .max(300)
+    .optional()
+    .openapi({ param: { name: "cursor", in: "query" }, description: "next_cursor from the previous page" }),
+});
+
+export const Occupancy = z
+  .object({
+    stores: z.array(
+      z.object({
+        store_id: z.string(),
+        name: z
+          .string()
+          .nullable()
+          .openapi({ description: "null: a store_id seen in an active session but not registered (deleted, say)." }),
+        active: z.int().openapi({ description: "Active sessions in the store now." }),
+        capacity: z.int().nullable(),
+        utilization: z.number().nullable().openapi({ description: "active ÷ capacity, rounded to 4 decimals; null without a capacity." }),
+        by_status: z.record(z.string(), z.int()).openapi({ description: "Its active sessions per current status." }),
+      }),
+    ),
+    total_active: z.int().openapi({ description: "Active sessions in every store this query covers (all pages)." }),
+    no_store_active: z.int().openapi({ description: "Active sessions whose start named no store (tenant-wide)." }),
+    as_of: Timestamp.nullable().openapi({ description: "When the index last applied a change (null: never)." }),
+    next_cursor: z.string().nullable(),
+  })
+  .openapi("Occupancy");
+
 export const Store = z
   .object({
     store_id: z.string(),

@@ -19,6 +19,14 @@ export interface IdempotencyInput {
 export interface StartInput {
   occurredAt?: number;
   idempotency?: IdempotencyInput;
+  /** Where the session happens, as the Worker resolved it (the key's store when the body names none). */
+  storeId?: string | null;
+  kioskId?: string | null;
+  /**
+   * The Worker's verdict on the store (not registered, not the key's, required): refused here,
+   * after the idempotency check, so a retry of a start that succeeded replays its success.
+   */
+  refusal?: { code: ErrorCode; message?: string; details?: RefusalDetails };
 }
 
 export interface StampItem {
@@ -53,7 +61,13 @@ export interface StoredStamp {
   meta_json?: string;
 }
 
-export interface StartData {
+/** Where a session happens: null when the start named no store or kiosk. */
+export interface Place {
+  store_id: string | null;
+  kiosk_id: string | null;
+}
+
+export interface StartData extends Place {
   session_id: string;
   started_at: string;
 }
@@ -69,7 +83,7 @@ export interface BatchData {
   stamps: { status: string; timestamp: string }[];
 }
 
-export interface SessionView {
+export interface SessionView extends Place {
   session_id: string;
   started_at: string;
   ended_at: string | null;
@@ -78,7 +92,7 @@ export interface SessionView {
   stamps: StoredStamp[];
 }
 
-export interface SessionSummary {
+export interface SessionSummary extends Place {
   session_id: string;
   started_at: string;
   ended_at: string;

@@ -365,6 +365,8 @@ export class IndexOutbox {
         last_status: last.status,
         last_ts: last.ts,
         idle_at: row.ended_at === null && idle > 0 ? row.last_activity_at + idle : null,
+        store_id: row.store_id,
+        kiosk_id: row.kiosk_id,
         stamps: stamps.map((s) => [s.seq, s.status, s.ts]),
       });
     }

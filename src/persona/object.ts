@@ -97,6 +97,7 @@ export class PersonaSession extends DurableObject<Env> {
 
   start(policy: PersonaPolicy, input: StartInput): Outcome<StartData> {
     return this.write<StartData>(policy, input.idempotency, (now) => {
+      if (input.refusal) return refuse(input.refusal.code, input.refusal.details, input.refusal.message);
       const latest = this.expireIfIdle(now);
       if (latest && latest.ended_at === null) return refuse("SESSION_ACTIVE", { session_id: latest.session_id });
       let startedAt = now;
@@ -116,10 +117,14 @@ export class PersonaSession extends DurableObject<Env> {
       // Strictly increasing ids even if the clock steps back, so key order stays start order, and
       // always above the last erasure's floor, which the index never lets a session back under.
       const sessionId = uuidv7(Math.max(now, latest ? uuidv7Ms(latest.session_id) + 1 : 0, this.outbox.minSessionMs() + 1));
-      this.store.insertSession(sessionId, startedAt, now, 1);
+      const place = { storeId: input.storeId ?? null, kioskId: input.kioskId ?? null };
+      this.store.insertSession(sessionId, startedAt, now, 1, place);
       this.store.insertStamp(sessionId, 1, "ENTER", startedAt, now, null);
       if (this.config.idleTimeoutMs > 0) this.armAlarm(now + this.config.idleTimeoutMs);
-      return { record: { k: "start", sid: sessionId }, data: { session_id: sessionId, started_at: iso(startedAt) } };
+      return {
+        record: { k: "start", sid: sessionId },
+        data: { session_id: sessionId, started_at: iso(startedAt), store_id: place.storeId, kiosk_id: place.kioskId },
+      };
     });
   }
 
@@ -397,7 +402,12 @@ export class PersonaSession extends DurableObject<Env> {
         return fail(record.code, record.details, record.message);
       case "start": {
         const row = this.mustSession(record.sid);
-        return ok({ session_id: row.session_id, started_at: iso(row.started_at) } satisfies StartData);
+        return ok({
+          session_id: row.session_id,
+          started_at: iso(row.started_at),
+          store_id: row.store_id,
+          kiosk_id: row.kiosk_id,
+        } satisfies StartData);
       }
       case "stamps": {
         const rows = this.store.stamps(record.sid, record.from, record.to);
@@ -486,6 +496,8 @@ export class PersonaSession extends DurableObject<Env> {
       ended_at: row.ended_at === null ? null : iso(row.ended_at),
       end_reason: row.ended_at === null ? null : (row.end_reason as EndReason),
       stamp_count: row.stamp_count,
+      store_id: row.store_id,
+      kiosk_id: row.kiosk_id,
       stamps: this.store.stamps(row.session_id).map(stampView),
     };
   }
@@ -497,6 +509,8 @@ export class PersonaSession extends DurableObject<Env> {
       ended_at: iso(row.ended_at ?? 0),
       end_reason: row.end_reason as EndReason,
       stamp_count: row.stamp_count,
+      store_id: row.store_id,
+      kiosk_id: row.kiosk_id,
     };
   }
 }

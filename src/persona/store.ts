@@ -26,6 +26,9 @@ export interface SessionRow extends Record<string, SqlStorageValue> {
   last_stamp_at: number;
   /** Server receive time of the last start or stamp: what the idle timeout counts from. */
   last_activity_at: number;
+  /** Where the session happens (null: not said, or recorded before stores existed). */
+  store_id: string | null;
+  kiosk_id: string | null;
 }
 
 export interface StampRow extends Record<string, SqlStorageValue> {
@@ -44,7 +47,9 @@ export interface IdempotencyRow extends Record<string, SqlStorageValue> {
 /**
  * Schema migrations, applied in order, each once. Bump by appending: never edit a released one.
  * Version 1 is the core API's schema; version 2 adds offline timestamps, idle/end reasons and
- * idempotency; version 3 adds object_state (the tenant policy the object last received). New columns are nullable and read through COALESCE so an upgrade rewrites no rows.
+ * idempotency; version 3 adds object_state (the tenant policy the object last received); version 4
+ * adds where a session happens (store_id, kiosk_id: written with the session's row, so a start
+ * still writes the same rows). New columns are nullable and read through COALESCE so an upgrade rewrites no rows.
  */
 export const MIGRATIONS: ReadonlyArray<{ version: number; statements: readonly string[] }> = [
   {
@@ -89,13 +94,17 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; statements: readonly s
       "CREATE TABLE object_state (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
     ],
   },
+  {
+    version: 4,
+    statements: ["ALTER TABLE sessions ADD COLUMN store_id TEXT", "ALTER TABLE sessions ADD COLUMN kiosk_id TEXT"],
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 
 const SESSION_COLUMNS = `session_id, started_at, ended_at,
   CASE WHEN ended_at IS NULL THEN NULL ELSE COALESCE(end_reason, 'client') END AS end_reason,
-  stamp_count, last_stamp_at, COALESCE(last_activity_at, last_stamp_at) AS last_activity_at`;
+  stamp_count, last_stamp_at, COALESCE(last_activity_at, last_stamp_at) AS last_activity_at, store_id, kiosk_id`;
 /** A stamp as the tenant index takes it: no meta, no received time. */
 export interface StampLabel {
   seq: number;
@@ -263,16 +272,24 @@ export class PersonaStore {
   }
 
   /** The caller inserts the session's first `stampCount` stamps itself, in the same transaction. */
-  insertSession(sessionId: string, startedAt: number, receivedAt: number, stampCount: number): void {
+  insertSession(
+    sessionId: string,
+    startedAt: number,
+    receivedAt: number,
+    stampCount: number,
+    place: { storeId: string | null; kioskId: string | null },
+  ): void {
     this.sql.run(
       "insert session",
-      `INSERT INTO sessions (session_id, started_at, ended_at, end_reason, stamp_count, last_stamp_at, last_activity_at)
-        VALUES (?, ?, NULL, NULL, ?, ?, ?)`,
+      `INSERT INTO sessions (session_id, started_at, ended_at, end_reason, stamp_count, last_stamp_at, last_activity_at, store_id, kiosk_id)
+        VALUES (?, ?, NULL, NULL, ?, ?, ?, ?, ?)`,
       sessionId,
       startedAt,
       stampCount,
       startedAt,
       receivedAt,
+      place.storeId,
+      place.kioskId,
     );
     // Session ids only grow (UUIDv7, forced monotonic by the object), so this is now the newest.
     this.tail = { sessionId, stamps: [] };
@@ -284,6 +301,8 @@ export class PersonaStore {
       stamp_count: stampCount,
       last_stamp_at: startedAt,
       last_activity_at: receivedAt,
+      store_id: place.storeId,
+      kiosk_id: place.kioskId,
     };
   }
 

@@ -23,6 +23,9 @@ export const SessionHeader = z.object({
   last_ts: z.number(),
   /** When the idle timeout will end it if nothing comes (null: ended, or no timeout). */
   idle_at: z.number().nullable(),
+  /** Where it happens; set at its start, never changed. Absent in messages sent before stores existed. */
+  store_id: z.string().nullable().default(null),
+  kiosk_id: z.string().nullable().default(null),
 });
 export type SessionHeader = z.infer<typeof SessionHeader>;
 

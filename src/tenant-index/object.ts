@@ -101,15 +101,20 @@ export class TenantIndex extends DurableObject<Env> {
     return { sessions: this.store.syncState(sessionIds), floor: this.store.floor(persona), sent_until: this.store.sentUntil() };
   }
 
-  active(query: { status: string | null; after: [number, string] | null; limit: number }): ActivePage {
+  active(query: { status: string | null; store: string | null; after: [number, string] | null; limit: number }): ActivePage {
     const now = Date.now();
-    const counts = Object.fromEntries(this.store.activeCounts(now).map((r) => [r.status, r.n]));
+    const counts = Object.fromEntries(this.store.activeCounts(now, query.store).map((r) => [r.status, r.n]));
     return {
-      sessions: this.store.active(now, query.status, query.after, query.limit),
+      sessions: this.store.active(now, query.status, query.store, query.after, query.limit),
       counts,
       total: Object.values(counts).reduce((a, b) => a + b, 0),
       applied_at: this.store.appliedAt(),
     };
+  }
+
+  /** Active sessions per store and status, now (the occupancy board). */
+  occupancy(): { rows: { store_id: string | null; status: string; n: number }[]; applied_at: number | null } {
+    return { rows: this.store.occupancy(Date.now()), applied_at: this.store.appliedAt() };
   }
 
   search(query: SearchQuery): SearchPage {

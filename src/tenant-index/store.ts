@@ -56,6 +56,16 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; statements: readonly s
       "CREATE TABLE shard_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID",
     ],
   },
+  {
+    // Where each session happens. No index: the filters ride on the start-time and live indexes.
+    version: 2,
+    statements: [
+      "ALTER TABLE sessions ADD COLUMN store_id TEXT",
+      "ALTER TABLE sessions ADD COLUMN kiosk_id TEXT",
+      "ALTER TABLE live ADD COLUMN store_id TEXT",
+      "ALTER TABLE live ADD COLUMN kiosk_id TEXT",
+    ],
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
@@ -69,6 +79,8 @@ export interface IndexedSession extends Record<string, SqlStorageValue> {
   stamp_count: number;
   last_status: string;
   last_ts: number;
+  store_id: string | null;
+  kiosk_id: string | null;
 }
 
 /** A session as analytics read it (an array, not an object: a 30-day query reads 100,000 of them). */
@@ -92,6 +104,8 @@ export interface LiveRow extends Record<string, SqlStorageValue> {
   status: string;
   status_since: number;
   idle_at: number | null;
+  store_id: string | null;
+  kiosk_id: string | null;
 }
 
 /** What a shard holds of one session, for the persona object's check that nothing was lost. */
@@ -132,10 +146,11 @@ export class IndexStore {
     if (this.created) this.migrate();
   }
 
-  migrate(): void {
+  /** Brings the schema up to `target` (default: the latest). */
+  migrate(target = SCHEMA_VERSION): void {
     let version = this.schemaVersion();
     for (const migration of MIGRATIONS) {
-      if (migration.version <= version) continue;
+      if (migration.version <= version || migration.version > target) continue;
       for (const statement of migration.statements) this.sql.run(`migration ${migration.version}`, statement);
       this.sql.run(
         "set schema version",
@@ -197,9 +212,11 @@ export class IndexStore {
     const appendable = added > 0 && added === delta.stamps.length && delta.stamps.every(([seq], i) => seq === first + i);
     const held = this.sql.one<{ stamps_held: number; stamp_count: number }>(
       "upsert session",
-      `INSERT INTO sessions (session_id, persona_id, started_at, ended_at, end_reason, stamp_count, last_status, last_ts, path, path_ts, stamps_held)
+      `INSERT INTO sessions (session_id, persona_id, started_at, ended_at, end_reason, stamp_count, last_status, last_ts, path, path_ts, stamps_held,
+          store_id, kiosk_id)
         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,
-          CASE WHEN ?9 AND ?10 = 1 THEN ?11 ELSE '' END, CASE WHEN ?9 AND ?10 = 1 THEN ?12 ELSE '' END, CASE WHEN ?9 AND ?10 = 1 THEN ?13 ELSE 0 END)
+          CASE WHEN ?9 AND ?10 = 1 THEN ?11 ELSE '' END, CASE WHEN ?9 AND ?10 = 1 THEN ?12 ELSE '' END, CASE WHEN ?9 AND ?10 = 1 THEN ?13 ELSE 0 END,
+          ?14, ?15)
         ON CONFLICT (session_id) DO UPDATE SET
           ended_at = COALESCE(sessions.ended_at, excluded.ended_at),
           end_reason = COALESCE(sessions.end_reason, excluded.end_reason),
@@ -228,6 +245,8 @@ export class IndexStore {
       delta.stamps.map(([, status]) => status).join(PATH_SEPARATOR),
       delta.stamps.map(([, , ts]) => ts).join(","),
       delta.stamps.length,
+      delta.store_id,
+      delta.kiosk_id,
     );
     // New stamps the path did not take (out of order, or after a gap): rebuild it from the stamps.
     if (added > 0 && held?.stamps_held !== first + delta.stamps.length - 1) {
@@ -274,11 +293,13 @@ export class IndexStore {
   applyLive(persona: string, header: SessionHeader): void {
     this.sql.run(
       "upsert live",
-      `INSERT INTO live (persona_id, session_id, started_at, ended_at, stamp_count, status, status_since, idle_at)
-        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, CASE WHEN ?4 IS NULL THEN ?8 END)
+      `INSERT INTO live (persona_id, session_id, started_at, ended_at, stamp_count, status, status_since, idle_at, store_id, kiosk_id)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, CASE WHEN ?4 IS NULL THEN ?8 END, ?9, ?10)
         ON CONFLICT (persona_id) DO UPDATE SET
           session_id = excluded.session_id,
           started_at = excluded.started_at,
+          store_id = excluded.store_id,
+          kiosk_id = excluded.kiosk_id,
           ended_at = CASE WHEN excluded.session_id > live.session_id THEN excluded.ended_at ELSE COALESCE(live.ended_at, excluded.ended_at) END,
           stamp_count = CASE WHEN excluded.session_id > live.session_id THEN excluded.stamp_count
             ELSE MAX(live.stamp_count, excluded.stamp_count) END,
@@ -302,6 +323,8 @@ export class IndexStore {
       header.last_status,
       header.last_ts,
       header.idle_at,
+      header.store_id,
+      header.kiosk_id,
     );
   }
 
@@ -366,14 +389,15 @@ export class IndexStore {
     return this.sql.one<{ value: number }>("applied at", "SELECT value FROM shard_meta WHERE key = 'applied_at'")?.value ?? null;
   }
 
-  /** Active sessions, longest-running first, after the (started_at, persona_id) cursor. */
-  active(now: number, status: string | null, after: [number, string] | null, limit: number): LiveRow[] {
+  /** Active sessions, longest-running first, after the (started_at, persona_id) cursor; one store's when `store` is given. */
+  active(now: number, status: string | null, store: string | null, after: [number, string] | null, limit: number): LiveRow[] {
     if (!this.created) return [];
     return this.sql.all<LiveRow>(
       "active sessions",
-      `SELECT persona_id, session_id, started_at, ended_at, stamp_count, status, status_since, idle_at FROM live
+      `SELECT persona_id, session_id, started_at, ended_at, stamp_count, status, status_since, idle_at, store_id, kiosk_id FROM live
         WHERE ended_at IS NULL AND (idle_at IS NULL OR idle_at > ?1)
           AND (?2 IS NULL OR status = ?2)
+          AND (?6 IS NULL OR store_id = ?6)
           AND (?3 IS NULL OR (started_at, persona_id) > (?3, ?4))
         ORDER BY started_at, persona_id LIMIT ?5`,
       now,
@@ -381,14 +405,28 @@ export class IndexStore {
       after?.[0] ?? null,
       after?.[1] ?? null,
       limit,
+      store,
     );
   }
 
-  activeCounts(now: number): { status: string; n: number }[] {
+  activeCounts(now: number, store: string | null): { status: string; n: number }[] {
     if (!this.created) return [];
     return this.sql.all<{ status: string; n: number }>(
       "active counts",
-      `SELECT status, COUNT(*) AS n FROM live WHERE ended_at IS NULL AND (idle_at IS NULL OR idle_at > ?) GROUP BY status ORDER BY status`,
+      `SELECT status, COUNT(*) AS n FROM live WHERE ended_at IS NULL AND (idle_at IS NULL OR idle_at > ?1)
+        AND (?2 IS NULL OR store_id = ?2) GROUP BY status ORDER BY status`,
+      now,
+      store,
+    );
+  }
+
+  /** Active sessions per store (null: sessions that named none) and current status. */
+  occupancy(now: number): { store_id: string | null; status: string; n: number }[] {
+    if (!this.created) return [];
+    return this.sql.all<{ store_id: string | null; status: string; n: number }>(
+      "occupancy",
+      `SELECT store_id, status, COUNT(*) AS n FROM live WHERE ended_at IS NULL AND (idle_at IS NULL OR idle_at > ?)
+        GROUP BY store_id, status`,
       now,
     );
   }
@@ -398,11 +436,13 @@ export class IndexStore {
     if (!this.created) return [];
     return this.sql.all<IndexedSession>(
       "search sessions",
-      `SELECT session_id, persona_id, started_at, ended_at, end_reason, stamp_count, last_status, last_ts FROM sessions
+      `SELECT session_id, persona_id, started_at, ended_at, end_reason, stamp_count, last_status, last_ts, store_id, kiosk_id FROM sessions
         WHERE started_at >= ?1 AND started_at < ?2
           AND (?3 IS NULL OR (started_at, session_id) < (?3, ?4))
           AND (?5 IS NULL OR persona_id = ?5)
           AND (?6 IS NULL OR end_reason = ?6)
+          AND (?9 IS NULL OR store_id = ?9)
+          AND (?10 IS NULL OR kiosk_id = ?10)
           AND (?7 IS NULL OR EXISTS (SELECT 1 FROM stamps WHERE stamps.session_id = sessions.session_id AND stamps.status = ?7))
         ORDER BY started_at DESC, session_id DESC LIMIT ?8`,
       q.from,
@@ -413,6 +453,8 @@ export class IndexStore {
       q.endReason,
       q.status,
       q.limit,
+      q.store,
+      q.kiosk,
     );
   }
 
@@ -439,5 +481,7 @@ export interface SearchQuery {
   persona: string | null;
   endReason: EndReason | null;
   status: string | null;
+  store: string | null;
+  kiosk: string | null;
   limit: number;
 }

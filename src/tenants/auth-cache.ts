@@ -20,7 +20,7 @@ import { type KeyAuthRow, Registry, type Scope } from "./registry";
 import { readStoredSettings, type TenantRules, tenantRules } from "./settings";
 
 export type RegistryAuth =
-  | { ok: true; tenant: string; keyId: string; scope: Scope; rules: TenantRules }
+  | { ok: true; tenant: string; keyId: string; scope: Scope; rules: TenantRules; storeId: string | null }
   | { ok: false; reason: "malformed" | "unknown" | "revoked" | "expired" | "disabled" | "blocked" };
 
 interface Known {
@@ -104,7 +104,7 @@ export async function authenticateRegistryKey(req: RegistryAuthRequest): Promise
       }),
     );
   }
-  return { ok: true, tenant: row.tenant_id, keyId: row.key_id, scope: row.scope, rules: entry.rules };
+  return { ok: true, tenant: row.tenant_id, keyId: row.key_id, scope: row.scope, rules: entry.rules, storeId: row.store_id };
 }
 
 /** The cached answer for a key id: the key, null (no such key), or undefined (not cached, or too old). */

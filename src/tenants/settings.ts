@@ -22,6 +22,10 @@ const Retention = z
   .min(0, retentionRule)
   .max(LIMITS.retentionMaxDays, retentionRule)
   .openapi({ description: "Ended sessions are deleted after this many days; 0 = keep forever.", example: 30 });
+const RequireStore = z.boolean({ error: "require_store must be true or false" }).openapi({
+  description: "When true, every session start must name a store (or use a key bound to one): else 422 STORE_REQUIRED. Default false.",
+  example: true,
+});
 const Statuses = z
   .array(Status, { error: statusesRule })
   .min(1, statusesRule)
@@ -38,19 +42,25 @@ export const SettingsPatch = z
     idle_timeout_seconds: IdleTimeout.nullable().optional(),
     retention_days: Retention.nullable().optional(),
     statuses: Statuses.nullable().optional(),
+    require_store: RequireStore.nullable().optional(),
   })
   .openapi("TenantSettingsPatch", { description: "A field given sets it; null returns it to the service default; absent leaves it." });
 export type SettingsPatch = z.infer<typeof SettingsPatch>;
 
 /** What a tenant set, as stored: only the fields it set. */
 export const StoredSettings = z
-  .strictObject({ idle_timeout_seconds: IdleTimeout.optional(), retention_days: Retention.optional(), statuses: Statuses.optional() })
+  .strictObject({
+    idle_timeout_seconds: IdleTimeout.optional(),
+    retention_days: Retention.optional(),
+    statuses: Statuses.optional(),
+    require_store: RequireStore.optional(),
+  })
   .openapi("TenantSettings", { description: "The settings this tenant set; the service defaults apply to the others." });
 export type StoredSettings = z.infer<typeof StoredSettings>;
 
 /** Every setting as it applies to the tenant's requests: its own, else the service default. */
 export const EffectiveSettings = z
-  .object({ idle_timeout_seconds: z.int(), retention_days: z.int(), statuses: z.array(z.string()).nullable() })
+  .object({ idle_timeout_seconds: z.int(), retention_days: z.int(), statuses: z.array(z.string()).nullable(), require_store: z.boolean() })
   .openapi("EffectiveTenantSettings");
 export type EffectiveSettings = z.infer<typeof EffectiveSettings>;
 
@@ -80,6 +90,7 @@ export function effectiveSettings(stored: StoredSettings, env: PolicyVars): Effe
     idle_timeout_seconds: stored.idle_timeout_seconds ?? defaults.idleTimeoutMs / 1000,
     retention_days: stored.retention_days ?? defaults.retentionMs / 86_400_000,
     statuses: stored.statuses ?? null,
+    require_store: stored.require_store ?? false,
   };
 }
 
@@ -88,6 +99,8 @@ export interface TenantRules {
   policy: PersonaPolicy;
   /** null: any status. */
   statuses: ReadonlySet<string> | null;
+  /** Every start must name a store. */
+  requireStore: boolean;
 }
 
 export function tenantRules(stored: StoredSettings, env: PolicyVars): TenantRules {
@@ -95,5 +108,6 @@ export function tenantRules(stored: StoredSettings, env: PolicyVars): TenantRule
   return {
     policy: { idleTimeoutMs: effective.idle_timeout_seconds * 1000, retentionMs: effective.retention_days * 86_400_000 },
     statuses: effective.statuses ? new Set(effective.statuses) : null,
+    requireStore: effective.require_store,
   };
 }
