@@ -29,6 +29,11 @@ export const LIMITS = {
   indexRangeMaxDays: 93,
   /** How long the live view keeps a persona's row after its session ended (then a clean-up drops it). */
   liveEndedKeepMs: 7 * 24 * 60 * 60 * 1000,
+  /** Analytics filters and breakdowns: store_id repeated at most this often; group_by's largest groups kept. */
+  analyticsStoresMax: 100,
+  analyticsGroupsMax: 100,
+  /** group_by with interval=hour: at most this many days (101 groups × 744 buckets in one answer). */
+  analyticsGroupedHourRangeMaxDays: 31,
   funnelStepsMin: 2,
   funnelStepsMax: 10,
   /** Identical analytics queries of a tenant are answered from a per-isolate cache this long. */

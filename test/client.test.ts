@@ -157,6 +157,13 @@ describe("typed client: tenant-wide routes", () => {
     expect(dwell.ok && dwell.data.statuses.some((s) => s.status === "ENTER")).toBe(true);
     const visits = await api.visits({ from, to, interval: "hour", tz: "Europe/Paris" });
     expect(visits.ok && visits.data.tz).toBe("Europe/Paris");
+    // The store scope: kiosk filter and a breakdown, as query parameters the API takes.
+    const byKiosk = await api.funnel({ steps: ["ENTER", label], from, to, groupBy: "kiosk" });
+    expect(byKiosk.ok && byKiosk.data.groups?.reduce((n, g) => n + g.steps[1]!.sessions, 0)).toBe(
+      funnel.ok && funnel.data.steps[1]!.sessions,
+    );
+    const none = await api.visits({ from, to, tz: "store", fallbackTz: "UTC", kioskId: "no-such-kiosk" });
+    expect(none.ok && none.data.buckets.reduce((n, b) => n + b.sessions, 0)).toBe(0);
     const bad = await api.funnel({ steps: ["ONLY"], from, to });
     expect(!bad.ok && bad.error.code).toBe("VALIDATION_ERROR");
   });

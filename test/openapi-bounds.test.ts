@@ -28,10 +28,10 @@ interface Variant {
 }
 
 // Values no document can make "just inside": a cursor is minted by the server (any other string
-// is refused as "not a cursor this API gave out"), and a zone (a query's tz, a store's time_zone)
+// is refused as "not a cursor this API gave out"), and a zone (a query's tz and fallback_tz, a store's time_zone)
 // must be a real IANA name, the longest of which (32 characters) is shorter than the 64 the length
 // bound guards.
-const NO_INSIDE = new Set(["cursor", "tz", "time_zone"]);
+const NO_INSIDE = new Set(["cursor", "tz", "fallback_tz", "time_zone"]);
 
 /** A string of `length` characters from the example (repeated), distinct per `n`. */
 function stringOf(example: unknown, length: number, n = 0): string {

@@ -74,6 +74,9 @@ async function seedIndex(env: Env, body: { tenant: string; first: number; count:
                 last_status: last[1],
                 last_ts: last[2],
                 idle_at: null,
+                // 2,000 stores (registered by the harness), 5 kiosks each.
+                store_id: `store-${k % 2000}`,
+                kiosk_id: `kiosk-${k % 5}`,
                 stamps,
               },
             ],

@@ -187,6 +187,16 @@ function stampBody(input: StampInput): Schemas["StampRequest"] {
   };
 }
 
+/** Which sessions an analytics query takes, and how it splits them (see the API's analytics docs). */
+export interface AnalyticsScope {
+  storeIds?: readonly string[];
+  tag?: string;
+  kioskId?: string;
+  groupBy?: "store" | "kiosk" | "country" | "tag";
+}
+
+const scopeQuery = (o: AnalyticsScope) => ({ store_id: o.storeIds, tag: o.tag, kiosk_id: o.kioskId, group_by: o.groupBy });
+
 /** Query parameters: a list repeats the parameter (`step=A&step=B`); undefined ones are left out. */
 type Query = Record<string, string | readonly string[] | undefined>;
 
@@ -425,22 +435,32 @@ export function createClient(options: ClientOptions) {
     },
 
     /** getFunnel: sessions reaching each step in order, with conversions and times between steps. */
-    funnel(opts: { steps: readonly string[]; from: string; to: string; withinSeconds?: number }): Promise<Result<Funnel>> {
+    funnel(opts: { steps: readonly string[]; from: string; to: string; withinSeconds?: number } & AnalyticsScope): Promise<Result<Funnel>> {
       return call(
         "getFunnel",
         {},
-        { query: { step: opts.steps, from: opts.from, to: opts.to, within_seconds: optional(opts.withinSeconds) } },
+        {
+          query: { step: opts.steps, from: opts.from, to: opts.to, within_seconds: optional(opts.withinSeconds), ...scopeQuery(opts) },
+        },
       );
     },
 
     /** getDwell: time spent in each status. */
-    dwell(opts: { from: string; to: string }): Promise<Result<Dwell>> {
-      return call("getDwell", {}, { query: { from: opts.from, to: opts.to } });
+    dwell(opts: { from: string; to: string } & AnalyticsScope): Promise<Result<Dwell>> {
+      return call("getDwell", {}, { query: { from: opts.from, to: opts.to, ...scopeQuery(opts) } });
     },
 
-    /** getVisits: sessions started per hour or day in a time zone, with their median duration. */
-    visits(opts: { from: string; to: string; interval?: "hour" | "day"; tz?: string }): Promise<Result<Visits>> {
-      return call("getVisits", {}, { query: { from: opts.from, to: opts.to, interval: opts.interval, tz: opts.tz } });
+    /** getVisits: sessions started per hour or day in a time zone (or each store's: tz "store"), with their median duration. */
+    visits(
+      opts: { from: string; to: string; interval?: "hour" | "day"; tz?: string; fallbackTz?: string } & AnalyticsScope,
+    ): Promise<Result<Visits>> {
+      return call(
+        "getVisits",
+        {},
+        {
+          query: { from: opts.from, to: opts.to, interval: opts.interval, tz: opts.tz, fallback_tz: opts.fallbackTz, ...scopeQuery(opts) },
+        },
+      );
     },
 
     /** getOwnTenant: this key's tenant (an `admin`-scoped registry key). */

@@ -866,6 +866,25 @@ export interface components {
                 median_seconds_from_previous: number | null;
                 p90_seconds_from_previous: number | null;
             }[];
+            /** @description With group_by: the 100 largest groups by sessions, then at most one holding the rest; their counts add up to the totals. */
+            groups?: {
+                /** @description The store, kiosk, country or tag (null: sessions that have none); "other" for the group of the rest. */
+                key: string | null;
+                /** @description The store's name, the country's English name; null otherwise. */
+                name: string | null;
+                /** @description true for the one group holding every group past the 100 largest. */
+                other: boolean;
+                /** @description How many groups this one holds (1, or more for the rest). */
+                groups: number;
+                steps: {
+                    status: string;
+                    sessions: number;
+                    conversion_from_previous: number | null;
+                    conversion_from_first: number | null;
+                    median_seconds_from_previous: number | null;
+                    p90_seconds_from_previous: number | null;
+                }[];
+            }[];
             /**
              * Format: date-time
              * @description ISO 8601 UTC with milliseconds
@@ -881,6 +900,25 @@ export interface components {
                 median_seconds: number;
                 p90_seconds: number;
             }[];
+            /** @description With group_by: the 100 largest groups by sessions, then at most one holding the rest; their counts add up to the totals. */
+            groups?: {
+                /** @description The store, kiosk, country or tag (null: sessions that have none); "other" for the group of the rest. */
+                key: string | null;
+                /** @description The store's name, the country's English name; null otherwise. */
+                name: string | null;
+                /** @description true for the one group holding every group past the 100 largest. */
+                other: boolean;
+                /** @description How many groups this one holds (1, or more for the rest). */
+                groups: number;
+                sessions: number;
+                statuses: {
+                    status: string;
+                    visits: number;
+                    total_seconds: number;
+                    median_seconds: number;
+                    p90_seconds: number;
+                }[];
+            }[];
             /**
              * Format: date-time
              * @description ISO 8601 UTC with milliseconds
@@ -891,16 +929,34 @@ export interface components {
         Visits: {
             buckets: {
                 /**
-                 * @description The bucket's start as the zone's local time with its offset
+                 * @description The bucket's start as the zone's local time with its offset; with tz=store, the local wall-clock time without an offset (2026-04-17T10:00)
                  * @example 2026-03-29T00:00:00+01:00
                  */
                 start: string;
                 sessions: number;
                 median_duration_seconds: number | null;
             }[];
+            /** @description With group_by: the 100 largest groups by sessions, then at most one holding the rest; their counts add up to the totals. */
+            groups?: {
+                /** @description The store, kiosk, country or tag (null: sessions that have none); "other" for the group of the rest. */
+                key: string | null;
+                /** @description The store's name, the country's English name; null otherwise. */
+                name: string | null;
+                /** @description true for the one group holding every group past the 100 largest. */
+                other: boolean;
+                /** @description How many groups this one holds (1, or more for the rest). */
+                groups: number;
+                buckets: {
+                    start: string;
+                    sessions: number;
+                    median_duration_seconds: number | null;
+                }[];
+            }[];
             /** @enum {string} */
             interval: "hour" | "day";
             tz: string;
+            /** @description With tz=store: the zone of sessions with no registered store. */
+            fallback_tz?: string;
             /**
              * Format: date-time
              * @description ISO 8601 UTC with milliseconds
@@ -2582,6 +2638,14 @@ export interface operations {
                 from: string;
                 /** @description Sessions that started before this time; at most 93 days after `from`. From 2000-01-01T00:00:00Z to 3000-01-01T00:00:00Z. */
                 to: string;
+                /** @description Only sessions in these stores: the parameter repeated 1 to 100 times. */
+                store_id?: string[];
+                /** @description Only sessions in the stores that have this tag now. */
+                tag?: string;
+                /** @description Only sessions started at this kiosk. */
+                kiosk_id?: string;
+                /** @description Adds `groups`: the same figures per store, kiosk, store country or store tag (a store's first tag), the 100 largest by sessions, then one group with the rest. */
+                group_by?: "store" | "kiosk" | "country" | "tag";
                 /** @description The funnel's steps in order: the parameter repeated 2 to 10 times. */
                 step: string[];
                 /** @description A step counts only if it came at most this long after step 1. */
@@ -2679,6 +2743,14 @@ export interface operations {
                 from: string;
                 /** @description Sessions that started before this time; at most 93 days after `from`. From 2000-01-01T00:00:00Z to 3000-01-01T00:00:00Z. */
                 to: string;
+                /** @description Only sessions in these stores: the parameter repeated 1 to 100 times. */
+                store_id?: string[];
+                /** @description Only sessions in the stores that have this tag now. */
+                tag?: string;
+                /** @description Only sessions started at this kiosk. */
+                kiosk_id?: string;
+                /** @description Adds `groups`: the same figures per store, kiosk, store country or store tag (a store's first tag), the 100 largest by sessions, then one group with the rest. */
+                group_by?: "store" | "kiosk" | "country" | "tag";
             };
             header?: never;
             path?: never;
@@ -2772,10 +2844,20 @@ export interface operations {
                 from: string;
                 /** @description Sessions that started before this time; at most 93 days after `from`. From 2000-01-01T00:00:00Z to 3000-01-01T00:00:00Z. */
                 to: string;
+                /** @description Only sessions in these stores: the parameter repeated 1 to 100 times. */
+                store_id?: string[];
+                /** @description Only sessions in the stores that have this tag now. */
+                tag?: string;
+                /** @description Only sessions started at this kiosk. */
+                kiosk_id?: string;
+                /** @description Adds `groups`: the same figures per store, kiosk, store country or store tag (a store's first tag), the 100 largest by sessions, then one group with the rest. */
+                group_by?: "store" | "kiosk" | "country" | "tag";
                 /** @description Bucket size (default day). */
                 interval?: "hour" | "day";
-                /** @description IANA time zone name, as written, the buckets are aligned to (default UTC); offsets such as +05:30 and other letter cases (utc) are refused. */
+                /** @description IANA time zone name, as written, the buckets are aligned to (default UTC); offsets such as +05:30 and other letter cases (utc) are refused. `store`: each session in its own store's local time, buckets keyed by wall-clock time without an offset. */
                 tz?: string;
+                /** @description With tz=store: the zone of sessions with no registered store (default UTC). Checked whenever given; used only with tz=store. */
+                fallback_tz?: string;
             };
             header?: never;
             path?: never;

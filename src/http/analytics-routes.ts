@@ -2,9 +2,19 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { ApiError } from "../errors";
 import { LIMITS } from "../limits";
-import { quantiles } from "../tenant-index/analytics";
-import { buckets, zoneFormat } from "../tenant-index/buckets";
+import {
+  type DwellPart,
+  type FunnelPart,
+  type Grouped,
+  quantiles,
+  type Scope,
+  type SparseVisits,
+  type VisitBuckets,
+  wallLabel,
+} from "../tenant-index/analytics";
+import { buckets, local, wallMs, zoneFormat } from "../tenant-index/buckets";
 import { monthShard, monthsBetween } from "../tenant-index/messages";
+import { type StoreInfo, storeDirectory } from "../tenants/store-cache";
 import type { AppEnv } from "./context";
 import { dwellRoute, funnelRoute, visitsRoute } from "./contract";
 import { asOf, invalid, range } from "./paging";
@@ -62,6 +72,174 @@ function shards(c: Context<AppEnv>, from: number, to: number) {
 const seconds = (ms: number | null) => (ms === null ? null : ms / 1000);
 const ratio = (a: number, b: number) => (b === 0 ? null : a / b);
 
+type Directory = ReadonlyMap<string, StoreInfo>;
+type GroupBy = "store" | "kiosk" | "country" | "tag";
+
+interface Selection {
+  scope: Scope;
+  groupBy: GroupBy | null;
+  directory: Directory;
+}
+
+/**
+ * The sessions a query takes: `store_id` (repeated) and `tag` (the stores that have it now, from
+ * the registry) narrow to stores, `kiosk_id` to a kiosk; `group_by` splits by store (country and
+ * tag are a store's, so the shards split by store and the Worker regroups) or by kiosk.
+ */
+async function selection(
+  c: Context<AppEnv>,
+  query: { store_id?: string | string[]; tag?: string; kiosk_id?: string; group_by?: GroupBy },
+): Promise<Selection> {
+  const directory = await storeDirectory(c.env, c.get("tenant"));
+  let stores: string[] | null =
+    query.store_id === undefined ? null : [...new Set(typeof query.store_id === "string" ? [query.store_id] : query.store_id)];
+  if (query.tag !== undefined) {
+    const tagged = [...directory.values()].filter((s) => s.tags.includes(query.tag!)).map((s) => s.store_id);
+    stores = stores === null ? tagged : stores.filter((id) => tagged.includes(id));
+  }
+  const groupBy = query.group_by ?? null;
+  const split = groupBy === null ? null : groupBy === "kiosk" ? "kiosk" : "store";
+  return { scope: { stores, kiosk: query.kiosk_id ?? null, groupBy: split }, groupBy, directory };
+}
+
+const regionNames = new Intl.DisplayNames(["en"], { type: "region" });
+
+/** The answer's group of a shard's group key (a store or kiosk id), and its name. */
+function groupOf(sel: Selection, key: string | null): { key: string | null; name: string | null } {
+  if (sel.groupBy === "kiosk") return { key, name: null };
+  const store = key === null ? undefined : sel.directory.get(key);
+  if (sel.groupBy === "store") return { key, name: store?.name ?? null };
+  if (sel.groupBy === "country") {
+    const country = store?.country ?? null;
+    return { key: country, name: country === null ? null : (regionNames.of(country) ?? null) };
+  }
+  return { key: store?.tags[0] ?? null, name: null };
+}
+
+/**
+ * Groups the shards' parts for the answer: merged per answer group, the 100 largest by `size`
+ * (ties by key, null last), then one group of the rest, so the groups add up to the totals.
+ */
+function topGroups<P>(sel: Selection, parts: Grouped<P>[], merge: (a: P, b: P) => P, size: (p: P) => number) {
+  const merged = new Map<string | null, { name: string | null; part: P }>();
+  for (const { key, part } of parts) {
+    const g = groupOf(sel, key);
+    const known = merged.get(g.key);
+    merged.set(g.key, known ? { name: known.name, part: merge(known.part, part) } : { name: g.name, part });
+  }
+  const ranked = [...merged].map(([key, g]) => ({ key, name: g.name, part: g.part, size: size(g.part) }));
+  ranked.sort((a, b) => b.size - a.size || (a.key === null ? 1 : b.key === null ? -1 : a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const top = ranked.slice(0, LIMITS.analyticsGroupsMax).map((g) => ({ key: g.key, name: g.name, other: false, groups: 1, part: g.part }));
+  const rest = ranked.slice(LIMITS.analyticsGroupsMax);
+  if (rest.length) {
+    top.push({ key: "other", name: null, other: true, groups: rest.length, part: rest.map((g) => g.part).reduce(merge) });
+  }
+  return top;
+}
+
+/** Every part of the query, all groups together: the totals (into a fresh part: the groups' parts are merged after). */
+const total = <P>(parts: Grouped<P>[], merge: (a: P, b: P) => P, empty: () => P) => parts.reduce((acc, p) => merge(acc, p.part), empty());
+
+// Merges add `b` into `a` and return `a`: the parts came over RPC and belong to this request, and
+// copying would make a 2,000-group merge quadratic.
+const append = (into: number[], values: number[]) => {
+  for (const v of values) into.push(v);
+  return into;
+};
+const mergeFunnel = (a: FunnelPart, b: FunnelPart): FunnelPart => {
+  b.reached.forEach((n, k) => {
+    a.reached[k]! += n;
+    append(a.gaps[k]!, b.gaps[k]!);
+  });
+  return a;
+};
+const mergeDwell = (a: DwellPart, b: DwellPart): DwellPart => {
+  a.sessions += b.sessions;
+  for (const [status, list] of Object.entries(b.values)) a.values[status] = append(a.values[status] ?? [], list);
+  return a;
+};
+const mergeVisits = (a: SparseVisits, b: SparseVisits): SparseVisits => {
+  for (const [k, n] of b.sessions) a.sessions.set(k, (a.sessions.get(k) ?? 0) + n);
+  for (const [k, d] of b.durations) a.durations.set(k, append(a.durations.get(k) ?? [], d));
+  return a;
+};
+
+function funnelFigures(steps: string[], part: FunnelPart) {
+  const first = part.reached[0]!;
+  return steps.map((status, k) => {
+    const sessions = part.reached[k]!;
+    const previous = k === 0 ? sessions : part.reached[k - 1]!;
+    const gaps = k === 0 ? { median: null, p90: null } : quantiles(part.gaps[k]!);
+    return {
+      status,
+      sessions,
+      conversion_from_previous: ratio(sessions, previous),
+      conversion_from_first: ratio(sessions, first),
+      median_seconds_from_previous: seconds(gaps.median),
+      p90_seconds_from_previous: seconds(gaps.p90),
+    };
+  });
+}
+
+function dwellFigures(part: DwellPart) {
+  const statuses = Object.entries(part.values).map(([status, values]) => {
+    const q = quantiles(values);
+    return {
+      status,
+      visits: values.length,
+      total_seconds: values.reduce((a, b) => a + b, 0) / 1000,
+      median_seconds: (q.median ?? 0) / 1000,
+      p90_seconds: (q.p90 ?? 0) / 1000,
+    };
+  });
+  statuses.sort((a, b) => b.visits - a.visits || (a.status < b.status ? -1 : 1));
+  return statuses;
+}
+
+function visitsFigures(labels: string[], keys: (number | string)[], part: SparseVisits) {
+  return labels.map((start, i) => ({
+    start,
+    sessions: part.sessions.get(keys[i]!) ?? 0,
+    median_duration_seconds: seconds(quantiles(part.durations.get(keys[i]!) ?? []).median),
+  }));
+}
+
+const sumVisits = (p: SparseVisits) => [...p.sessions.values()].reduce((a, b) => a + b, 0);
+
+/** Every local wall-clock label from the earliest to the latest any of the zones has in [from, to). */
+function wallLabels(zones: Iterable<string>, interval: "hour" | "day", from: number, to: number): string[] {
+  let first = Number.POSITIVE_INFINITY;
+  let last = Number.NEGATIVE_INFINITY;
+  for (const zone of zones) {
+    const format = zoneFormat(zone);
+    if (!format) continue;
+    for (const at of [from, to - 1]) {
+      const l = local(format, at);
+      const wall = wallMs(l.y, l.m, l.d, interval === "hour" ? l.h : 0);
+      first = Math.min(first, wall);
+      last = Math.max(last, wall);
+    }
+  }
+  const labels: string[] = [];
+  const step = interval === "hour" ? 3_600_000 : 86_400_000;
+  for (let t = first; t <= last; t += step) {
+    const d = new Date(t);
+    labels.push(wallLabel(d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate(), d.getUTCHours()));
+  }
+  return labels;
+}
+
+function zoneOrRefuse(field: string, tz: string) {
+  const format = zoneFormat(tz);
+  if (!format) {
+    throw invalid(
+      field,
+      `${field} must be an IANA time zone name as written, such as Europe/Paris or UTC; "${tz}" is not one this service knows.`,
+    );
+  }
+  return format;
+}
+
 export function analyticsRoutes(app: OpenAPIHono<AppEnv>) {
   app.use("/v1/analytics/*", analyticsGuard());
   return app
@@ -73,49 +251,46 @@ export function analyticsRoutes(app: OpenAPIHono<AppEnv>) {
         throw invalid("step", `Give ${LIMITS.funnelStepsMin} to ${LIMITS.funnelStepsMax} steps: step=A&step=B...`);
       }
       const within = query.within_seconds === undefined ? null : query.within_seconds * 1000;
-      const data = await cached(c, "funnel", [from, to, steps, within], async () => {
-        const parts = await Promise.all(shards(c, from, to).map((s) => s.funnel(from, to, steps, within)));
-        const first = parts.reduce((n, p) => n + p.part.reached[0]!, 0);
+      const sel = await selection(c, query);
+      const data = await cached(c, "funnel", [from, to, steps, within, sel.scope, sel.groupBy], async () => {
+        const answers = await Promise.all(shards(c, from, to).map((s) => s.funnel(from, to, steps, within, sel.scope)));
+        const parts = answers.flatMap((a) => a.parts);
+        const empty = () => ({ reached: steps.map(() => 0), gaps: steps.map((): number[] => []) });
         return {
-          steps: steps.map((status, k) => {
-            const sessions = parts.reduce((n, p) => n + p.part.reached[k]!, 0);
-            const previous = k === 0 ? sessions : parts.reduce((n, p) => n + p.part.reached[k - 1]!, 0);
-            const gaps = k === 0 ? { median: null, p90: null } : quantiles(parts.flatMap((p) => p.part.gaps[k]!));
-            return {
-              status,
-              sessions,
-              conversion_from_previous: ratio(sessions, previous),
-              conversion_from_first: ratio(sessions, first),
-              median_seconds_from_previous: seconds(gaps.median),
-              p90_seconds_from_previous: seconds(gaps.p90),
-            };
-          }),
-          as_of: asOf(parts.map((p) => p.applied_at)),
+          steps: funnelFigures(steps, total(parts, mergeFunnel, empty)),
+          ...(sel.groupBy
+            ? {
+                groups: topGroups(sel, parts, mergeFunnel, (p) => p.reached[0]!).map(({ part, ...g }) => ({
+                  ...g,
+                  steps: funnelFigures(steps, part),
+                })),
+              }
+            : {}),
+          as_of: asOf(answers.map((p) => p.applied_at)),
         };
       });
       return c.json({ success: true as const, data }, 200);
     })
     .openapi(dwellRoute, async (c) => {
-      const { from, to } = parsedRange(c.req.valid("query"));
-      const data = await cached(c, "dwell", [from, to], async () => {
-        const parts = await Promise.all(shards(c, from, to).map((s) => s.dwell(from, to)));
-        const byStatus = new Map<string, number[][]>();
-        for (const { part } of parts) {
-          for (const [status, values] of Object.entries(part)) byStatus.set(status, [...(byStatus.get(status) ?? []), values]);
-        }
-        const statuses = [...byStatus].map(([status, lists]) => {
-          const values = lists.flat();
-          const q = quantiles(values);
-          return {
-            status,
-            visits: values.length,
-            total_seconds: values.reduce((a, b) => a + b, 0) / 1000,
-            median_seconds: (q.median ?? 0) / 1000,
-            p90_seconds: (q.p90 ?? 0) / 1000,
-          };
-        });
-        statuses.sort((a, b) => b.visits - a.visits || (a.status < b.status ? -1 : 1));
-        return { statuses, as_of: asOf(parts.map((p) => p.applied_at)) };
+      const query = c.req.valid("query");
+      const { from, to } = parsedRange(query);
+      const sel = await selection(c, query);
+      const data = await cached(c, "dwell", [from, to, sel.scope, sel.groupBy], async () => {
+        const answers = await Promise.all(shards(c, from, to).map((s) => s.dwell(from, to, sel.scope)));
+        const parts = answers.flatMap((a) => a.parts);
+        return {
+          statuses: dwellFigures(total(parts, mergeDwell, () => ({ sessions: 0, values: {} }))),
+          ...(sel.groupBy
+            ? {
+                groups: topGroups(sel, parts, mergeDwell, (p) => p.sessions).map(({ part, ...g }) => ({
+                  ...g,
+                  sessions: part.sessions,
+                  statuses: dwellFigures(part),
+                })),
+              }
+            : {}),
+          as_of: asOf(answers.map((p) => p.applied_at)),
+        };
       });
       return c.json({ success: true as const, data }, 200);
     })
@@ -123,27 +298,55 @@ export function analyticsRoutes(app: OpenAPIHono<AppEnv>) {
       const query = c.req.valid("query");
       const { from, to } = parsedRange(query);
       const tz = query.tz ?? "UTC";
-      const format = zoneFormat(tz);
-      if (!format) {
+      const interval = query.interval ?? "day";
+      const perStore = tz === "store";
+      const fallback = query.fallback_tz ?? "UTC";
+      // fallback_tz is checked whenever it is given, and used only with tz=store.
+      zoneOrRefuse("fallback_tz", fallback);
+      const format = perStore ? zoneOrRefuse("fallback_tz", fallback) : zoneOrRefuse("tz", tz);
+      if (query.group_by !== undefined && interval === "hour" && to - from > LIMITS.analyticsGroupedHourRangeMaxDays * 86_400_000) {
         throw invalid(
-          "tz",
-          `tz must be an IANA time zone name as written, such as Europe/Paris or UTC; "${tz}" is not one this service knows.`,
+          "to",
+          `With group_by, hourly visits span at most ${LIMITS.analyticsGroupedHourRangeMaxDays} days (up to 101 groups of 744 buckets in one answer); use interval=day for longer ranges.`,
         );
       }
-      const interval = query.interval ?? "day";
-      const data = await cached(c, "visits", [from, to, interval, tz], async () => {
-        const list = buckets(format, interval, from, to);
-        const starts = list.map((b) => b.start);
-        const parts = await Promise.all(shards(c, from, to).map((s) => s.visits(from, to, starts)));
+      const sel = await selection(c, query);
+      const data = await cached(c, "visits", [from, to, interval, tz, fallback, sel.scope, sel.groupBy], async () => {
+        let labels: string[];
+        let keys: (number | string)[];
+        let how: VisitBuckets;
+        if (perStore) {
+          const zones = Object.fromEntries([...sel.directory.values()].map((s) => [s.store_id, s.time_zone]));
+          const inScope = sel.scope.stores === null ? Object.values(zones) : sel.scope.stores.map((id) => zones[id] ?? fallback);
+          labels = wallLabels(new Set([...inScope, fallback]), interval, from, to);
+          keys = labels;
+          how = { kind: "local", interval, zones, fallback };
+        } else {
+          const list = buckets(format, interval, from, to);
+          labels = list.map((b) => b.label);
+          keys = list.map((_, i) => i);
+          how = { kind: "utc", starts: list.map((b) => b.start) };
+        }
+        const answers = await Promise.all(shards(c, from, to).map((s) => s.visits(from, to, how, sel.scope)));
+        const parts = answers.flatMap((a) => a.parts);
         return {
-          buckets: list.map(({ label }, i) => ({
-            start: label,
-            sessions: parts.reduce((n, p) => n + p.part.sessions[i]!, 0),
-            median_duration_seconds: seconds(quantiles(parts.flatMap((p) => p.part.durations[i]!)).median),
-          })),
+          buckets: visitsFigures(
+            labels,
+            keys,
+            total(parts, mergeVisits, () => ({ sessions: new Map(), durations: new Map() })),
+          ),
+          ...(sel.groupBy
+            ? {
+                groups: topGroups(sel, parts, mergeVisits, sumVisits).map(({ part, ...g }) => ({
+                  ...g,
+                  buckets: visitsFigures(labels, keys, part),
+                })),
+              }
+            : {}),
           interval,
           tz,
-          as_of: asOf(parts.map((p) => p.applied_at)),
+          ...(perStore ? { fallback_tz: fallback } : {}),
+          as_of: asOf(answers.map((p) => p.applied_at)),
         };
       });
       return c.json({ success: true as const, data }, 200);

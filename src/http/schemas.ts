@@ -279,9 +279,37 @@ const analyticsBound = (name: "from" | "to", description: string) =>
     example: name === "from" ? "2026-11-01T00:00:00Z" : "2026-11-08T00:00:00Z",
   });
 
+const storesRule = `store_id must be 1 to ${LIMITS.analyticsStoresMax} store ids`;
 const AnalyticsRange = {
   from: analyticsBound("from", "Sessions that started at or after this time (ISO 8601 with a zone)."),
   to: analyticsBound("to", `Sessions that started before this time; at most ${LIMITS.indexRangeMaxDays} days after \`from\`.`),
+  // Repeated in the query string (`store_id=A&store_id=B`).
+  store_id: z
+    .union([StoreId, z.array(StoreId).min(1, storesRule).max(LIMITS.analyticsStoresMax, storesRule)])
+    .optional()
+    .openapi({
+      param: { name: "store_id", in: "query", style: "form", explode: true },
+      type: "array",
+      items: { type: "string" },
+      maxItems: LIMITS.analyticsStoresMax,
+      description: `Only sessions in these stores: the parameter repeated 1 to ${LIMITS.analyticsStoresMax} times.`,
+      example: ["store-012"],
+    }),
+  tag: z
+    .string()
+    .min(1)
+    .max(LIMITS.storeTagMaxChars)
+    .optional()
+    .openapi({ param: { name: "tag", in: "query" }, description: "Only sessions in the stores that have this tag now." }),
+  kiosk_id: KioskId.optional().openapi({ param: { name: "kiosk_id", in: "query" }, description: "Only sessions started at this kiosk." }),
+  group_by: z
+    .enum(["store", "kiosk", "country", "tag"])
+    .optional()
+    .openapi({
+      param: { name: "group_by", in: "query" },
+      description:
+        "Adds `groups`: the same figures per store, kiosk, store country or store tag (a store's first tag), the 100 largest by sessions, then one group with the rest.",
+    }),
 };
 
 export const FunnelQuery = z.object({
@@ -318,12 +346,42 @@ export const VisitsQuery = z.object({
     .openapi({
       param: { name: "tz", in: "query" },
       description:
-        "IANA time zone name, as written, the buckets are aligned to (default UTC); offsets such as +05:30 and other letter cases (utc) are refused.",
+        "IANA time zone name, as written, the buckets are aligned to (default UTC); offsets such as +05:30 and other letter cases (utc) are refused. `store`: each session in its own store's local time, buckets keyed by wall-clock time without an offset.",
       example: "Europe/Paris",
+    }),
+  fallback_tz: z
+    .string()
+    .max(64)
+    .optional()
+    .openapi({
+      param: { name: "fallback_tz", in: "query" },
+      description:
+        "With tz=store: the zone of sessions with no registered store (default UTC). Checked whenever given; used only with tz=store.",
+      example: "UTC",
     }),
 });
 
 const Seconds = z.number().nullable();
+
+/** `groups` of a grouped analytics answer: present only with group_by. */
+function groupsOf<T extends z.ZodRawShape>(figures: T) {
+  return z
+    .array(
+      z.object({
+        key: z.string().nullable().openapi({
+          description: 'The store, kiosk, country or tag (null: sessions that have none); "other" for the group of the rest.',
+        }),
+        name: z.string().nullable().openapi({ description: "The store's name, the country's English name; null otherwise." }),
+        other: z.boolean().openapi({ description: "true for the one group holding every group past the 100 largest." }),
+        groups: z.int().openapi({ description: "How many groups this one holds (1, or more for the rest)." }),
+        ...figures,
+      }),
+    )
+    .optional()
+    .openapi({
+      description: `With group_by: the ${LIMITS.analyticsGroupsMax} largest groups by sessions, then at most one holding the rest; their counts add up to the totals.`,
+    });
+}
 
 export const FunnelData = z
   .object({
@@ -337,6 +395,18 @@ export const FunnelData = z
         p90_seconds_from_previous: Seconds,
       }),
     ),
+    groups: groupsOf({
+      steps: z.array(
+        z.object({
+          status: z.string(),
+          sessions: z.number().int(),
+          conversion_from_previous: z.number().nullable(),
+          conversion_from_first: z.number().nullable(),
+          median_seconds_from_previous: Seconds,
+          p90_seconds_from_previous: Seconds,
+        }),
+      ),
+    }),
     as_of: Timestamp.nullable(),
   })
   .openapi("Funnel");
@@ -352,6 +422,18 @@ export const DwellData = z
         p90_seconds: z.number(),
       }),
     ),
+    groups: groupsOf({
+      sessions: z.number().int(),
+      statuses: z.array(
+        z.object({
+          status: z.string(),
+          visits: z.number().int(),
+          total_seconds: z.number(),
+          median_seconds: z.number(),
+          p90_seconds: z.number(),
+        }),
+      ),
+    }),
     as_of: Timestamp.nullable(),
   })
   .openapi("Dwell");
@@ -360,15 +442,21 @@ export const VisitsData = z
   .object({
     buckets: z.array(
       z.object({
-        start: z
-          .string()
-          .openapi({ description: "The bucket's start as the zone's local time with its offset", example: "2026-03-29T00:00:00+01:00" }),
+        start: z.string().openapi({
+          description:
+            "The bucket's start as the zone's local time with its offset; with tz=store, the local wall-clock time without an offset (2026-04-17T10:00)",
+          example: "2026-03-29T00:00:00+01:00",
+        }),
         sessions: z.number().int(),
         median_duration_seconds: Seconds,
       }),
     ),
+    groups: groupsOf({
+      buckets: z.array(z.object({ start: z.string(), sessions: z.number().int(), median_duration_seconds: Seconds })),
+    }),
     interval: z.enum(["hour", "day"]),
     tz: z.string(),
+    fallback_tz: z.string().optional().openapi({ description: "With tz=store: the zone of sessions with no registered store." }),
     as_of: Timestamp.nullable(),
   })
   .openapi("Visits");

@@ -3,6 +3,7 @@
  * range to partial results (counts and the raw values behind each median), the Worker merges the
  * shards' parts and takes the quantiles. Every figure is exact; docs/index-and-analytics.md defines each one.
  */
+import { local, zoneFormat } from "./buckets";
 import { type AnalyticsRow, PATH_SEPARATOR } from "./store";
 
 /**
@@ -46,11 +47,15 @@ export interface FunnelPart {
  * With `withinMs`, step k counts only if it came at most that long after step 1.
  */
 export function funnelPart(rows: Iterable<AnalyticsRow>, steps: string[], withinMs: number | null): FunnelPart {
-  const reached = steps.map(() => 0);
-  const gaps: number[][] = steps.map(() => []);
+  return grouped(rows, ALL, () => newFunnel(steps), funnelAdder(steps, withinMs))[0]?.part ?? newFunnel(steps);
+}
+
+const newFunnel = (steps: string[]): FunnelPart => ({ reached: steps.map(() => 0), gaps: steps.map(() => []) });
+
+function funnelAdder(steps: string[], withinMs: number | null) {
   const ts: number[] = [];
-  for (const [, , , , path, pathTs] of rows) {
-    if (path === "") continue;
+  return (part: FunnelPart, [, , , , path, pathTs]: AnalyticsRow) => {
+    if (path === "") return;
     const labels = path.split(PATH_SEPARATOR);
     const times = timesOf(pathTs, ts);
     let at = -1;
@@ -61,12 +66,11 @@ export function funnelPart(rows: Iterable<AnalyticsRow>, steps: string[], within
       const t = times[i]!;
       if (k === 0) first = t;
       else if (withinMs !== null && t - first > withinMs) break;
-      reached[k]! += 1;
-      if (k > 0) gaps[k]!.push(t - times[at]!);
+      part.reached[k]! += 1;
+      if (k > 0) part.gaps[k]!.push(t - times[at]!);
       at = i;
     }
-  }
-  return { reached, gaps };
+  };
 }
 
 /**
@@ -75,22 +79,34 @@ export function funnelPart(rows: Iterable<AnalyticsRow>, steps: string[], within
  * timeout, has no observed dwell and is left out. Values per label, in ms.
  */
 export function dwellPart(rows: Iterable<AnalyticsRow>): Record<string, number[]> {
-  const out = new Map<string, number[]>();
+  return grouped(rows, ALL, newDwell, dwellAdder())[0]?.part.values ?? {};
+}
+
+export interface DwellPart {
+  /** Sessions behind the values (what groups are ranked by). */
+  sessions: number;
+  /** Per label, one value (ms) per observed dwell. */
+  values: Record<string, number[]>;
+}
+
+const newDwell = (): DwellPart => ({ sessions: 0, values: {} });
+
+function dwellAdder() {
   const ts: number[] = [];
-  const add = (label: string, value: number) => {
-    const list = out.get(label);
-    if (list) list.push(value);
-    else out.set(label, [value]);
-  };
-  for (const [, endedAt, endReason, , path, pathTs] of rows) {
-    if (path === "") continue;
+  return (part: DwellPart, [, endedAt, endReason, , path, pathTs]: AnalyticsRow) => {
+    part.sessions += 1;
+    if (path === "") return;
+    const add = (label: string, value: number) => {
+      const list = part.values[label];
+      if (list) list.push(value);
+      else part.values[label] = [value];
+    };
     const labels = path.split(PATH_SEPARATOR);
     const times = timesOf(pathTs, ts);
     const last = labels.length - 1;
     for (let i = 0; i < last; i++) add(labels[i]!, times[i + 1]! - times[i]!);
     if (endReason === "client" && endedAt !== null) add(labels[last]!, endedAt - times[last]!);
-  }
-  return Object.fromEntries(out);
+  };
 }
 
 export interface VisitsPart {
@@ -105,24 +121,146 @@ export interface VisitsPart {
  * idle-timeout end (the timeout itself is not time spent).
  */
 export function visitsPart(rows: Iterable<AnalyticsRow>, starts: number[]): VisitsPart {
-  const sessions = starts.map(() => 0);
-  const durations: number[][] = starts.map(() => []);
-  for (const [startedAt, endedAt, endReason, lastTs] of rows) {
-    // The last bucket starting at or before the session's start.
+  const out = { sessions: starts.map(() => 0), durations: starts.map((): number[] => []) };
+  const sparse = grouped(rows, ALL, newVisits, visitsAdder({ kind: "utc", starts }))[0]?.part;
+  if (sparse) {
+    for (const [i, n] of sparse.sessions) out.sessions[i as number] = n;
+    for (const [i, d] of sparse.durations) out.durations[i as number] = d;
+  }
+  return out;
+}
+
+/**
+ * Visits of one group, sparse: a bucket no session of the group started in is absent, so a query
+ * grouped by 2,000 stores over 720 hourly buckets ships what the sessions fill, not 1.4 million zeros.
+ * Keys are bucket indexes (`utc`: the bucket starting at or before the start) or local wall-clock
+ * labels (`local`: `YYYY-MM-DDTHH:00` in the session's store's zone).
+ */
+export interface SparseVisits {
+  sessions: Map<number | string, number>;
+  durations: Map<number | string, number[]>;
+}
+
+/** How visits are bucketed: by instant (bucket starts ascending), or by each store's local wall clock. */
+export type VisitBuckets =
+  | { kind: "utc"; starts: number[] }
+  | { kind: "local"; interval: "hour" | "day"; zones: Record<string, string>; fallback: string };
+
+const newVisits = (): SparseVisits => ({ sessions: new Map(), durations: new Map() });
+
+function visitsAdder(how: VisitBuckets) {
+  const key = how.kind === "utc" ? utcBucket(how.starts) : localBucket(how);
+  return (part: SparseVisits, row: AnalyticsRow) => {
+    const [startedAt, endedAt, endReason, lastTs] = row;
+    const k = key(row);
+    if (k === null) return;
+    part.sessions.set(k, (part.sessions.get(k) ?? 0) + 1);
+    if (endedAt === null) return;
+    const duration = (endReason === "idle_timeout" ? lastTs : endedAt) - startedAt;
+    const list = part.durations.get(k);
+    if (list) list.push(duration);
+    else part.durations.set(k, [duration]);
+  };
+}
+
+/** The last bucket starting at or before the session's start (null: before the first). */
+function utcBucket(starts: number[]) {
+  return ([startedAt]: AnalyticsRow): number | null => {
     let lo = 0;
     let hi = starts.length - 1;
-    if (hi < 0 || startedAt < starts[0]!) continue;
+    if (hi < 0 || startedAt < starts[0]!) return null;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
       if (starts[mid]! <= startedAt) lo = mid;
       else hi = mid - 1;
     }
-    sessions[lo]! += 1;
-    if (endedAt === null) continue;
-    durations[lo]!.push((endReason === "idle_timeout" ? lastTs : endedAt) - startedAt);
-  }
-  return { sessions, durations };
+    return lo;
+  };
 }
+
+/** Every zone in use has a whole number of quarter hours as its offset (2000 on), so one quarter hour of UTC is one of local time. */
+const QUARTER = 900_000;
+
+/**
+ * The session's start as a local wall-clock label in its store's zone (a session with no store, or
+ * one no longer registered, in `fallback`): `YYYY-MM-DDTHH:00` for hours, `YYYY-MM-DDT00:00` for
+ * days. Labels are computed once per zone and UTC quarter hour.
+ */
+function localBucket(how: Extract<VisitBuckets, { kind: "local" }>) {
+  const labels = new Map<string, string>();
+  return (row: AnalyticsRow): string | null => {
+    const zone = (row[6] !== null ? how.zones[row[6]] : undefined) ?? how.fallback;
+    const quarter = Math.floor(row[0] / QUARTER);
+    const memo = `${zone}|${quarter}`;
+    let label = labels.get(memo);
+    if (label === undefined) {
+      const format = zoneFormat(zone);
+      if (!format) return null;
+      const { y, m, d, h } = local(format, quarter * QUARTER);
+      label = wallLabel(y, m, d, how.interval === "hour" ? h : 0);
+      if (labels.size > 100_000) labels.clear();
+      labels.set(memo, label);
+    }
+    return label;
+  };
+}
+
+/** A wall-clock label: `YYYY-MM-DDTHH:00`. */
+export function wallLabel(y: number, m: number, d: number, h: number): string {
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${String(y).padStart(4, "0")}-${p(m)}-${p(d)}T${p(h)}:00`;
+}
+
+/** Which sessions a query takes, and how it splits them. */
+export interface Scope {
+  /** Only sessions in these stores (null: any, including none). */
+  stores: string[] | null;
+  kiosk: string | null;
+  /** Split by the session's store or kiosk (null: one group, every session). */
+  groupBy: "store" | "kiosk" | null;
+}
+
+const ALL: Scope = { stores: null, kiosk: null, groupBy: null };
+
+/**
+ * The sessions `scope` takes, reduced per group (key: the store or kiosk id, null when the session
+ * has none; one entry, key null, when not grouped): the parts the Worker merges.
+ */
+export function grouped<P>(
+  rows: Iterable<AnalyticsRow>,
+  scope: Scope,
+  init: () => P,
+  add: (part: P, row: AnalyticsRow) => void,
+): Grouped<P>[] {
+  const stores = scope.stores === null ? null : new Set(scope.stores);
+  const parts = new Map<string | null, P>();
+  for (const row of rows) {
+    const store = row[6];
+    if (stores !== null && (store === null || !stores.has(store))) continue;
+    if (scope.kiosk !== null && row[7] !== scope.kiosk) continue;
+    const key = scope.groupBy === "store" ? store : scope.groupBy === "kiosk" ? row[7] : null;
+    let part = parts.get(key);
+    if (part === undefined) {
+      part = init();
+      parts.set(key, part);
+    }
+    add(part, row);
+  }
+  return [...parts].map(([key, part]) => ({ key, part }));
+}
+
+/** One group's part: `key` the store or kiosk id (null: the sessions that have none, or every session when not grouped). */
+export interface Grouped<P> {
+  key: string | null;
+  part: P;
+}
+
+/** Funnel, dwell and visits parts per group, as a shard computes them. */
+export const groupedFunnel = (rows: Iterable<AnalyticsRow>, scope: Scope, steps: string[], withinMs: number | null) =>
+  grouped(rows, scope, () => newFunnel(steps), funnelAdder(steps, withinMs));
+export const groupedDwell = (rows: Iterable<AnalyticsRow>, scope: Scope) => grouped(rows, scope, newDwell, dwellAdder());
+export const groupedVisits = (rows: Iterable<AnalyticsRow>, scope: Scope, how: VisitBuckets) =>
+  grouped(rows, scope, newVisits, visitsAdder(how));
 
 /** The median (the lower of the two middle values for an even count) and the nearest-rank p90. */
 export function quantiles(values: number[]): { median: number | null; p90: number | null } {

@@ -1,6 +1,16 @@
 import { DurableObject } from "cloudflare:workers";
 import { LIMITS } from "../limits";
-import { dwellPart, type FunnelPart, funnelPart, type VisitsPart, visitsPart } from "./analytics";
+import {
+  type DwellPart,
+  type FunnelPart,
+  type Grouped,
+  groupedDwell,
+  groupedFunnel,
+  groupedVisits,
+  type Scope,
+  type SparseVisits,
+  type VisitBuckets,
+} from "./analytics";
 import type { ShardItem } from "./messages";
 import { type IndexedSession, IndexStore, type LiveRow, type SearchQuery, type SessionSyncState } from "./store";
 
@@ -121,16 +131,23 @@ export class TenantIndex extends DurableObject<Env> {
     return { sessions: this.store.search(query), applied_at: this.store.appliedAt() };
   }
 
-  funnel(from: number, to: number, steps: string[], withinMs: number | null): { part: FunnelPart; applied_at: number | null } {
-    return { part: funnelPart(this.store.analyticsRows(from, to), steps, withinMs), applied_at: this.store.appliedAt() };
+  /** Funnel parts of the sessions started in [from, to) that `scope` takes, per group. */
+  funnel(
+    from: number,
+    to: number,
+    steps: string[],
+    withinMs: number | null,
+    scope: Scope,
+  ): { parts: Grouped<FunnelPart>[]; applied_at: number | null } {
+    return { parts: groupedFunnel(this.store.analyticsRows(from, to), scope, steps, withinMs), applied_at: this.store.appliedAt() };
   }
 
-  dwell(from: number, to: number): { part: Record<string, number[]>; applied_at: number | null } {
-    return { part: dwellPart(this.store.analyticsRows(from, to)), applied_at: this.store.appliedAt() };
+  dwell(from: number, to: number, scope: Scope): { parts: Grouped<DwellPart>[]; applied_at: number | null } {
+    return { parts: groupedDwell(this.store.analyticsRows(from, to), scope), applied_at: this.store.appliedAt() };
   }
 
-  visits(from: number, to: number, starts: number[]): { part: VisitsPart; applied_at: number | null } {
-    return { part: visitsPart(this.store.analyticsRows(from, to, false), starts), applied_at: this.store.appliedAt() };
+  visits(from: number, to: number, how: VisitBuckets, scope: Scope): { parts: Grouped<SparseVisits>[]; applied_at: number | null } {
+    return { parts: groupedVisits(this.store.analyticsRows(from, to, false), scope, how), applied_at: this.store.appliedAt() };
   }
 
   personas(after: string, limit: number): string[] {

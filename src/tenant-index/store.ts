@@ -93,6 +93,8 @@ export type AnalyticsRow = [
   path: string,
   /** Its stamps' times (ms), comma-separated. */
   path_ts: string,
+  store_id: string | null,
+  kiosk_id: string | null,
 ];
 
 export interface LiveRow extends Record<string, SqlStorageValue> {
@@ -279,7 +281,7 @@ export class IndexStore {
     if (!this.created) return [];
     return this.sql.raw<AnalyticsRow>(
       withPath ? "analytics rows" : "analytics rows without paths",
-      `SELECT started_at, ended_at, end_reason, last_ts, ${withPath ? "path, path_ts" : "'' AS path, '' AS path_ts"} FROM sessions
+      `SELECT started_at, ended_at, end_reason, last_ts, ${withPath ? "path, path_ts" : "'' AS path, '' AS path_ts"}, store_id, kiosk_id FROM sessions
         WHERE started_at >= ? AND started_at < ?`,
       from,
       to,
