@@ -6,6 +6,7 @@
  * with a budget: CI machines are too noisy for that, and a benchmark is not a timed test.
  */
 import { readFileSync } from "node:fs";
+import { ANALYTICS_QUERIES } from "./common.mjs";
 
 const file = process.argv[2];
 if (!file) {
@@ -32,17 +33,7 @@ const REQUIRED = [
   "storage.stamp_with_index_check.rows_written",
   "scenarios.stamp_spread.index_lag_ms.p50",
   "scenarios.stamp_spread.index_lag_ms.p99",
-  ...[
-    "funnel",
-    "dwell",
-    "visits_day",
-    "visits_hour",
-    "funnel_by_store",
-    "dwell_by_store",
-    "visits_hour_tz_store",
-    "visits_day_by_store",
-    "funnel_one_store",
-  ].flatMap((q) => [`analytics.${q}.median_ms`, `analytics.${q}.p99_ms`]),
+  ...ANALYTICS_QUERIES.flatMap((q) => [`analytics.${q}.median_ms`, `analytics.${q}.p99_ms`]),
   "bundle.gzip_bytes",
   "errors",
 ];

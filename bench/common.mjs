@@ -36,3 +36,16 @@ export function freePort() {
     });
   });
 }
+
+/** Every analytics query the bench times (run.mjs) and its results must hold (check-results.mjs); each has a median budget of 500 ms. */
+export const ANALYTICS_QUERIES = [
+  "funnel",
+  "dwell",
+  "visits_day",
+  "visits_hour",
+  "funnel_by_store",
+  "dwell_by_store",
+  "visits_hour_tz_store",
+  "visits_day_by_store",
+  "funnel_one_store",
+];

@@ -17,7 +17,7 @@ import os from "node:os";
 import { dirname, extname, join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
 import autocannon from "autocannon";
-import { freePort, ROOT, run, WRANGLER_BIN, WRANGLER_PACKAGE_JSON } from "./common.mjs";
+import { ANALYTICS_QUERIES, freePort, ROOT, run, WRANGLER_BIN, WRANGLER_PACKAGE_JSON } from "./common.mjs";
 import { groupCpuSeconds } from "./proc.mjs";
 
 process.env.WRANGLER_SEND_METRICS = "false";
@@ -841,19 +841,6 @@ async function analytics(probe) {
 
 // ---------------------------------------------------------------------------------------------
 // Report
-
-/** Every analytics query the bench times; each has a median budget of 500 ms. */
-const ANALYTICS_QUERIES = [
-  "funnel",
-  "dwell",
-  "visits_day",
-  "visits_hour",
-  "funnel_by_store",
-  "dwell_by_store",
-  "visits_hour_tz_store",
-  "visits_day_by_store",
-  "funnel_one_store",
-];
 
 function budget(results) {
   const s = results.scenarios;

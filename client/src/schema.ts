@@ -947,6 +947,10 @@ export interface components {
                 /** @description How many groups this one holds (1, or more for the rest). */
                 groups: number;
                 buckets: {
+                    /**
+                     * @description The bucket's start as the zone's local time with its offset; with tz=store, the local wall-clock time without an offset (2026-04-17T10:00)
+                     * @example 2026-03-29T00:00:00+01:00
+                     */
                     start: string;
                     sessions: number;
                     median_duration_seconds: number | null;
@@ -2435,11 +2439,11 @@ export interface operations {
     getOccupancy: {
         parameters: {
             query?: {
-                /** @description Only registered stores with this tag. */
-                tag?: string;
                 limit?: number;
                 /** @description next_cursor from the previous page */
                 cursor?: string;
+                /** @description Only (registered) stores with this tag. */
+                tag?: string;
             };
             header?: never;
             path?: never;
@@ -3412,11 +3416,11 @@ export interface operations {
     listStores: {
         parameters: {
             query?: {
-                /** @description Only stores with this tag. */
-                tag?: string;
                 limit?: number;
                 /** @description next_cursor from the previous page */
                 cursor?: string;
+                /** @description Only (registered) stores with this tag. */
+                tag?: string;
             };
             header?: never;
             path?: never;
@@ -4755,11 +4759,11 @@ export interface operations {
     listTenantStores: {
         parameters: {
             query?: {
-                /** @description Only stores with this tag. */
-                tag?: string;
                 limit?: number;
                 /** @description next_cursor from the previous page */
                 cursor?: string;
+                /** @description Only (registered) stores with this tag. */
+                tag?: string;
             };
             header?: never;
             path: {

@@ -383,77 +383,53 @@ function groupsOf<T extends z.ZodRawShape>(figures: T) {
     });
 }
 
+const FunnelStep = z.object({
+  status: z.string(),
+  sessions: z.number().int(),
+  conversion_from_previous: z.number().nullable(),
+  conversion_from_first: z.number().nullable(),
+  median_seconds_from_previous: Seconds,
+  p90_seconds_from_previous: Seconds,
+});
+
 export const FunnelData = z
   .object({
-    steps: z.array(
-      z.object({
-        status: z.string(),
-        sessions: z.number().int(),
-        conversion_from_previous: z.number().nullable(),
-        conversion_from_first: z.number().nullable(),
-        median_seconds_from_previous: Seconds,
-        p90_seconds_from_previous: Seconds,
-      }),
-    ),
-    groups: groupsOf({
-      steps: z.array(
-        z.object({
-          status: z.string(),
-          sessions: z.number().int(),
-          conversion_from_previous: z.number().nullable(),
-          conversion_from_first: z.number().nullable(),
-          median_seconds_from_previous: Seconds,
-          p90_seconds_from_previous: Seconds,
-        }),
-      ),
-    }),
+    steps: z.array(FunnelStep),
+    groups: groupsOf({ steps: z.array(FunnelStep) }),
     as_of: Timestamp.nullable(),
   })
   .openapi("Funnel");
 
+const DwellStatus = z.object({
+  status: z.string(),
+  visits: z.number().int(),
+  total_seconds: z.number(),
+  median_seconds: z.number(),
+  p90_seconds: z.number(),
+});
+
 export const DwellData = z
   .object({
-    statuses: z.array(
-      z.object({
-        status: z.string(),
-        visits: z.number().int(),
-        total_seconds: z.number(),
-        median_seconds: z.number(),
-        p90_seconds: z.number(),
-      }),
-    ),
-    groups: groupsOf({
-      sessions: z.number().int(),
-      statuses: z.array(
-        z.object({
-          status: z.string(),
-          visits: z.number().int(),
-          total_seconds: z.number(),
-          median_seconds: z.number(),
-          p90_seconds: z.number(),
-        }),
-      ),
-    }),
+    statuses: z.array(DwellStatus),
+    groups: groupsOf({ sessions: z.number().int(), statuses: z.array(DwellStatus) }),
     as_of: Timestamp.nullable(),
   })
   .openapi("Dwell");
 
+const VisitsBucket = z.object({
+  start: z.string().openapi({
+    description:
+      "The bucket's start as the zone's local time with its offset; with tz=store, the local wall-clock time without an offset (2026-04-17T10:00)",
+    example: "2026-03-29T00:00:00+01:00",
+  }),
+  sessions: z.number().int(),
+  median_duration_seconds: Seconds,
+});
+
 export const VisitsData = z
   .object({
-    buckets: z.array(
-      z.object({
-        start: z.string().openapi({
-          description:
-            "The bucket's start as the zone's local time with its offset; with tz=store, the local wall-clock time without an offset (2026-04-17T10:00)",
-          example: "2026-03-29T00:00:00+01:00",
-        }),
-        sessions: z.number().int(),
-        median_duration_seconds: Seconds,
-      }),
-    ),
-    groups: groupsOf({
-      buckets: z.array(z.object({ start: z.string(), sessions: z.number().int(), median_duration_seconds: Seconds })),
-    }),
+    buckets: z.array(VisitsBucket),
+    groups: groupsOf({ buckets: z.array(VisitsBucket) }),
     interval: z.enum(["hour", "day"]),
     tz: z.string(),
     fallback_tz: z.string().optional().openapi({ description: "With tz=store: the zone of sessions with no registered store." }),

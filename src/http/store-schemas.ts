@@ -7,8 +7,8 @@ import { COUNTRY_CODES } from "../countries";
 import { StoreId } from "../fields";
 import { LIMITS } from "../limits";
 import { zoneFormat } from "../tenant-index/buckets";
-import { pageLimit, Timestamp } from "./schemas";
-import { TenantParams, text } from "./tenant-schemas";
+import { Timestamp } from "./schemas";
+import { PageQuery, TenantParams, text } from "./tenant-schemas";
 
 const tagRule = `a tag must be 1 to ${LIMITS.storeTagMaxChars} characters with no control characters and no |`;
 /** A tag: free text but `|`, which separates tags in the CLI's CSV. */
@@ -76,25 +76,11 @@ export const BulkStoresBody = z
 export const StoreParams = z.object({ store_id: StoreId.openapi({ param: { name: "store_id", in: "path" } }) });
 export const TenantStoreParams = TenantParams.extend({ store_id: StoreId.openapi({ param: { name: "store_id", in: "path" } }) });
 
-export const StoreListQuery = z.object({
-  tag: Tag.optional().openapi({ param: { name: "tag", in: "query" }, description: "Only stores with this tag." }),
-  limit: pageLimit(LIMITS.listPageMax, LIMITS.listPageDefault),
-  cursor: z
-    .string()
-    .max(300)
-    .optional()
-    .openapi({ param: { name: "cursor", in: "query" }, description: "next_cursor from the previous page" }),
+/** A store listing's query (the registry's and occupancy's): the tenant's paging, and a tag. */
+export const StoreListQuery = PageQuery.extend({
+  tag: Tag.optional().openapi({ param: { name: "tag", in: "query" }, description: "Only (registered) stores with this tag." }),
 });
-
-export const OccupancyQuery = z.object({
-  tag: Tag.optional().openapi({ param: { name: "tag", in: "query" }, description: "Only registered stores with this tag." }),
-  limit: pageLimit(LIMITS.listPageMax, LIMITS.listPageDefault),
-  cursor: z
-    .string()
-    .max(300)
-    .optional()
-    .openapi({ param: { name: "cursor", in: "query" }, description: "next_cursor from the previous page" }),
-});
+export const OccupancyQuery = StoreListQuery;
 
 export const Occupancy = z
   .object({
