@@ -350,17 +350,12 @@ export class Registry {
   }
 
   /** Every store of a tenant as the request path uses them (its cache: one query per tenant per window). */
-  async storeDirectory(
-    tenantId: string,
-  ): Promise<{ store_id: string; name: string; time_zone: string; country: string | null; tags: string[]; capacity: number | null }[]> {
-    const rows = await this.db.all<{
-      store_id: string;
-      name: string;
-      time_zone: string;
-      country: string | null;
-      tags: string;
-      capacity: number | null;
-    }>("store directory", "SELECT store_id, name, time_zone, country, tags, capacity FROM stores WHERE tenant_id = ?", tenantId);
+  async storeDirectory(tenantId: string): Promise<StoreInput[]> {
+    const rows = await this.db.all<Omit<StoreInput, "tags"> & { tags: string }>(
+      "store directory",
+      "SELECT store_id, name, time_zone, country, tags, capacity FROM stores WHERE tenant_id = ?",
+      tenantId,
+    );
     // tags: written by putStores from a validated list of strings.
     return rows.map((r) => ({ ...r, tags: JSON.parse(r.tags) as string[] }));
   }

@@ -8,17 +8,10 @@
  */
 import { authCacheMs } from "../config";
 import { LIMITS } from "../limits";
-import { Registry } from "./registry";
+import { Registry, type StoreInput } from "./registry";
 
-/** What the request path needs of a store. */
-export interface StoreInfo {
-  store_id: string;
-  name: string;
-  time_zone: string;
-  country: string | null;
-  tags: string[];
-  capacity: number | null;
-}
+/** What the request path needs of a store: all of it but its times. */
+export type StoreInfo = StoreInput;
 
 interface Known {
   stores: ReadonlyMap<string, StoreInfo>;
