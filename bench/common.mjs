@@ -48,4 +48,5 @@ export const ANALYTICS_QUERIES = [
   "visits_hour_tz_store",
   "visits_day_by_store",
   "funnel_one_store",
+  "occupancy_hour",
 ];

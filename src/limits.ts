@@ -34,6 +34,8 @@ export const LIMITS = {
   analyticsGroupsMax: 100,
   /** group_by with interval=hour: at most this many days (101 groups × 744 buckets in one answer). */
   analyticsGroupedHourRangeMaxDays: 31,
+  /** Occupancy analytics see the sessions that started up to this many days before `from`. */
+  occupancyLookbackDays: 31,
   funnelStepsMin: 2,
   funnelStepsMax: 10,
   /** Identical analytics queries of a tenant are answered from a per-isolate cache this long. */

@@ -45,6 +45,7 @@ const ORDER = [
   "getFunnel",
   "getDwell",
   "getVisits",
+  "getOccupancyAnalytics",
   "updateOwnTenant",
   "resendTenantIndex",
   "listAuditEntries",

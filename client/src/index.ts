@@ -31,6 +31,7 @@ export type Occupancy = Schemas["Occupancy"];
 export type Funnel = Schemas["Funnel"];
 export type Dwell = Schemas["Dwell"];
 export type Visits = Schemas["Visits"];
+export type OccupancyAnalytics = Schemas["OccupancyAnalytics"];
 export type Tenant = Schemas["Tenant"];
 export type TenantSettingsPatch = Schemas["TenantSettingsPatch"];
 export type Key = Schemas["Key"];
@@ -119,6 +120,7 @@ const OPERATIONS = {
   getFunnel: ["get", "/v1/analytics/funnel"],
   getDwell: ["get", "/v1/analytics/dwell"],
   getVisits: ["get", "/v1/analytics/visits"],
+  getOccupancyAnalytics: ["get", "/v1/analytics/occupancy"],
   getOwnTenant: ["get", "/v1/tenant"],
   updateOwnTenant: ["patch", "/v1/tenant"],
   listOwnKeys: ["get", "/v1/tenant/keys"],
@@ -459,6 +461,19 @@ export function createClient(options: ClientOptions) {
         {},
         {
           query: { from: opts.from, to: opts.to, interval: opts.interval, tz: opts.tz, fallback_tz: opts.fallbackTz, ...scopeQuery(opts) },
+        },
+      );
+    },
+
+    /** getOccupancyAnalytics: concurrent sessions per hour or day, the exact peak and the time-weighted average. */
+    occupancyAnalytics(
+      opts: { from: string; to: string; interval?: "hour" | "day"; tz?: string } & Omit<AnalyticsScope, "groupBy">,
+    ): Promise<Result<OccupancyAnalytics>> {
+      return call(
+        "getOccupancyAnalytics",
+        {},
+        {
+          query: { from: opts.from, to: opts.to, interval: opts.interval, tz: opts.tz, ...scopeQuery(opts) },
         },
       );
     },

@@ -251,6 +251,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/analytics/occupancy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Concurrent sessions per hour or day: the exact peak and the time-weighted average */
+        get: operations["getOccupancyAnalytics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/analytics/visits": {
         parameters: {
             query?: never;
@@ -919,6 +936,25 @@ export interface components {
                     p90_seconds: number;
                 }[];
             }[];
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC with milliseconds
+             * @example 2026-04-17T10:05:00.000Z
+             */
+            as_of: string | null;
+        };
+        OccupancyAnalytics: {
+            buckets: {
+                /** @description The bucket's start as the zone's local time with its offset */
+                start: string;
+                /** @description The most sessions present at any instant of the bucket; null for a bucket wholly in the future. */
+                peak: number | null;
+                /** @description Present session-time ÷ the bucket's time in range (4 decimals); null for a bucket wholly in the future. */
+                average: number | null;
+            }[];
+            /** @enum {string} */
+            interval: "hour" | "day";
+            tz: string;
             /**
              * Format: date-time
              * @description ISO 8601 UTC with milliseconds
@@ -2773,6 +2809,109 @@ export interface operations {
                         /** @enum {boolean} */
                         success: true;
                         data: components["schemas"]["Dwell"];
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description TENANT_DISABLED */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMITED */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAVAILABLE */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getOccupancyAnalytics: {
+        parameters: {
+            query: {
+                /** @description Sessions that started at or after this time (ISO 8601 with a zone). From 2000-01-01T00:00:00Z to 3000-01-01T00:00:00Z. */
+                from: string;
+                /** @description Sessions that started before this time; at most 93 days after `from`. From 2000-01-01T00:00:00Z to 3000-01-01T00:00:00Z. */
+                to: string;
+                /** @description Only sessions in these stores: the parameter repeated 1 to 100 times. */
+                store_id?: string[];
+                /** @description Only sessions in the stores that have this tag now. */
+                tag?: string;
+                /** @description Only sessions started at this kiosk. */
+                kiosk_id?: string;
+                /** @description Bucket size (default hour). */
+                interval?: "hour" | "day";
+                /** @description IANA time zone name the buckets are aligned to (default UTC). */
+                tz?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Occupancy per bucket */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["OccupancyAnalytics"];
                     };
                 };
             };

@@ -3,6 +3,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { ApiError } from "../errors";
 import { LIMITS } from "../limits";
 import {
+  concurrency,
   type DwellPart,
   type FunnelPart,
   type Grouped,
@@ -16,7 +17,7 @@ import { buckets, local, wallMs, zoneFormat } from "../tenant-index/buckets";
 import { monthShard, monthsBetween } from "../tenant-index/messages";
 import { type StoreInfo, storeDirectory } from "../tenants/store-cache";
 import type { AppEnv } from "./context";
-import { dwellRoute, funnelRoute, visitsRoute } from "./contract";
+import { dwellRoute, funnelRoute, occupancyAnalyticsRoute, visitsRoute } from "./contract";
 import { asOf, invalid, range } from "./paging";
 
 const WINDOW_SECONDS = 10;
@@ -290,6 +291,40 @@ export function analyticsRoutes(app: OpenAPIHono<AppEnv>) {
               }
             : {}),
           as_of: asOf(answers.map((p) => p.applied_at)),
+        };
+      });
+      return c.json({ success: true as const, data }, 200);
+    })
+    .openapi(occupancyAnalyticsRoute, async (c) => {
+      const query = c.req.valid("query");
+      const { from, to } = parsedRange(query);
+      const tz = query.tz ?? "UTC";
+      const format = zoneOrRefuse("tz", tz);
+      const interval = query.interval ?? "hour";
+      const sel = await selection(c, query);
+      // Sessions still active count up to now; the cache's 5 s keeps that within the index's freshness.
+      const until = Math.min(to, Date.now());
+      const since = from - LIMITS.occupancyLookbackDays * 86_400_000;
+      const data = await cached(c, "occupancy", [from, to, interval, tz, sel.scope], async () => {
+        const list = buckets(format, interval, from, to);
+        const answers = await Promise.all(shards(c, since, to).map((s) => s.presence(since, to, from, until, sel.scope)));
+        const bounds = [...list.map((b) => b.start), to];
+        const series = concurrency(
+          answers.flatMap((a) => a.starts),
+          answers.flatMap((a) => a.ends),
+          bounds,
+          from,
+          until,
+        );
+        return {
+          buckets: list.map((b, i) => ({
+            start: b.label,
+            peak: series[i]!.peak,
+            average: series[i]!.average === null ? null : Math.round(series[i]!.average! * 10_000) / 10_000,
+          })),
+          interval,
+          tz,
+          as_of: asOf(answers.map((a) => a.applied_at)),
         };
       });
       return c.json({ success: true as const, data }, 200);

@@ -27,6 +27,8 @@ import {
   HistoryData,
   HistoryQuery,
   IdempotencyHeaders,
+  OccupancyAnalyticsData,
+  OccupancyAnalyticsQuery,
   PersonaParams,
   SearchData,
   SearchQuery,
@@ -345,6 +347,16 @@ export const visitsRoute = route({
   tags: analyticsTags,
   request: { query: VisitsQuery },
   responses: { 200: ok(VisitsData, "Visits per bucket"), ...errors(...ANALYTICS) },
+});
+
+export const occupancyAnalyticsRoute = route({
+  method: "get",
+  path: "/v1/analytics/occupancy",
+  operationId: "getOccupancyAnalytics",
+  summary: "Concurrent sessions per hour or day: the exact peak and the time-weighted average",
+  tags: analyticsTags,
+  request: { query: OccupancyAnalyticsQuery },
+  responses: { 200: ok(OccupancyAnalyticsData, "Occupancy per bucket"), ...errors(...ANALYTICS) },
 });
 
 export const healthRoute = route({

@@ -333,6 +333,47 @@ export const FunnelQuery = z.object({
 
 export const DwellQuery = z.object(AnalyticsRange);
 
+export const OccupancyAnalyticsQuery = z.object({
+  from: AnalyticsRange.from,
+  to: AnalyticsRange.to,
+  store_id: AnalyticsRange.store_id,
+  tag: AnalyticsRange.tag,
+  kiosk_id: AnalyticsRange.kiosk_id,
+  interval: z
+    .enum(["hour", "day"])
+    .optional()
+    .openapi({ param: { name: "interval", in: "query" }, description: "Bucket size (default hour)." }),
+  tz: z
+    .string()
+    .max(64)
+    .optional()
+    .openapi({
+      param: { name: "tz", in: "query" },
+      description: "IANA time zone name the buckets are aligned to (default UTC).",
+      example: "Europe/Paris",
+    }),
+});
+
+export const OccupancyAnalyticsData = z
+  .object({
+    buckets: z.array(
+      z.object({
+        start: z.string().openapi({ description: "The bucket's start as the zone's local time with its offset" }),
+        peak: z
+          .int()
+          .nullable()
+          .openapi({ description: "The most sessions present at any instant of the bucket; null for a bucket wholly in the future." }),
+        average: z.number().nullable().openapi({
+          description: "Present session-time ÷ the bucket's time in range (4 decimals); null for a bucket wholly in the future.",
+        }),
+      }),
+    ),
+    interval: z.enum(["hour", "day"]),
+    tz: z.string(),
+    as_of: Timestamp.nullable(),
+  })
+  .openapi("OccupancyAnalytics");
+
 export const VisitsQuery = z.object({
   ...AnalyticsRange,
   interval: z

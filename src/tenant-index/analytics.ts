@@ -262,6 +262,75 @@ export const groupedDwell = (rows: Iterable<AnalyticsRow>, scope: Scope) => grou
 export const groupedVisits = (rows: Iterable<AnalyticsRow>, scope: Scope, how: VisitBuckets) =>
   grouped(rows, scope, newVisits, visitsAdder(how));
 
+/**
+ * When each session the scope takes was present, clipped to [from, until): from its start to its
+ * client end, to its last stamp for an idle-timeout end (the timeout is not presence), to `until`
+ * while active. Half-open, so a session that ends as another starts never overlaps it.
+ */
+export function presence(rows: Iterable<AnalyticsRow>, scope: Scope, from: number, until: number): { starts: number[]; ends: number[] } {
+  const starts: number[] = [];
+  const ends: number[] = [];
+  const stores = scope.stores === null ? null : new Set(scope.stores);
+  for (const [startedAt, endedAt, endReason, lastTs, , , store, kiosk] of rows) {
+    if (stores !== null && (store === null || !stores.has(store))) continue;
+    if (scope.kiosk !== null && kiosk !== scope.kiosk) continue;
+    const end = Math.min(until, endedAt === null ? until : endReason === "idle_timeout" ? lastTs : endedAt);
+    const start = Math.max(from, startedAt);
+    if (end <= start) continue;
+    starts.push(start);
+    ends.push(end);
+  }
+  return { starts, ends };
+}
+
+/**
+ * Concurrent sessions per bucket, from presence intervals: the exact peak (the most sessions
+ * present at any instant of the bucket) and the time-weighted average (present session-ms ÷ the
+ * bucket's ms), over each bucket's part of [from, until). A bucket wholly past `until` has null.
+ * `bounds` are the buckets' starts, then the end of the last one.
+ */
+export function concurrency(starts: number[], ends: number[], bounds: number[], from: number, until: number) {
+  const events = new Float64Array(starts.length + ends.length);
+  // Ends sort before starts at the same instant: an end is encoded just below its time.
+  let n = 0;
+  for (const t of ends) events[n++] = t * 2;
+  for (const t of starts) events[n++] = t * 2 + 1;
+  events.sort();
+  let i = 0;
+  let level = 0;
+  const out: { peak: number | null; average: number | null }[] = [];
+  const apply = (upTo: number, inclusive: boolean) => {
+    for (; i < events.length; i++) {
+      const t = Math.floor(events[i]! / 2);
+      if (inclusive ? t > upTo : t >= upTo) break;
+      level += events[i]! % 2 === 1 ? 1 : -1;
+    }
+  };
+  for (let b = 0; b + 1 < bounds.length; b++) {
+    const lo = Math.max(bounds[b]!, from);
+    const hi = Math.min(bounds[b + 1]!, until);
+    if (hi <= lo) {
+      out.push({ peak: null, average: null });
+      continue;
+    }
+    apply(lo, true);
+    let peak = level;
+    let area = 0;
+    let prev = lo;
+    while (i < events.length) {
+      const t = Math.floor(events[i]! / 2);
+      if (t >= hi) break;
+      area += level * (t - prev);
+      prev = t;
+      apply(t, true);
+      peak = Math.max(peak, level);
+    }
+    area += level * (hi - prev);
+    out.push({ peak, average: area / (hi - lo) });
+  }
+  return out;
+}
+
 /** The median (the lower of the two middle values for an even count) and the nearest-rank p90. */
 export function quantiles(values: number[]): { median: number | null; p90: number | null } {
   if (values.length === 0) return { median: null, p90: null };

@@ -7,6 +7,7 @@ import {
   groupedDwell,
   groupedFunnel,
   groupedVisits,
+  presence,
   type Scope,
   type SparseVisits,
   type VisitBuckets,
@@ -148,6 +149,17 @@ export class TenantIndex extends DurableObject<Env> {
 
   visits(from: number, to: number, how: VisitBuckets, scope: Scope): { parts: Grouped<SparseVisits>[]; applied_at: number | null } {
     return { parts: groupedVisits(this.store.analyticsRows(from, to, false), scope, how), applied_at: this.store.appliedAt() };
+  }
+
+  /** When the sessions that started in [since, to) and the scope takes were present, clipped to [from, until). */
+  presence(
+    since: number,
+    to: number,
+    from: number,
+    until: number,
+    scope: Scope,
+  ): { starts: number[]; ends: number[]; applied_at: number | null } {
+    return { ...presence(this.store.analyticsRows(since, to, false), scope, from, until), applied_at: this.store.appliedAt() };
   }
 
   personas(after: string, limit: number): string[] {
