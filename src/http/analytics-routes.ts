@@ -90,8 +90,12 @@ interface Selection {
 async function selection(
   c: Context<AppEnv>,
   query: { store_id?: string | string[]; tag?: string; kiosk_id?: string; group_by?: GroupBy },
+  zones = false,
 ): Promise<Selection> {
-  const directory = await storeDirectory(c.env, c.get("tenant"));
+  // The registry is read (once per AUTH_CACHE_SECONDS) only by what needs it: a tag, store names,
+  // countries or tags for groups, each store's zone (`zones`).
+  const needed = zones || query.tag !== undefined || (query.group_by !== undefined && query.group_by !== "kiosk");
+  const directory: Directory = needed ? await storeDirectory(c.env, c.get("tenant")) : new Map();
   let stores: string[] | null =
     query.store_id === undefined ? null : [...new Set(typeof query.store_id === "string" ? [query.store_id] : query.store_id)];
   if (query.tag !== undefined) {
@@ -345,7 +349,7 @@ export function analyticsRoutes(app: OpenAPIHono<AppEnv>) {
           `With group_by, hourly visits span at most ${LIMITS.analyticsGroupedHourRangeMaxDays} days (up to 101 groups of 744 buckets in one answer); use interval=day for longer ranges.`,
         );
       }
-      const sel = await selection(c, query);
+      const sel = await selection(c, query, perStore);
       const data = await cached(c, "visits", [from, to, interval, tz, fallback, sel.scope, sel.groupBy], async () => {
         let labels: string[];
         let keys: (number | string)[];

@@ -40,18 +40,14 @@ export interface FunnelPart {
   gaps: number[][];
 }
 
+const newFunnel = (steps: string[]): FunnelPart => ({ reached: steps.map(() => 0), gaps: steps.map(() => []) });
+
 /**
  * A session reaches step k when it has stamps with steps 1..k in that order (other stamps between
  * are allowed), each matched to the earliest such stamp after the previous step's: so a repeated
  * label counts from its first occurrence, and step 1 is the session's first stamp with that label.
  * With `withinMs`, step k counts only if it came at most that long after step 1.
  */
-export function funnelPart(rows: Iterable<AnalyticsRow>, steps: string[], withinMs: number | null): FunnelPart {
-  return grouped(rows, ALL, () => newFunnel(steps), funnelAdder(steps, withinMs))[0]?.part ?? newFunnel(steps);
-}
-
-const newFunnel = (steps: string[]): FunnelPart => ({ reached: steps.map(() => 0), gaps: steps.map(() => []) });
-
 function funnelAdder(steps: string[], withinMs: number | null) {
   const ts: number[] = [];
   return (part: FunnelPart, [, , , , path, pathTs]: AnalyticsRow) => {
@@ -78,10 +74,6 @@ function funnelAdder(steps: string[], withinMs: number | null) {
  * the client ended, until the end. The last stamp of an active session, or of one ended by idle
  * timeout, has no observed dwell and is left out. Values per label, in ms.
  */
-export function dwellPart(rows: Iterable<AnalyticsRow>): Record<string, number[]> {
-  return grouped(rows, ALL, newDwell, dwellAdder())[0]?.part.values ?? {};
-}
-
 export interface DwellPart {
   /** Sessions behind the values (what groups are ranked by). */
   sessions: number;
@@ -109,27 +101,6 @@ function dwellAdder() {
   };
 }
 
-export interface VisitsPart {
-  sessions: number[];
-  /** Per bucket, the durations (ms) of the sessions that ended. */
-  durations: number[][];
-}
-
-/**
- * Sessions per bucket by start time (`starts` ascending; a bucket runs to the next one's start),
- * and the duration of each ended one: until its end for a client end, until its last stamp for an
- * idle-timeout end (the timeout itself is not time spent).
- */
-export function visitsPart(rows: Iterable<AnalyticsRow>, starts: number[]): VisitsPart {
-  const out = { sessions: starts.map(() => 0), durations: starts.map((): number[] => []) };
-  const sparse = grouped(rows, ALL, newVisits, visitsAdder({ kind: "utc", starts }))[0]?.part;
-  if (sparse) {
-    for (const [i, n] of sparse.sessions) out.sessions[i as number] = n;
-    for (const [i, d] of sparse.durations) out.durations[i as number] = d;
-  }
-  return out;
-}
-
 /**
  * Visits of one group, sparse: a bucket no session of the group started in is absent, so a query
  * grouped by 2,000 stores over 720 hourly buckets ships what the sessions fill, not 1.4 million zeros.
@@ -148,6 +119,10 @@ export type VisitBuckets =
 
 const newVisits = (): SparseVisits => ({ sessions: new Map(), durations: new Map() });
 
+/**
+ * Sessions per bucket by start time, and the duration of each ended one: until its end for a
+ * client end, until its last stamp for an idle-timeout end (the timeout itself is not time spent).
+ */
 function visitsAdder(how: VisitBuckets) {
   const key = how.kind === "utc" ? utcBucket(how.starts) : localBucket(how);
   return (part: SparseVisits, row: AnalyticsRow) => {
@@ -219,8 +194,6 @@ export interface Scope {
   /** Split by the session's store or kiosk (null: one group, every session). */
   groupBy: "store" | "kiosk" | null;
 }
-
-const ALL: Scope = { stores: null, kiosk: null, groupBy: null };
 
 /**
  * The sessions `scope` takes, reduced per group (key: the store or kiosk id, null when the session
