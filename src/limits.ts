@@ -36,6 +36,9 @@ export const LIMITS = {
   analyticsGroupedHourRangeMaxDays: 31,
   /** Occupancy analytics see the sessions that started up to this many days before `from`. */
   occupancyLookbackDays: 31,
+  /** The paths answer: its `limit` (most common paths listed). */
+  pathsPageMax: 50,
+  pathsPageDefault: 10,
   funnelStepsMin: 2,
   funnelStepsMax: 10,
   /** Identical analytics queries of a tenant are answered from a per-isolate cache this long. */

@@ -211,6 +211,31 @@ describe("analytics by store", async () => {
     expect(days.json.data.buckets[0].start).toMatch(/T00:00$/);
   });
 
+  it("counts the most common paths exactly, per store filter, with shares", async () => {
+    for (const [filter, chosen] of [
+      ["", visits],
+      ["&store_id=nyc-1", visits.filter((v) => v.store === "nyc-1")],
+    ] as const) {
+      const res = await api(`/v1/analytics/paths?${RANGE}&limit=50${filter}`, { key });
+      expect(res.status).toBe(200);
+      const expected = new Map<string, number>();
+      for (const v of chosen) {
+        const path = JSON.stringify(["ENTER", ...v.path].slice(0, 10));
+        expected.set(path, (expected.get(path) ?? 0) + 1);
+      }
+      const got = res.json.data.paths as { labels: string[]; sessions: number; share: number }[];
+      expect(Object.fromEntries(got.map((p) => [JSON.stringify(p.labels), p.sessions]))).toEqual(Object.fromEntries(expected));
+      expect(res.json.data.sessions).toBe(chosen.length);
+      for (const p of got) expect(p.share).toBeCloseTo(p.sessions / chosen.length, 12);
+      const counts = got.map((p) => p.sessions);
+      expect(counts).toEqual([...counts].sort((a, b) => b - a));
+      expect(res.json.data.statuses).toBeNull();
+    }
+    const one = await api(`/v1/analytics/paths?${RANGE}&limit=1`, { key });
+    expect(one.json.data.paths).toHaveLength(1);
+    expect((await api(`/v1/analytics/paths?${RANGE}&limit=51`, { key })).status).toBe(400);
+  });
+
   it("refuses bad breakdowns with 400 naming the field", async () => {
     const bad: [string, string][] = [
       [`group_by=region`, "group_by"],
@@ -273,5 +298,15 @@ describe("the other group", () => {
     expect(groups[100]).toMatchObject({ key: "other", other: true, groups: 4 });
     expect(groups[100]!.steps[0]!.sessions).toBe(4);
     expect(groups.reduce((n, g) => n + g.steps[0]!.sessions, 0)).toBe(res.json.data.steps[0].sessions);
+  });
+});
+
+describe("the paths answer's statuses", () => {
+  it("is the tenant's statuses setting in its order, for any key", async () => {
+    const tenant = await newTenant({ statuses: ["SHOPPING", "CHAT", "PAYMENT"] });
+    const key = (await newKey(tenant, "read")).key;
+    const res = await api("/v1/analytics/paths?from=2026-11-01T00:00:00Z&to=2026-11-02T00:00:00Z", { key });
+    expect(res.status).toBe(200);
+    expect(res.json.data).toMatchObject({ statuses: ["SHOPPING", "CHAT", "PAYMENT"], paths: [], sessions: 0 });
   });
 });

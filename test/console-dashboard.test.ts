@@ -243,23 +243,39 @@ describe("resolveQuery: the range to ask for", () => {
 });
 
 describe("funnel steps", () => {
-  const dwell = (...pairs: [string, number][]) => pairs.map(([status, visits]) => ({ status, visits }));
+  const paths = (...list: [string[], number][]) => ({
+    statuses: null,
+    paths: list.map(([labels, sessions]) => ({ labels: ["ENTER", ...labels], sessions })),
+  });
 
-  it("defaults to the most visited labels in the dwell answer's order, ENTER left out, at most four", () => {
-    expect(defaultSteps(dwell(["ENTER", 10], ["CHAT", 8], ["SHOPPING", 6], ["PAYMENT", 3], ["COMPLETE", 2], ["HELP", 1]))).toEqual([
+  it("follows the tenant's statuses in its order when it set them, never label frequency", () => {
+    const answer = { ...paths([["PAYMENT"], 50], [["CHAT", "PAYMENT"], 3]), statuses: ["CHAT", "SHOPPING", "PAYMENT", "COMPLETE", "HELP"] };
+    expect(defaultSteps(answer)).toEqual(["CHAT", "SHOPPING", "PAYMENT", "COMPLETE"]);
+    // Fewer than two usable statuses: the paths decide.
+    expect(defaultSteps({ ...answer, statuses: ["CHAT"] })).toEqual(["CHAT", "PAYMENT"]);
+  });
+
+  it("else takes the journey order of the most common path with two labels or more, the longest of a tie, ENTER left out, at most four", () => {
+    // PAYMENT is the most frequent label, but the journey's order is CHAT, SHOPPING, PAYMENT.
+    expect(defaultSteps(paths([["PAYMENT"], 40], [["CHAT", "SHOPPING", "PAYMENT"], 12], [["SHOPPING", "CHAT"], 3]))).toEqual([
+      "CHAT",
+      "SHOPPING",
+      "PAYMENT",
+    ]);
+    expect(defaultSteps(paths([["CHAT", "SHOPPING"], 1], [["CHAT", "SHOPPING", "PAYMENT", "COMPLETE", "HELP"], 1]))).toEqual([
       "CHAT",
       "SHOPPING",
       "PAYMENT",
       "COMPLETE",
     ]);
-    expect(defaultSteps(dwell(["ENTER", 3], ["CHAT", 2], ["PAYMENT", 1]))).toEqual(["CHAT", "PAYMENT"]);
+    // A repeated label counts where it first appears.
+    expect(defaultSteps(paths([["CHAT", "SHOPPING", "CHAT", "PAYMENT"], 2]))).toEqual(["CHAT", "SHOPPING", "PAYMENT"]);
   });
 
-  it("puts ENTER back first when fewer than two other labels were recorded, and gives none below two labels", () => {
-    expect(defaultSteps(dwell(["ENTER", 3], ["CHAT", 2]))).toEqual(["ENTER", "CHAT"]);
-    expect(defaultSteps(dwell(["ENTER", 3]))).toEqual([]);
-    expect(defaultSteps([])).toEqual([]);
-    expect(defaultSteps(dwell(["CHAT", 2], ["WAIT", 0]))).toEqual([]);
+  it("puts ENTER first when no path has two other labels, and gives none without any", () => {
+    expect(defaultSteps(paths([["CHAT"], 3], [["PAYMENT"], 1]))).toEqual(["ENTER", "CHAT"]);
+    expect(defaultSteps(paths([[], 3]))).toEqual([]);
+    expect(defaultSteps({ statuses: null, paths: [] })).toEqual([]);
   });
 
   it("moves, removes and adds steps within 2 to 10", () => {

@@ -46,6 +46,7 @@ const ORDER = [
   "getDwell",
   "getVisits",
   "getOccupancyAnalytics",
+  "getPaths",
   "updateOwnTenant",
   "resendTenantIndex",
   "listAuditEntries",

@@ -29,6 +29,7 @@ function routes(persona: string, sessionId: string, revocable: string): Route[] 
     { name: "funnel", kind: "read", method: "GET", path: `/v1/analytics/funnel?step=ENTER&step=CHAT&${RANGE}`, ok: 200 },
     { name: "dwell", kind: "read", method: "GET", path: `/v1/analytics/dwell?${RANGE}`, ok: 200 },
     { name: "visits", kind: "read", method: "GET", path: `/v1/analytics/visits?${RANGE}`, ok: 200 },
+    { name: "paths", kind: "read", method: "GET", path: `/v1/analytics/paths?${RANGE}`, ok: 200 },
     { name: "occupancy analytics", kind: "read", method: "GET", path: `/v1/analytics/occupancy?${RANGE}`, ok: 200 },
     { name: "stamp", kind: "write", method: "POST", path: `${p}/session/stamp`, body: { status: "CHAT" }, ok: 201 },
     { name: "stamps", kind: "write", method: "POST", path: `${p}/session/stamps`, body: { stamps: [{ status: "PAY" }] }, ok: 201 },

@@ -32,6 +32,7 @@ export type Funnel = Schemas["Funnel"];
 export type Dwell = Schemas["Dwell"];
 export type Visits = Schemas["Visits"];
 export type OccupancyAnalytics = Schemas["OccupancyAnalytics"];
+export type Paths = Schemas["Paths"];
 export type Tenant = Schemas["Tenant"];
 export type TenantSettingsPatch = Schemas["TenantSettingsPatch"];
 export type Key = Schemas["Key"];
@@ -121,6 +122,7 @@ const OPERATIONS = {
   getDwell: ["get", "/v1/analytics/dwell"],
   getVisits: ["get", "/v1/analytics/visits"],
   getOccupancyAnalytics: ["get", "/v1/analytics/occupancy"],
+  getPaths: ["get", "/v1/analytics/paths"],
   getOwnTenant: ["get", "/v1/tenant"],
   updateOwnTenant: ["patch", "/v1/tenant"],
   listOwnKeys: ["get", "/v1/tenant/keys"],
@@ -463,6 +465,11 @@ export function createClient(options: ClientOptions) {
           query: { from: opts.from, to: opts.to, interval: opts.interval, tz: opts.tz, fallback_tz: opts.fallbackTz, ...scopeQuery(opts) },
         },
       );
+    },
+
+    /** getPaths: the most common paths (each session's first 10 labels), and the tenant's statuses order. */
+    paths(opts: { from: string; to: string; limit?: number } & Omit<AnalyticsScope, "groupBy">): Promise<Result<Paths>> {
+      return call("getPaths", {}, { query: { from: opts.from, to: opts.to, limit: optional(opts.limit), ...scopeQuery(opts) } });
     },
 
     /** getOccupancyAnalytics: concurrent sessions per hour or day, the exact peak and the time-weighted average. */

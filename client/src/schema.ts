@@ -251,6 +251,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/analytics/paths": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The most common paths through a visit (each session's first 10 labels), with the tenant's statuses order */
+        get: operations["getPaths"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/analytics/occupancy": {
         parameters: {
             query?: never;
@@ -936,6 +953,25 @@ export interface components {
                     p90_seconds: number;
                 }[];
             }[];
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC with milliseconds
+             * @example 2026-04-17T10:05:00.000Z
+             */
+            as_of: string | null;
+        };
+        Paths: {
+            paths: {
+                /** @description The session's first 10 labels in record order (ENTER first). */
+                labels: string[];
+                sessions: number;
+                /** @description sessions ÷ every session in range and scope */
+                share: number;
+            }[];
+            /** @description Sessions in range and scope (all paths). */
+            sessions: number;
+            /** @description The tenant's statuses setting, in its order (null: not set): a dashboard's default funnel. */
+            statuses: string[] | null;
             /**
              * Format: date-time
              * @description ISO 8601 UTC with milliseconds
@@ -2809,6 +2845,106 @@ export interface operations {
                         /** @enum {boolean} */
                         success: true;
                         data: components["schemas"]["Dwell"];
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description TENANT_DISABLED */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMITED */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAVAILABLE */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getPaths: {
+        parameters: {
+            query: {
+                /** @description Sessions that started at or after this time (ISO 8601 with a zone). From 2000-01-01T00:00:00Z to 3000-01-01T00:00:00Z. */
+                from: string;
+                /** @description Sessions that started before this time; at most 93 days after `from`. From 2000-01-01T00:00:00Z to 3000-01-01T00:00:00Z. */
+                to: string;
+                /** @description Only sessions in these stores: the parameter repeated 1 to 100 times. */
+                store_id?: string[];
+                /** @description Only sessions in the stores that have this tag now. */
+                tag?: string;
+                /** @description Only sessions started at this kiosk. */
+                kiosk_id?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The most common paths */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["Paths"];
                     };
                 };
             };

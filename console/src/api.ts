@@ -2,7 +2,7 @@
  * The console's API client: same origin only, the key only in the Authorization header.
  * Never logs the key or the request headers.
  */
-import type { DwellData, FunnelData, Interval, VisitsData } from "./dashboard";
+import type { DwellData, FunnelData, Interval, PathsData, VisitsData } from "./dashboard";
 import type { ActivePage } from "./live";
 import { retryAfterSeconds, type Session, type SessionSummary } from "./timeline";
 
@@ -27,6 +27,8 @@ export interface Client {
   funnel(query: { from: string; to: string; steps: readonly string[] }, signal?: AbortSignal): Promise<ApiResult<FunnelData>>;
   /** GET /v1/analytics/dwell: time in each status, for sessions that started in [from, to). */
   dwell(query: { from: string; to: string }, signal?: AbortSignal): Promise<ApiResult<DwellData>>;
+  /** GET /v1/analytics/paths: the most common paths, and the tenant's statuses order (the default funnel). */
+  paths(query: { from: string; to: string }, signal?: AbortSignal): Promise<ApiResult<PathsData>>;
   /** GET /v1/analytics/visits: sessions per hour or day of `tz`. */
   visits(query: { from: string; to: string; interval: Interval; tz: string }, signal?: AbortSignal): Promise<ApiResult<VisitsData>>;
 }
@@ -90,6 +92,7 @@ export function createClient(getKey: () => string, fetchImpl: typeof fetch = (..
       return get<FunnelData>(`/v1/analytics/funnel?${query}`, null, signal);
     },
     dwell: ({ from, to }, signal) => get<DwellData>(`/v1/analytics/dwell?${new URLSearchParams({ from, to })}`, null, signal),
+    paths: ({ from, to }, signal) => get<PathsData>(`/v1/analytics/paths?${new URLSearchParams({ from, to, limit: "50" })}`, null, signal),
     visits: ({ from, to, interval, tz }, signal) =>
       get<VisitsData>(`/v1/analytics/visits?${new URLSearchParams({ from, to, interval, tz })}`, null, signal),
   };

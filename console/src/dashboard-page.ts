@@ -1,6 +1,6 @@
 /**
  * The dashboard view: visit analytics over a date range in a time zone: the funnel (steps chosen by
- * the operator, by default the tenant's most frequent labels), time in each status, and visits per
+ * the operator, by default the tenant's statuses or the range's most common path), time in each status, and visits per
  * hour or day. Every chart has its figures as a table too.
  *
  * Requests: three per refresh (dwell and visits at once; the funnel with them, or after dwell when
@@ -25,6 +25,7 @@ import {
   moveStep,
   NO_CHOICES,
   oldestAsOf,
+  type PathsData,
   type Preset,
   partKeys,
   queryKey,
@@ -59,11 +60,15 @@ export interface DashboardView extends View<DashboardRoute> {
 interface Figures {
   key: string;
   query: DashQuery;
-  /** The steps asked for (the chosen ones, or the default from this range's dwell answer). */
+  /** The steps asked for (the chosen ones, or the default from this range's paths answer). */
   steps: string[];
+  /** Where default steps came from: the tenant's statuses, or the most common path (null: chosen). */
+  stepsFrom: "statuses" | "path" | null;
   dwell: DwellData;
   visits: VisitsData;
   funnel: FunnelData | null;
+  /** The paths answer the default steps came from (asked for with the range, like the dwell answer). */
+  paths: PathsData | null;
   /** What each answer was asked for (partKeys), so a change keeps the answers it does not affect. */
   keys: { dwell: string; visits: string; funnel: string };
   receivedAt: number;
@@ -233,17 +238,24 @@ export function createDashboardView(shell: Shell, client: Client): DashboardView
     );
     const explicit = params.steps !== null && params.steps.length >= STEPS_MIN ? params.steps : null;
     let funnelP = explicit ? settle(askFunnel(explicit)) : null;
+    // The default steps come from the tenant's statuses or the range's most common path.
+    const keepPaths = old?.paths && old.keys.dwell === keys.dwell ? old.paths : null;
+    const pathsP = params.steps === null ? settle(keepPaths ? kept(keepPaths) : client.paths(range, signal)) : null;
     const dwell = await dwellP;
     if (gen !== generation || dwell === null) return;
     let steps = params.steps ?? [];
-    if (dwell.kind === "ok" && params.steps === null) {
-      steps = defaultSteps(dwell.data.statuses);
+    let stepsFrom: Figures["stepsFrom"] = null;
+    const paths = pathsP ? await pathsP : undefined;
+    if (gen !== generation || paths === null) return;
+    if (paths?.kind === "ok") {
+      steps = defaultSteps(paths.data);
+      stepsFrom = (paths.data.statuses ?? []).filter((s) => s !== "ENTER").length >= STEPS_MIN ? "statuses" : "path";
       if (steps.length >= STEPS_MIN) funnelP = settle(askFunnel(steps));
     }
     const [visits, funnel] = await Promise.all([visitsP, funnelP ?? Promise.resolve(undefined)]);
     if (gen !== generation || visits === null || funnel === null) return;
 
-    for (const result of [dwell, visits, funnel]) {
+    for (const result of [dwell, visits, funnel, paths]) {
       if (result === undefined || result.kind === "ok") continue;
       if (result.kind === "not-modified") continue; // not sent by these routes
       failed(result, query);
@@ -256,9 +268,11 @@ export function createDashboardView(shell: Shell, client: Client): DashboardView
       keys: partKeys(query, steps),
       query,
       steps,
+      stepsFrom,
       dwell: dwell.data,
       visits: visits.data,
       funnel: funnel?.kind === "ok" ? funnel.data : null,
+      paths: paths?.kind === "ok" ? paths.data : keepPaths,
       // The oldest answer shown: a kept answer is as old as it was, and the next refresh asks for all.
       receivedAt: reused && old ? old.receivedAt : Date.now(),
     };
@@ -449,7 +463,12 @@ export function createDashboardView(shell: Shell, client: Client): DashboardView
     ui.funnelSteps.replaceChildren(...items);
     ui.addButton.disabled = steps.length >= STEPS_MAX;
     ui.reset.disabled = params.steps === null;
-    ui.funnelNote.textContent = params.steps === null ? "Steps: the most frequent labels in this range" : "Steps: chosen";
+    ui.funnelNote.textContent =
+      params.steps !== null
+        ? "Steps: chosen"
+        : figures?.stepsFrom === "statuses"
+          ? "Steps: the default, the tenant's statuses in its order"
+          : "Steps: the default, the order of this range's most common path";
   }
 
   // -------------------------------------------------------------- drawing

@@ -66,7 +66,7 @@ export const STEPS_MIN = 2;
 export const STEPS_MAX = 10;
 /** Hourly buckets only up to this many days (744 bars); longer ranges are counted per day. */
 export const MAX_HOURLY_DAYS = 31;
-/** How many of the most frequent labels the default funnel takes. */
+/** How many steps the default funnel takes. */
 export const DEFAULT_STEP_COUNT = 4;
 /** The label every session starts with: left out of the default funnel (see defaultSteps). */
 export const ENTER = "ENTER";
@@ -76,7 +76,7 @@ export type RangeChoice = { preset: Preset } | { from: string; to: string };
 /**
  * What the operator chose; null is "not chosen", which the page fills in: the last 7 days, the
  * browser's time zone, hours for a range of one or two days and days otherwise, and the tenant's
- * most frequent labels as funnel steps. Only choices go in the fragment, so a bookmark of
+ * statuses (else the range's most common path) as funnel steps. Only choices go in the fragment, so a bookmark of
  * `#dashboard` keeps meaning "the usual" wherever it is opened.
  */
 export interface DashParams {
@@ -221,19 +221,36 @@ export function queryKey(q: DashQuery, steps: readonly string[] | null): string 
 
 // ---------------------------------------------------------------- funnel steps
 
+/** GET /v1/analytics/paths: the most common paths (first 10 labels), and the tenant's statuses order. */
+export interface PathsData {
+  paths: { labels: string[]; sessions: number; share: number }[];
+  sessions: number;
+  statuses: string[] | null;
+  as_of: string | null;
+}
+
 /**
- * The default funnel: the tenant's most frequent labels in the range, as the dwell answer ranks
- * them (by visits, most first; ties by label), `ENTER` left out (every session starts with it, so it
- * would always come first and say only how many sessions there were), at most DEFAULT_STEP_COUNT,
- * in that order: the most visited first, which in a journey with drop-offs is the journey's order.
- * When fewer than two other labels were recorded, ENTER comes back as the first step; fewer than
- * two labels in all give no default (an empty list).
+ * The default funnel, never ordered by label frequency (a frequency order can put a late step
+ * first and read 58 → 0 → 0): the tenant's `statuses` in its order when it set them (the first
+ * DEFAULT_STEP_COUNT), else the journey order of the range's most common path: among the paths
+ * with the most sessions and at least two labels besides `ENTER` (every session starts with it, so
+ * as step 1 it would only count sessions), the longest; its labels in order of first appearance,
+ * `ENTER` left out, the first DEFAULT_STEP_COUNT. With no such path, `ENTER` and the single label
+ * of the most common path that has one; else no default (an empty list).
  */
-export function defaultSteps(statuses: readonly Pick<DwellStatus, "status" | "visits">[], count = DEFAULT_STEP_COUNT): string[] {
-  const ranked = statuses.filter((s) => s.visits > 0 && isStatusLabel(s.status)).map((s) => s.status);
-  const steps = ranked.filter((s) => s !== ENTER).slice(0, count);
-  if (steps.length < STEPS_MIN && ranked.includes(ENTER)) steps.unshift(ENTER);
-  return steps.length >= STEPS_MIN ? steps : [];
+export function defaultSteps(answer: Pick<PathsData, "paths" | "statuses">, count = DEFAULT_STEP_COUNT): string[] {
+  const statuses = (answer.statuses ?? []).filter((s) => s !== ENTER && isStatusLabel(s));
+  if (statuses.length >= STEPS_MIN) return statuses.slice(0, count);
+  const journeys = answer.paths
+    .map((p) => ({ sessions: p.sessions, steps: [...new Set(p.labels.filter((l) => l !== ENTER && isStatusLabel(l)))] }))
+    .filter((p) => p.sessions > 0 && p.steps.length > 0);
+  const long = journeys.filter((p) => p.steps.length >= STEPS_MIN);
+  if (long.length) {
+    const most = Math.max(...long.map((p) => p.sessions));
+    const best = long.filter((p) => p.sessions === most).reduce((a, b) => (b.steps.length > a.steps.length ? b : a));
+    return best.steps.slice(0, count);
+  }
+  return journeys.length ? [ENTER, journeys[0]!.steps[0]!] : [];
 }
 
 /** The steps with the one at `index` moved by `delta` places (clamped); the same list when it cannot move. */

@@ -15,9 +15,10 @@ import {
 } from "../tenant-index/analytics";
 import { buckets, local, wallMs, zoneFormat } from "../tenant-index/buckets";
 import { monthShard, monthsBetween } from "../tenant-index/messages";
+import { PATH_SEPARATOR } from "../tenant-index/store";
 import { type StoreInfo, storeDirectory } from "../tenants/store-cache";
 import type { AppEnv } from "./context";
-import { dwellRoute, funnelRoute, occupancyAnalyticsRoute, visitsRoute } from "./contract";
+import { dwellRoute, funnelRoute, occupancyAnalyticsRoute, pathsRoute, visitsRoute } from "./contract";
 import { asOf, invalid, range } from "./paging";
 
 const WINDOW_SECONDS = 10;
@@ -298,6 +299,26 @@ export function analyticsRoutes(app: OpenAPIHono<AppEnv>) {
         };
       });
       return c.json({ success: true as const, data }, 200);
+    })
+    .openapi(pathsRoute, async (c) => {
+      const query = c.req.valid("query");
+      const { from, to } = parsedRange(query);
+      const limit = query.limit ?? LIMITS.pathsPageDefault;
+      const sel = await selection(c, query);
+      const statuses = c.get("statuses");
+      const data = await cached(c, "paths", [from, to, limit, sel.scope], async () => {
+        const answers = await Promise.all(shards(c, from, to).map((s) => s.paths(from, to, sel.scope)));
+        const counts = new Map<string, number>();
+        for (const a of answers) for (const [path, n] of a.counts) counts.set(path, (counts.get(path) ?? 0) + n);
+        const sessions = [...counts.values()].reduce((a, b) => a + b, 0);
+        const top = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).slice(0, limit);
+        return {
+          paths: top.map(([path, n]) => ({ labels: path === "" ? [] : path.split(PATH_SEPARATOR), sessions: n, share: n / sessions })),
+          sessions,
+          as_of: asOf(answers.map((a) => a.applied_at)),
+        };
+      });
+      return c.json({ success: true as const, data: { ...data, statuses: statuses ? [...statuses] : null } }, 200);
     })
     .openapi(occupancyAnalyticsRoute, async (c) => {
       const query = c.req.valid("query");

@@ -29,6 +29,8 @@ import {
   IdempotencyHeaders,
   OccupancyAnalyticsData,
   OccupancyAnalyticsQuery,
+  PathsData,
+  PathsQuery,
   PersonaParams,
   SearchData,
   SearchQuery,
@@ -347,6 +349,16 @@ export const visitsRoute = route({
   tags: analyticsTags,
   request: { query: VisitsQuery },
   responses: { 200: ok(VisitsData, "Visits per bucket"), ...errors(...ANALYTICS) },
+});
+
+export const pathsRoute = route({
+  method: "get",
+  path: "/v1/analytics/paths",
+  operationId: "getPaths",
+  summary: "The most common paths through a visit (each session's first 10 labels), with the tenant's statuses order",
+  tags: analyticsTags,
+  request: { query: PathsQuery },
+  responses: { 200: ok(PathsData, "The most common paths"), ...errors(...ANALYTICS) },
 });
 
 export const occupancyAnalyticsRoute = route({

@@ -333,6 +333,33 @@ export const FunnelQuery = z.object({
 
 export const DwellQuery = z.object(AnalyticsRange);
 
+export const PathsQuery = z.object({
+  from: AnalyticsRange.from,
+  to: AnalyticsRange.to,
+  store_id: AnalyticsRange.store_id,
+  tag: AnalyticsRange.tag,
+  kiosk_id: AnalyticsRange.kiosk_id,
+  limit: pageLimit(LIMITS.pathsPageMax, LIMITS.pathsPageDefault),
+});
+
+export const PathsData = z
+  .object({
+    paths: z.array(
+      z.object({
+        labels: z.array(z.string()).openapi({ description: "The session's first 10 labels in record order (ENTER first)." }),
+        sessions: z.int(),
+        share: z.number().openapi({ description: "sessions ÷ every session in range and scope" }),
+      }),
+    ),
+    sessions: z.int().openapi({ description: "Sessions in range and scope (all paths)." }),
+    statuses: z
+      .array(z.string())
+      .nullable()
+      .openapi({ description: "The tenant's statuses setting, in its order (null: not set): a dashboard's default funnel." }),
+    as_of: Timestamp.nullable(),
+  })
+  .openapi("Paths");
+
 export const OccupancyAnalyticsQuery = z.object({
   from: AnalyticsRange.from,
   to: AnalyticsRange.to,

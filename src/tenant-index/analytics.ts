@@ -228,6 +228,26 @@ export interface Grouped<P> {
   part: P;
 }
 
+/** A session's path as the paths answer counts it: its first PATH_LABELS labels in record order, U+0001-separated. */
+export const PATH_LABELS = 10;
+
+/** Sessions per path (its first PATH_LABELS labels), exact: every distinct path with its count (a Map: labels are free text). */
+export function pathCounts(rows: Iterable<AnalyticsRow>, scope: Scope): Map<string, number> {
+  const counts = new Map<string, number>();
+  grouped(
+    rows,
+    { ...scope, groupBy: null },
+    () => counts,
+    (c, [, , , , path]) => {
+      let end = -1;
+      for (let k = 0; k < PATH_LABELS && (k === 0 || end >= 0); k++) end = path.indexOf(PATH_SEPARATOR, end + 1);
+      const key = end < 0 ? path : path.slice(0, end);
+      c.set(key, (c.get(key) ?? 0) + 1);
+    },
+  );
+  return counts;
+}
+
 /** Funnel, dwell and visits parts per group, as a shard computes them. */
 export const groupedFunnel = (rows: Iterable<AnalyticsRow>, scope: Scope, steps: string[], withinMs: number | null) =>
   grouped(rows, scope, () => newFunnel(steps), funnelAdder(steps, withinMs));

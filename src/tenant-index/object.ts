@@ -7,6 +7,7 @@ import {
   groupedDwell,
   groupedFunnel,
   groupedVisits,
+  pathCounts,
   presence,
   type Scope,
   type SparseVisits,
@@ -149,6 +150,10 @@ export class TenantIndex extends DurableObject<Env> {
 
   visits(from: number, to: number, how: VisitBuckets, scope: Scope): { parts: Grouped<SparseVisits>[]; applied_at: number | null } {
     return { parts: groupedVisits(this.store.analyticsRows(from, to, false), scope, how), applied_at: this.store.appliedAt() };
+  }
+
+  paths(from: number, to: number, scope: Scope): { counts: Map<string, number>; applied_at: number | null } {
+    return { counts: pathCounts(this.store.analyticsRows(from, to), scope), applied_at: this.store.appliedAt() };
   }
 
   /** When the sessions that started in [since, to) and the scope takes were present, clipped to [from, until). */

@@ -1131,13 +1131,14 @@ async function run(browser: Browser, artifacts: string): Promise<void> {
     assert((await page.locator("#dash-summary").textContent())?.includes("2 days · Asia/Kolkata · visits per hour"), "summary");
     assert((await page.locator("#dash-updated").textContent())?.startsWith("Index updated"), "as_of shown");
     assert(await page.locator("#dash-state").isHidden(), "no state line while all is well");
-    // The default steps: the most frequent labels (ENTER left out), most visited first.
+    // The default steps: the journey order of the most common path (all five are one session each:
+    // the longest), ENTER left out.
     equal(
       await page.locator("#funnel-steps .step").evaluateAll((li) => li.map((n) => (n as HTMLElement).dataset.status)),
       DEFAULT_STEPS,
       "steps",
     );
-    assert((await page.locator("#funnel-steps-note").textContent())?.includes("most frequent"), "the steps say they are the default");
+    assert((await page.locator("#funnel-steps-note").textContent())?.includes("most common path"), "the steps say they are the default");
 
     const answers = await dashboardMatchesApi(page, { ...twoDays, interval: "hour", steps: DEFAULT_STEPS });
     // The API's own figures are the hand-computed ones...
@@ -1262,7 +1263,7 @@ async function run(browser: Browser, artifacts: string): Promise<void> {
     await funnelShows(page, ["CHAT", "SHOPPING", "PAYMENT"]);
     assert(fragment(page).endsWith("&step=CHAT&step=SHOPPING&step=PAYMENT"), `fragment: ${fragment(page)}`);
     assert((await page.locator("#funnel-steps-note").textContent())?.includes("chosen"), "the steps say they are chosen");
-    assert(await page.getByRole("button", { name: "Most frequent labels" }).isEnabled(), "the default can be brought back");
+    assert(await page.getByRole("button", { name: "Default steps" }).isEnabled(), "the default can be brought back");
     equal(dashRequests.length, 1, "a step change asks only for the funnel");
     equal(dashRequests[0]?.includes("/v1/analytics/funnel?"), true, "the request is the funnel");
 
@@ -1282,7 +1283,7 @@ async function run(browser: Browser, artifacts: string): Promise<void> {
     assert((await chartLabel()) !== before, "the chart changed with the steps");
     await dashboardMatchesApi(page, { ...twoDays, interval: "hour", steps: ["SHOPPING", "CHAT", "PAYMENT"] }, ["funnel"]);
 
-    // Add a step by typing it (the field offers the range's labels), then back to the most frequent labels.
+    // Add a step by typing it (the field offers the range's labels), then back to the default steps.
     await page.getByLabel("Add a step").fill("COMPLETE");
     await page.getByLabel("Add a step").press("Enter");
     await funnelShows(page, ["SHOPPING", "CHAT", "PAYMENT", "COMPLETE"]);
@@ -1291,7 +1292,7 @@ async function run(browser: Browser, artifacts: string): Promise<void> {
       ["ENTER", "CHAT", "SHOPPING", "PAYMENT", "COMPLETE"],
       "labels offered",
     );
-    await page.getByRole("button", { name: "Most frequent labels" }).click();
+    await page.getByRole("button", { name: "Default steps" }).click();
     await funnelShows(page, DEFAULT_STEPS);
     equal(fragment(page), `#dashboard&from=${DAY1}&to=${DAY2}&tz=${KOLKATA}`, "fragment without steps");
     equal(await chartLabel(), before, "the default funnel again");
@@ -1299,7 +1300,7 @@ async function run(browser: Browser, artifacts: string): Promise<void> {
     for (const step of ["COMPLETE", "PAYMENT"]) await page.getByRole("button", { name: `Remove ${step}` }).click();
     await funnelShows(page, ["CHAT", "SHOPPING"]);
     assert(await page.getByRole("button", { name: "Remove CHAT" }).isDisabled(), "no funnel of one step");
-    await page.getByRole("button", { name: "Most frequent labels" }).click();
+    await page.getByRole("button", { name: "Default steps" }).click();
     await funnelShows(page, DEFAULT_STEPS);
   });
 
