@@ -238,7 +238,10 @@ export interface PathsData {
  * `ENTER` left out, the first DEFAULT_STEP_COUNT. With no such path, `ENTER` and the single label
  * of the most common path that has one; else no default (an empty list).
  */
-export function defaultSteps(answer: Pick<PathsData, "paths" | "statuses">, count = DEFAULT_STEP_COUNT): string[] {
+export function defaultSteps(
+  answer: { paths: readonly Pick<PathsData["paths"][number], "labels" | "sessions">[]; statuses: readonly string[] | null },
+  count = DEFAULT_STEP_COUNT,
+): string[] {
   const statuses = (answer.statuses ?? []).filter((s) => s !== ENTER && isStatusLabel(s));
   if (statuses.length >= STEPS_MIN) return statuses.slice(0, count);
   const journeys = answer.paths

@@ -333,6 +333,20 @@ export const FunnelQuery = z.object({
 
 export const DwellQuery = z.object(AnalyticsRange);
 
+const intervalParam = (fallback: "hour" | "day") =>
+  z
+    .enum(["hour", "day"])
+    .optional()
+    .openapi({ param: { name: "interval", in: "query" }, description: `Bucket size (default ${fallback}).` });
+
+/** A zone name parameter; the route checks it against the runtime's zones (a 400 naming it). */
+const zoneParam = (name: string, description: string, example: string) =>
+  z
+    .string()
+    .max(64)
+    .optional()
+    .openapi({ param: { name, in: "query" }, description, example });
+
 export const PathsQuery = z.object({
   from: AnalyticsRange.from,
   to: AnalyticsRange.to,
@@ -366,19 +380,8 @@ export const OccupancyAnalyticsQuery = z.object({
   store_id: AnalyticsRange.store_id,
   tag: AnalyticsRange.tag,
   kiosk_id: AnalyticsRange.kiosk_id,
-  interval: z
-    .enum(["hour", "day"])
-    .optional()
-    .openapi({ param: { name: "interval", in: "query" }, description: "Bucket size (default hour)." }),
-  tz: z
-    .string()
-    .max(64)
-    .optional()
-    .openapi({
-      param: { name: "tz", in: "query" },
-      description: "IANA time zone name the buckets are aligned to (default UTC).",
-      example: "Europe/Paris",
-    }),
+  interval: intervalParam("hour"),
+  tz: zoneParam("tz", "IANA time zone name the buckets are aligned to (default UTC).", "Europe/Paris"),
 });
 
 export const OccupancyAnalyticsData = z
@@ -403,30 +406,17 @@ export const OccupancyAnalyticsData = z
 
 export const VisitsQuery = z.object({
   ...AnalyticsRange,
-  interval: z
-    .enum(["hour", "day"])
-    .optional()
-    .openapi({ param: { name: "interval", in: "query" }, description: "Bucket size (default day)." }),
-  tz: z
-    .string()
-    .max(64)
-    .optional()
-    .openapi({
-      param: { name: "tz", in: "query" },
-      description:
-        "IANA time zone name, as written, the buckets are aligned to (default UTC); offsets such as +05:30 and other letter cases (utc) are refused. `store`: each session in its own store's local time, buckets keyed by wall-clock time without an offset.",
-      example: "Europe/Paris",
-    }),
-  fallback_tz: z
-    .string()
-    .max(64)
-    .optional()
-    .openapi({
-      param: { name: "fallback_tz", in: "query" },
-      description:
-        "With tz=store: the zone of sessions with no registered store (default UTC). Checked whenever given; used only with tz=store.",
-      example: "UTC",
-    }),
+  interval: intervalParam("day"),
+  tz: zoneParam(
+    "tz",
+    "IANA time zone name, as written, the buckets are aligned to (default UTC); offsets such as +05:30 and other letter cases (utc) are refused. `store`: each session in its own store's local time, buckets keyed by wall-clock time without an offset.",
+    "Europe/Paris",
+  ),
+  fallback_tz: zoneParam(
+    "fallback_tz",
+    "With tz=store: the zone of sessions with no registered store (default UTC). Checked whenever given; used only with tz=store.",
+    "UTC",
+  ),
 });
 
 const Seconds = z.number().nullable();
