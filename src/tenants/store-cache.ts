@@ -66,7 +66,8 @@ export async function storeDirectory(env: Env, tenant: string): Promise<Readonly
   try {
     return (await pending).stores;
   } finally {
-    inflight.delete(tenant);
+    // A change in this isolate may have replaced this read with a newer one already.
+    if (inflight.get(tenant) === pending) inflight.delete(tenant);
   }
 }
 
@@ -81,6 +82,8 @@ export async function isRegisteredStore(env: Env, tenant: string, storeId: strin
  */
 export function forgetStores(tenant: string): void {
   drop(tenant);
+  // A read begun before the change must not answer requests made after it.
+  inflight.delete(tenant);
   changedAt.delete(tenant);
   if (changedAt.size >= LIMITS.storeCacheMaxTenants) changedAt.delete(changedAt.keys().next().value!);
   changedAt.set(tenant, Date.now());
