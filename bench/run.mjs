@@ -970,6 +970,12 @@ async function main() {
   // Everything runs with the service's compatibility date and flags, whatever the bench configs say.
   const compat = { date: rootOptions.compatibilityDate, flags: rootOptions.compatibilityFlags ?? [] };
   const serviceVars = { SDK_KEYS, ADMIN_KEYS, RATE_LIMITS: "off" };
+  /** The probe build, its registry migrated first (the storage probe makes a registry tenant; the analytics seed registers stores). */
+  const serveProbe = async () => {
+    const probeState = join(work, "serve-probe-registry");
+    await migrateRegistry(probeConfig, probeState);
+    return serve("probe", probeConfig, probeBuild.outdir, serviceVars, compat, { persistDir: join(probeState, "v3") });
+  };
 
   // The API Worker is compared without the [assets] layer: see bench/README.md ("Static assets").
   // Its cost is measured on its own, after the scenarios, in full runs.
@@ -1011,7 +1017,7 @@ async function main() {
   if (flag("--analytics-only")) {
     // For A/B experiments on the analytics queries: the seeded tenant alone, printed, nothing written.
     await Promise.all([svc, base, index].filter(Boolean).map(stop));
-    const probe = await serve("probe", probeConfig, probeBuild.outdir, serviceVars, compat);
+    const probe = await serveProbe();
     try {
       console.log(JSON.stringify(await analytics(probe), null, 2));
     } finally {
@@ -1061,9 +1067,7 @@ async function main() {
   }
 
   say("storage probe");
-  const probeState = join(work, "serve-probe-registry");
-  await migrateRegistry(probeConfig, probeState);
-  const probe = await serve("probe", probeConfig, probeBuild.outdir, serviceVars, compat, { persistDir: join(probeState, "v3") });
+  const probe = await serveProbe();
   let storageResult;
   let analyticsResult;
   try {
