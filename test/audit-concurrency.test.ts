@@ -99,3 +99,56 @@ describe("the audit log is an exact history under concurrency", () => {
     }
   });
 });
+
+describe("store changes under concurrency", () => {
+  it("records one store.create and a replace chain whose befores are the previous afters, for rival puts of one store", async () => {
+    const tenant = await newTenant();
+    const names = Array.from({ length: 12 }, (_, i) => `Name ${i}`);
+    const results = await Promise.all(
+      names.map((name) => admin(`/tenants/${tenant}/stores/rival`, { method: "PUT", body: { name, time_zone: "UTC" } })),
+    );
+    // Exactly one of them registered it; the others replaced it.
+    expect(results.filter((r) => r.status === 201)).toHaveLength(1);
+    expect(results.filter((r) => r.status === 200)).toHaveLength(names.length - 1);
+    const created = await entries(tenant, "store.create");
+    expect(created).toHaveLength(1);
+    const replaced = await entries(tenant, "store.replace");
+    expect(replaced).toHaveLength(names.length - 1);
+    const last = expectChain(replaced, "name", created[0]!.details.after?.name);
+    const stored = await env.DB.prepare("SELECT name FROM stores WHERE tenant_id = ? AND store_id = 'rival'")
+      .bind(tenant)
+      .first<{ name: string }>();
+    expect(stored?.name).toBe(last);
+  });
+
+  it("records one store.delete for rival deletes of one store, and each of them gets 204 or 404", async () => {
+    const tenant = await newTenant();
+    expect((await admin(`/tenants/${tenant}/stores/gone`, { method: "PUT", body: { name: "Gone", time_zone: "UTC" } })).status).toBe(201);
+    const results = await Promise.all(Array.from({ length: 8 }, () => admin(`/tenants/${tenant}/stores/gone`, { method: "DELETE" })));
+    expect(results.filter((r) => r.status === 204)).toHaveLength(1);
+    expect(results.filter((r) => r.status === 404)).toHaveLength(7);
+    expect(await entries(tenant, "store.delete")).toHaveLength(1);
+  });
+
+  it("never lets rival bulk puts pass the stores-per-tenant bound, and audits only what was stored", async () => {
+    const tenant = await newTenant();
+    const values = Array.from({ length: 9_990 }, (_, i) => `('${tenant}', 'f-${i}', 'n', 'UTC', NULL, '[]', NULL, 1, 1)`);
+    for (let i = 0; i < values.length; i += 500)
+      await env.DB.prepare(`INSERT INTO stores VALUES ${values.slice(i, i + 500).join(",")}`).run();
+    // Four rivals of 4 new stores each: at most 2 fit under 10,000.
+    const results = await Promise.all(
+      [0, 1, 2, 3].map((r) =>
+        admin(`/tenants/${tenant}/stores`, {
+          method: "PUT",
+          body: { stores: [0, 1, 2, 3].map((i) => ({ store_id: `r${r}-${i}`, name: "R", time_zone: "UTC" })) },
+        }),
+      ),
+    );
+    const ok = results.filter((r) => r.status === 200).length;
+    expect(ok).toBe(2);
+    expect(results.filter((r) => r.status === 409 && r.json.error.code === "STORE_LIMIT_REACHED")).toHaveLength(2);
+    const count = await env.DB.prepare("SELECT COUNT(*) AS n FROM stores WHERE tenant_id = ?").bind(tenant).first<{ n: number }>();
+    expect(count?.n).toBe(9_990 + 4 * ok);
+    expect(await entries(tenant, "store.create")).toHaveLength(4 * ok);
+  });
+});
