@@ -202,7 +202,7 @@ function dwellFigures(part: DwellPart) {
   return statuses;
 }
 
-function visitsFigures(labels: string[], keys: (number | string)[], part: SparseVisits) {
+function visitsFigures(labels: string[], keys: number[], part: SparseVisits) {
   return labels.map((start, i) => ({
     start,
     sessions: part.sessions.get(keys[i]!) ?? 0,
@@ -212,8 +212,11 @@ function visitsFigures(labels: string[], keys: (number | string)[], part: Sparse
 
 const sumVisits = (p: SparseVisits) => [...p.sessions.values()].reduce((a, b) => a + b, 0);
 
-/** Every local wall-clock label from the earliest to the latest any of the zones has in [from, to). */
-function wallLabels(zones: Iterable<string>, interval: "hour" | "day", from: number, to: number): string[] {
+/**
+ * Every local wall-clock hour or day from the earliest to the latest any of the zones has in
+ * [from, to): its label, and its key in the shards' parts (wall milliseconds).
+ */
+function wallLabels(zones: Iterable<string>, interval: "hour" | "day", from: number, to: number): { labels: string[]; keys: number[] } {
   let first = Number.POSITIVE_INFINITY;
   let last = Number.NEGATIVE_INFINITY;
   for (const zone of zones) {
@@ -227,12 +230,14 @@ function wallLabels(zones: Iterable<string>, interval: "hour" | "day", from: num
     }
   }
   const labels: string[] = [];
+  const keys: number[] = [];
   const step = interval === "hour" ? 3_600_000 : 86_400_000;
   for (let t = first; t <= last; t += step) {
     const d = new Date(t);
     labels.push(wallLabel(d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate(), d.getUTCHours()));
+    keys.push(t);
   }
-  return labels;
+  return { labels, keys };
 }
 
 function zoneOrRefuse(field: string, tz: string) {
@@ -373,13 +378,12 @@ export function analyticsRoutes(app: OpenAPIHono<AppEnv>) {
       const sel = await selection(c, query, perStore);
       const data = await cached(c, "visits", [from, to, interval, tz, fallback, sel.scope, sel.groupBy], async () => {
         let labels: string[];
-        let keys: (number | string)[];
+        let keys: number[];
         let how: VisitBuckets;
         if (perStore) {
           const zones = Object.fromEntries([...sel.directory.values()].map((s) => [s.store_id, s.time_zone]));
           const inScope = sel.scope.stores === null ? Object.values(zones) : sel.scope.stores.map((id) => zones[id] ?? fallback);
-          labels = wallLabels(new Set([...inScope, fallback]), interval, from, to);
-          keys = labels;
+          ({ labels, keys } = wallLabels(new Set([...inScope, fallback]), interval, from, to));
           how = { kind: "local", interval, zones, fallback };
         } else {
           const list = buckets(format, interval, from, to);

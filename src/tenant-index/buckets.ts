@@ -117,18 +117,18 @@ interface Segment {
 }
 
 /**
- * The zone's constant-offset stretches covering [a, b]: the offset sampled every hour, each change
- * found to the millisecond by bisection (an offset that changes and changes back within one hour
- * would be missed; no zone does that).
+ * The zone's constant-offset stretches covering [a, b]: the offset sampled every `step` (an hour
+ * unless given), each change found to the millisecond by bisection (an offset that changes and
+ * changes back between two samples would be missed; no zone does that within a day).
  */
-function segments(format: Intl.DateTimeFormat, a: number, b: number): Segment[] {
+function segments(format: Intl.DateTimeFormat, a: number, b: number, step = HOUR): Segment[] {
   a = Math.max(a, MIN_INSTANT);
   b = Math.min(b, MAX_INSTANT);
   const out: Segment[] = [];
   let start = a;
   let offset = offsetAt(format, a);
   for (let t = a; t < b; ) {
-    const next = Math.min(t + HOUR, b);
+    const next = Math.min(t + step, b);
     const nextOffset = offsetAt(format, next);
     // Every change in (t, next]: `lo` has `offset`, the first instant after it with another is `hi`.
     let lo = t;
@@ -218,4 +218,38 @@ export function buckets(format: Intl.DateTimeFormat, interval: "hour" | "day", f
 /** The starts of buckets(): every bucket that overlaps [from, to), in order. */
 export function bucketStarts(format: Intl.DateTimeFormat, interval: "hour" | "day", from: number, to: number): number[] {
   return buckets(format, interval, from, to).map((b) => b.start);
+}
+
+/** Per zone, per UTC day index: the day's constant-offset stretches (zone data never changes in an isolate's life). */
+const dayOffsets = new Map<string, Map<number, Segment[]>>();
+const DAY_OFFSETS_MAX = 100_000;
+let dayOffsetsSize = 0;
+
+/**
+ * The zone's offset from UTC at `instant` (local = UTC + offset), for bucketing many instants:
+ * each UTC day's offsets are found once (sampled at both ends of the day, changes bisected to the
+ * millisecond) and kept, so a query over 2,000 stores in 40 zones asks Intl a few thousand
+ * times, not once per session. Null when `tz` is not a zone this runtime knows.
+ */
+export function cachedOffset(tz: string, instant: number): number | null {
+  let days = dayOffsets.get(tz);
+  if (days === undefined) {
+    const format = zoneFormat(tz);
+    if (!format) return null;
+    if (dayOffsetsSize > DAY_OFFSETS_MAX) {
+      dayOffsets.clear();
+      dayOffsetsSize = 0;
+    }
+    days = new Map();
+    dayOffsets.set(tz, days);
+  }
+  const day = Math.floor(instant / DAY);
+  let segs = days.get(day);
+  if (segs === undefined) {
+    segs = segments(zoneFormat(tz)!, day * DAY, (day + 1) * DAY, DAY);
+    days.set(day, segs);
+    dayOffsetsSize += 1;
+  }
+  for (const s of segs) if (instant < s.end) return s.offset;
+  return segs[segs.length - 1]!.offset;
 }
