@@ -2,7 +2,7 @@ import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { app } from "../src/http/app";
-import { api, end, freshWindow, HOUR, KEYS, personaId, personaStub, sqlIn, stamps, start } from "./helpers";
+import { api, end, freshWindow, HOUR, KEYS, near, personaId, personaStub, sqlIn, stamps, start } from "./helpers";
 
 /**
  * Analytics cover a tenant's sessions by start time, and the test tenant is shared by every test:
@@ -136,8 +136,8 @@ describe("GET /v1/analytics/funnel", () => {
         sessions: 4,
         conversion_from_previous: 1,
         conversion_from_first: 1,
-        median_seconds_from_previous: 120,
-        p90_seconds_from_previous: 3600,
+        median_seconds_from_previous: near(120),
+        p90_seconds_from_previous: near(3600),
       },
       // A 120, C 10, E 100 → 10 100 120
       {
@@ -145,8 +145,8 @@ describe("GET /v1/analytics/funnel", () => {
         sessions: 3,
         conversion_from_previous: 0.75,
         conversion_from_first: 0.75,
-        median_seconds_from_previous: 100,
-        p90_seconds_from_previous: 120,
+        median_seconds_from_previous: near(100),
+        p90_seconds_from_previous: near(120),
       },
       // A 30, E 100
       {
@@ -154,8 +154,8 @@ describe("GET /v1/analytics/funnel", () => {
         sessions: 2,
         conversion_from_previous: 2 / 3,
         conversion_from_first: 0.5,
-        median_seconds_from_previous: 30,
-        p90_seconds_from_previous: 100,
+        median_seconds_from_previous: near(30),
+        p90_seconds_from_previous: near(100),
       },
     ]);
     expect(typeof res.json.data.as_of).toBe("string");
@@ -163,13 +163,13 @@ describe("GET /v1/analytics/funnel", () => {
     // within 30 minutes of step 1: E stops after CHAT.
     const within = await api(`/v1/analytics/funnel?${STEPS}&${range}&within_seconds=1800`);
     expect(within.json.data.steps.map((s: { sessions: number }) => s.sessions)).toEqual([4, 3, 2, 1]);
-    expect(within.json.data.steps[1]).toMatchObject({ median_seconds_from_previous: 120, p90_seconds_from_previous: 170 });
-    expect(within.json.data.steps[2]).toMatchObject({ median_seconds_from_previous: 10, p90_seconds_from_previous: 120 });
+    expect(within.json.data.steps[1]).toMatchObject({ median_seconds_from_previous: near(120), p90_seconds_from_previous: near(170) });
+    expect(within.json.data.steps[2]).toMatchObject({ median_seconds_from_previous: near(10), p90_seconds_from_previous: near(120) });
 
     // A repeated step needs a later stamp with that label: only B has CHAT twice.
     const twice = await api(`/v1/analytics/funnel?step=CHAT&step=CHAT&${range}`);
     expect(twice.json.data.steps.map((s: { sessions: number }) => s.sessions)).toEqual([4, 1]);
-    expect(twice.json.data.steps[1].median_seconds_from_previous).toBe(60);
+    expect(twice.json.data.steps[1].median_seconds_from_previous).toEqual(near(60));
 
     // Tenant B sees none of it.
     const other = await api(`/v1/analytics/funnel?${STEPS}&${range}`, { key: KEYS.globex });
@@ -184,16 +184,16 @@ describe("GET /v1/analytics/dwell", () => {
     expect(res.status).toBe(200);
     expect(res.json.data.statuses).toEqual([
       // A 120, B 60 and 10, C 60, E 3600
-      { status: "CHAT", visits: 5, total_seconds: 3850, median_seconds: 60, p90_seconds: 3600 },
+      { status: "CHAT", visits: 5, total_seconds: 3850, median_seconds: near(60), p90_seconds: near(3600) },
       // A 60, B 30, C 20, D 10, E 5
-      { status: "ENTER", visits: 5, total_seconds: 125, median_seconds: 20, p90_seconds: 60 },
+      { status: "ENTER", visits: 5, total_seconds: 125, median_seconds: near(20), p90_seconds: near(60) },
       // A 120, B 60 (until the end), C 30 and 10, E 100
-      { status: "SHOPPING", visits: 5, total_seconds: 320, median_seconds: 60, p90_seconds: 120 },
+      { status: "SHOPPING", visits: 5, total_seconds: 320, median_seconds: near(60), p90_seconds: near(120) },
       // A 70 (until the end), E 100
-      { status: "COMPLETE", visits: 2, total_seconds: 170, median_seconds: 70, p90_seconds: 100 },
+      { status: "COMPLETE", visits: 2, total_seconds: 170, median_seconds: near(70), p90_seconds: near(100) },
       // A 30, E 100; C's (active) and D's (idle-ended) last stamps are not observed
-      { status: "PAYMENT", visits: 2, total_seconds: 130, median_seconds: 30, p90_seconds: 100 },
-      { status: "HELP", visits: 1, total_seconds: 100, median_seconds: 100, p90_seconds: 100 },
+      { status: "PAYMENT", visits: 2, total_seconds: 130, median_seconds: near(30), p90_seconds: near(100) },
+      { status: "HELP", visits: 1, total_seconds: 100, median_seconds: near(100), p90_seconds: near(100) },
     ]);
   });
 
@@ -238,10 +238,10 @@ describe("GET /v1/analytics/visits", () => {
     expect(res.status).toBe(200);
     expect(res.json.data).toMatchObject({ interval: "day", tz: "Australia/Sydney" });
     expect(res.json.data.buckets).toEqual([
-      { start: "2026-10-03T00:00:00+10:00", sessions: 1, median_duration_seconds: 600 },
+      { start: "2026-10-03T00:00:00+10:00", sessions: 1, median_duration_seconds: near(600) },
       // 30 and 10 minutes: the lower middle value
-      { start: "2026-10-04T00:00:00+10:00", sessions: 2, median_duration_seconds: 600 },
-      { start: "2026-10-05T00:00:00+11:00", sessions: 1, median_duration_seconds: 120 },
+      { start: "2026-10-04T00:00:00+10:00", sessions: 2, median_duration_seconds: near(600) },
+      { start: "2026-10-05T00:00:00+11:00", sessions: 1, median_duration_seconds: near(120) },
     ]);
     const hours = await api(
       `/v1/analytics/visits?from=2026-10-04T00:00:00%2B10:00&to=2026-10-04T04:00:00%2B11:00&interval=hour&tz=Australia/Sydney`,
@@ -252,7 +252,7 @@ describe("GET /v1/analytics/visits", () => {
       "2026-10-04T01:00:00+10:00",
       "2026-10-04T03:00:00+11:00",
     ]);
-    expect(hours.json.data.buckets[0]).toEqual({ start: "2026-10-04T00:00:00+10:00", sessions: 1, median_duration_seconds: 1800 });
+    expect(hours.json.data.buckets[0]).toEqual({ start: "2026-10-04T00:00:00+10:00", sessions: 1, median_duration_seconds: near(1800) });
   });
 
   it("a fall-back day is 25 hours long, its repeated hour one 2-hour bucket; UTC is the default zone; empty buckets are listed", async () => {
@@ -263,12 +263,12 @@ describe("GET /v1/analytics/visits", () => {
     await indexed(t, t + 2 * HOUR, 2, 2);
     const days = await api(`/v1/analytics/visits?from=2026-10-25T00:00:00%2B02:00&to=2026-10-27T00:00:00%2B01:00&tz=Europe/Paris`);
     expect(days.json.data.buckets).toEqual([
-      { start: "2026-10-25T00:00:00+02:00", sessions: 2, median_duration_seconds: 60 },
+      { start: "2026-10-25T00:00:00+02:00", sessions: 2, median_duration_seconds: near(60) },
       { start: "2026-10-26T00:00:00+01:00", sessions: 0, median_duration_seconds: null },
     ]);
     // Hour 02:00 runs from its first 02:00 (00:00Z) to 03:00 (02:00Z): both visits, 60 and 120 s.
     const hours = await api(`/v1/analytics/visits?from=2026-10-25T00:00:00Z&to=2026-10-25T02:00:00Z&interval=hour&tz=Europe/Paris`);
-    expect(hours.json.data.buckets).toEqual([{ start: "2026-10-25T02:00:00+02:00", sessions: 2, median_duration_seconds: 60 }]);
+    expect(hours.json.data.buckets).toEqual([{ start: "2026-10-25T02:00:00+02:00", sessions: 2, median_duration_seconds: near(60) }]);
     const utc = await api(`/v1/analytics/visits?from=2026-10-25T00:00:00Z&to=2026-10-25T02:00:00Z&interval=hour`);
     expect(utc.json.data.tz).toBe("UTC");
     expect(utc.json.data.buckets.map((b: { start: string }) => b.start)).toEqual([
@@ -286,8 +286,8 @@ describe("GET /v1/analytics/visits", () => {
     const ny = await api("/v1/analytics/visits?from=2026-11-01T06:30:00Z&to=2026-11-01T08:00:00Z&interval=hour&tz=America/New_York");
     expect(ny.status).toBe(200);
     expect(ny.json.data.buckets).toEqual([
-      { start: "2026-11-01T01:00:00-04:00", sessions: 1, median_duration_seconds: 300 },
-      { start: "2026-11-01T02:00:00-05:00", sessions: 1, median_duration_seconds: 120 },
+      { start: "2026-11-01T01:00:00-04:00", sessions: 1, median_duration_seconds: near(300) },
+      { start: "2026-11-01T02:00:00-05:00", sessions: 1, median_duration_seconds: near(120) },
     ]);
     const starts = async (path: string) => (await api(path)).json.data.buckets.map((b: { start: string }) => b.start);
     expect(await starts("/v1/analytics/visits?from=2026-11-01T07:10:00Z&to=2026-11-01T09:00:00Z&interval=hour&tz=America/Chicago")).toEqual(

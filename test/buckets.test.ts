@@ -2,7 +2,7 @@
 // (a local hour or day) starts at S(X), the earliest instant at which the zone's wall clock reads X
 // or later, and ends at S(X + 1 unit); a bucket with S(X) == S(X + 1) is not listed.
 import { describe, expect, it } from "vitest";
-import { bucketStarts, buckets, instantOf, local, localIso, offsetAt, zoneFormat } from "../src/tenant-index/buckets";
+import { bucketStarts, buckets, cachedOffset, instantOf, local, localIso, offsetAt, zoneFormat } from "../src/tenant-index/buckets";
 
 const Z = (iso: string) => Date.parse(iso);
 const MINUTE = 60_000;
@@ -433,5 +433,48 @@ describe("zone names", () => {
     ]) {
       expect(zoneFormat(tz), tz).toBeNull();
     }
+  });
+});
+
+// The offsets tz=store visits bucket by: each UTC day's found once and kept.
+describe("cached zone offsets", () => {
+  // Zones with whole-hour, half-hour (Lord Howe: a 30-minute change), 45-minute (Chatham) and
+  // southern-hemisphere changes, one with none, and UTC.
+  const zones = ["Europe/Paris", "America/New_York", "Australia/Lord_Howe", "Pacific/Chatham", "America/Santiago", "Asia/Kolkata", "UTC"];
+
+  it("equals the zone's offset from Intl at every instant sampled across two years, and at each change to the millisecond", () => {
+    const from = Date.parse("2025-06-01T00:00:00Z");
+    const to = Date.parse("2027-06-01T00:00:00Z");
+    for (const tz of zones) {
+      const format = zoneFormat(tz)!;
+      let changes = 0;
+      let previous = offsetAt(format, from);
+      // Every 97 minutes: a step prime to the hour, so every minute of the hour comes up.
+      for (let t = from; t < to; t += 97 * 60_000) {
+        const want = offsetAt(format, t);
+        expect(cachedOffset(tz, t), `${tz} at ${new Date(t).toISOString()}`).toBe(want);
+        if (want !== previous) {
+          // Bisect the change between the last two samples and check both sides of it.
+          let lo = t - 97 * 60_000;
+          let hi = t;
+          while (hi - lo > 1) {
+            const mid = lo + Math.floor((hi - lo) / 2);
+            if (offsetAt(format, mid) === previous) lo = mid;
+            else hi = mid;
+          }
+          expect(cachedOffset(tz, lo), `${tz} just before a change`).toBe(previous);
+          expect(cachedOffset(tz, hi), `${tz} at a change`).toBe(want);
+          changes++;
+          previous = want;
+        }
+      }
+      const expected = tz === "Asia/Kolkata" || tz === "UTC" ? 0 : 4;
+      expect(changes, `${tz}: offset changes in two years`).toBe(expected);
+    }
+  });
+
+  it("is null for a zone the runtime does not know", () => {
+    expect(cachedOffset("Mars/Olympus_Mons", Date.parse("2026-01-01T00:00:00Z"))).toBeNull();
+    expect(cachedOffset("utc", Date.parse("2026-01-01T00:00:00Z"))).toBeNull();
   });
 });

@@ -148,3 +148,16 @@ export async function freshWindow(needMs = 6000, periodMs = 10_000) {
   const into = Date.now() % periodMs;
   if (into > periodMs - needMs) await sleep(periodMs - into + 50);
 }
+
+/**
+ * A median or p90 as analytics answer it: a histogram's, within 1% of the exact figure `want`
+ * (docs/index-and-analytics.md), so fixtures computed by hand compare to the bound, not to a bin.
+ */
+export function near(want: number) {
+  return {
+    $$typeof: Symbol.for("jest.asymmetricMatcher"),
+    asymmetricMatch: (got: unknown) => typeof got === "number" && (want === 0 ? got === 0 : Math.abs(got - want) <= 0.01 * Math.abs(want)),
+    toString: () => "near",
+    toAsymmetricMatcher: () => `within 1% of ${want}`,
+  };
+}

@@ -897,7 +897,9 @@ export interface components {
                 sessions: number;
                 conversion_from_previous: number | null;
                 conversion_from_first: number | null;
+                /** @description Seconds: the median, within 1% of the exact figure (from a duration histogram) */
                 median_seconds_from_previous: number | null;
+                /** @description Seconds: the p90, within 1% of the exact figure (from a duration histogram) */
                 p90_seconds_from_previous: number | null;
             }[];
             /** @description With group_by: the 100 largest groups by sessions, then at most one holding the rest; their counts add up to the totals. */
@@ -915,7 +917,9 @@ export interface components {
                     sessions: number;
                     conversion_from_previous: number | null;
                     conversion_from_first: number | null;
+                    /** @description Seconds: the median, within 1% of the exact figure (from a duration histogram) */
                     median_seconds_from_previous: number | null;
+                    /** @description Seconds: the p90, within 1% of the exact figure (from a duration histogram) */
                     p90_seconds_from_previous: number | null;
                 }[];
             }[];
@@ -931,7 +935,9 @@ export interface components {
                 status: string;
                 visits: number;
                 total_seconds: number;
+                /** @description Seconds: the median, within 1% of the exact figure (from a duration histogram) */
                 median_seconds: number;
+                /** @description Seconds: the p90, within 1% of the exact figure (from a duration histogram) */
                 p90_seconds: number;
             }[];
             /** @description With group_by: the 100 largest groups by sessions, then at most one holding the rest; their counts add up to the totals. */
@@ -949,7 +955,9 @@ export interface components {
                     status: string;
                     visits: number;
                     total_seconds: number;
+                    /** @description Seconds: the median, within 1% of the exact figure (from a duration histogram) */
                     median_seconds: number;
+                    /** @description Seconds: the p90, within 1% of the exact figure (from a duration histogram) */
                     p90_seconds: number;
                 }[];
             }[];
@@ -1006,6 +1014,7 @@ export interface components {
                  */
                 start: string;
                 sessions: number;
+                /** @description Seconds: the median, within 1% of the exact figure (from a duration histogram) */
                 median_duration_seconds: number | null;
             }[];
             /** @description With group_by: the 100 largest groups by sessions, then at most one holding the rest; their counts add up to the totals. */
@@ -1025,6 +1034,7 @@ export interface components {
                      */
                     start: string;
                     sessions: number;
+                    /** @description Seconds: the median, within 1% of the exact figure (from a duration histogram) */
                     median_duration_seconds: number | null;
                 }[];
             }[];

@@ -7,13 +7,13 @@ import {
   type DwellPart,
   type FunnelPart,
   type Grouped,
-  quantiles,
   type Scope,
   type SparseVisits,
   type VisitBuckets,
   wallLabel,
 } from "../tenant-index/analytics";
 import { buckets, local, wallMs, zoneFormat } from "../tenant-index/buckets";
+import { type Histogram, histogramQuantiles, mergeHistogram, newHistogram } from "../tenant-index/histogram";
 import { monthShard, monthsBetween } from "../tenant-index/messages";
 import { PATH_SEPARATOR } from "../tenant-index/store";
 import { type StoreInfo, storeDirectory } from "../tenants/store-cache";
@@ -71,7 +71,8 @@ function shards(c: Context<AppEnv>, from: number, to: number) {
   return monthsBetween(from, to).map((month) => c.env.TENANT_INDEX.getByName(monthShard(c.get("tenant"), month)));
 }
 
-const seconds = (ms: number | null) => (ms === null ? null : ms / 1000);
+/** Seconds from ms, to the microsecond (a quantile is a histogram bin's representative, not a whole ms). */
+const seconds = (ms: number | null) => (ms === null ? null : Math.round(ms * 1000) / 1_000_000);
 const ratio = (a: number, b: number) => (b === 0 ? null : a / b);
 
 type Directory = ReadonlyMap<string, StoreInfo>;
@@ -148,25 +149,22 @@ const total = <P>(parts: Grouped<P>[], merge: (a: P, b: P) => P, empty: () => P)
 
 // Merges add `b` into `a` and return `a`: the parts came over RPC and belong to this request, and
 // copying would make a 2,000-group merge quadratic.
-const append = (into: number[], values: number[]) => {
-  for (const v of values) into.push(v);
-  return into;
-};
+const into = (h: Histogram | undefined) => h ?? newHistogram();
 const mergeFunnel = (a: FunnelPart, b: FunnelPart): FunnelPart => {
   b.reached.forEach((n, k) => {
     a.reached[k]! += n;
-    append(a.gaps[k]!, b.gaps[k]!);
+    mergeHistogram(a.gaps[k]!, b.gaps[k]!);
   });
   return a;
 };
 const mergeDwell = (a: DwellPart, b: DwellPart): DwellPart => {
   a.sessions += b.sessions;
-  for (const [status, list] of Object.entries(b.values)) a.values[status] = append(a.values[status] ?? [], list);
+  for (const [status, h] of Object.entries(b.values)) a.values[status] = mergeHistogram(into(a.values[status]), h);
   return a;
 };
 const mergeVisits = (a: SparseVisits, b: SparseVisits): SparseVisits => {
   for (const [k, n] of b.sessions) a.sessions.set(k, (a.sessions.get(k) ?? 0) + n);
-  for (const [k, d] of b.durations) a.durations.set(k, append(a.durations.get(k) ?? [], d));
+  for (const [k, h] of b.durations) a.durations.set(k, mergeHistogram(into(a.durations.get(k)), h));
   return a;
 };
 
@@ -175,7 +173,7 @@ function funnelFigures(steps: string[], part: FunnelPart) {
   return steps.map((status, k) => {
     const sessions = part.reached[k]!;
     const previous = k === 0 ? sessions : part.reached[k - 1]!;
-    const gaps = k === 0 ? { median: null, p90: null } : quantiles(part.gaps[k]!);
+    const gaps = k === 0 ? { median: null, p90: null } : histogramQuantiles(part.gaps[k]!);
     return {
       status,
       sessions,
@@ -188,14 +186,14 @@ function funnelFigures(steps: string[], part: FunnelPart) {
 }
 
 function dwellFigures(part: DwellPart) {
-  const statuses = Object.entries(part.values).map(([status, values]) => {
-    const q = quantiles(values);
+  const statuses = Object.entries(part.values).map(([status, h]) => {
+    const q = histogramQuantiles(h);
     return {
       status,
-      visits: values.length,
-      total_seconds: values.reduce((a, b) => a + b, 0) / 1000,
-      median_seconds: (q.median ?? 0) / 1000,
-      p90_seconds: (q.p90 ?? 0) / 1000,
+      visits: h.count,
+      total_seconds: h.sum / 1000,
+      median_seconds: seconds(q.median ?? 0)!,
+      p90_seconds: seconds(q.p90 ?? 0)!,
     };
   });
   statuses.sort((a, b) => b.visits - a.visits || (a.status < b.status ? -1 : 1));
@@ -206,7 +204,7 @@ function visitsFigures(labels: string[], keys: number[], part: SparseVisits) {
   return labels.map((start, i) => ({
     start,
     sessions: part.sessions.get(keys[i]!) ?? 0,
-    median_duration_seconds: seconds(quantiles(part.durations.get(keys[i]!) ?? []).median),
+    median_duration_seconds: seconds(histogramQuantiles(into(part.durations.get(keys[i]!))).median),
   }));
 }
 
@@ -266,7 +264,7 @@ export function analyticsRoutes(app: OpenAPIHono<AppEnv>) {
       const data = await cached(c, "funnel", [from, to, steps, within, sel.scope, sel.groupBy], async () => {
         const answers = await Promise.all(shards(c, from, to).map((s) => s.funnel(from, to, steps, within, sel.scope)));
         const parts = answers.flatMap((a) => a.parts);
-        const empty = () => ({ reached: steps.map(() => 0), gaps: steps.map((): number[] => []) });
+        const empty = () => ({ reached: steps.map(() => 0), gaps: steps.map(newHistogram) });
         return {
           steps: funnelFigures(steps, total(parts, mergeFunnel, empty)),
           ...(sel.groupBy

@@ -420,6 +420,9 @@ export const VisitsQuery = z.object({
 });
 
 const Seconds = z.number().nullable();
+/** A median or p90: a duration histogram's (docs/index-and-analytics.md, "Within 1%"). */
+const quantile = <T extends z.ZodType>(schema: T, which: "median" | "p90") =>
+  schema.openapi({ description: `Seconds: the ${which}, within 1% of the exact figure (from a duration histogram)` });
 
 /** `groups` of a grouped analytics answer: present only with group_by. */
 function groupsOf<T extends z.ZodRawShape>(figures: T) {
@@ -446,8 +449,8 @@ const FunnelStep = z.object({
   sessions: z.number().int(),
   conversion_from_previous: z.number().nullable(),
   conversion_from_first: z.number().nullable(),
-  median_seconds_from_previous: Seconds,
-  p90_seconds_from_previous: Seconds,
+  median_seconds_from_previous: quantile(Seconds, "median"),
+  p90_seconds_from_previous: quantile(Seconds, "p90"),
 });
 
 export const FunnelData = z
@@ -462,8 +465,8 @@ const DwellStatus = z.object({
   status: z.string(),
   visits: z.number().int(),
   total_seconds: z.number(),
-  median_seconds: z.number(),
-  p90_seconds: z.number(),
+  median_seconds: quantile(z.number(), "median"),
+  p90_seconds: quantile(z.number(), "p90"),
 });
 
 export const DwellData = z
@@ -481,7 +484,7 @@ const VisitsBucket = z.object({
     example: "2026-03-29T00:00:00+01:00",
   }),
   sessions: z.number().int(),
-  median_duration_seconds: Seconds,
+  median_duration_seconds: quantile(Seconds, "median"),
 });
 
 export const VisitsData = z

@@ -1,9 +1,11 @@
 /**
  * Visit analytics, computed where the data is: each shard reduces the sessions that started in the
- * range to partial results (counts and the raw values behind each median), the Worker merges the
- * shards' parts and takes the quantiles. Every figure is exact; docs/index-and-analytics.md defines each one.
+ * range to partial results (exact counts and sums, durations as histograms), the Worker merges the
+ * shards' parts and takes the quantiles. Counts and totals are exact, medians and p90s within 1%
+ * (histogram.ts); docs/index-and-analytics.md defines each figure.
  */
 import { cachedOffset } from "./buckets";
+import { addValue, type Histogram, newHistogram } from "./histogram";
 import { type AnalyticsRow, PATH_SEPARATOR } from "./store";
 
 /**
@@ -36,11 +38,11 @@ function timesOf(pathTs: string, into: number[]): number[] {
 export interface FunnelPart {
   /** Sessions that reached each step. */
   reached: number[];
-  /** For each step after the first: ms from the previous step, one value per session that reached it. */
-  gaps: number[][];
+  /** For each step (the first's stays empty): ms from the previous step of each session that reached it. */
+  gaps: Histogram[];
 }
 
-const newFunnel = (steps: string[]): FunnelPart => ({ reached: steps.map(() => 0), gaps: steps.map(() => []) });
+const newFunnel = (steps: string[]): FunnelPart => ({ reached: steps.map(() => 0), gaps: steps.map(newHistogram) });
 
 /**
  * A session reaches step k when it has stamps with steps 1..k in that order (other stamps between
@@ -63,7 +65,7 @@ function funnelAdder(steps: string[], withinMs: number | null) {
       if (k === 0) first = t;
       else if (withinMs !== null && t - first > withinMs) break;
       part.reached[k]! += 1;
-      if (k > 0) part.gaps[k]!.push(t - times[at]!);
+      if (k > 0) addValue(part.gaps[k]!, t - times[at]!);
       at = i;
     }
   };
@@ -77,8 +79,8 @@ function funnelAdder(steps: string[], withinMs: number | null) {
 export interface DwellPart {
   /** Sessions behind the values (what groups are ranked by). */
   sessions: number;
-  /** Per label, one value (ms) per observed dwell. */
-  values: Record<string, number[]>;
+  /** Per label, the observed dwells (ms). */
+  values: Record<string, Histogram>;
 }
 
 const newDwell = (): DwellPart => ({ sessions: 0, values: {} });
@@ -89,9 +91,12 @@ function dwellAdder() {
     part.sessions += 1;
     if (path === "") return;
     const add = (label: string, value: number) => {
-      const list = part.values[label];
-      if (list) list.push(value);
-      else part.values[label] = [value];
+      let h = part.values[label];
+      if (h === undefined) {
+        h = newHistogram();
+        part.values[label] = h;
+      }
+      addValue(h, value);
     };
     const labels = path.split(PATH_SEPARATOR);
     const times = timesOf(pathTs, ts);
@@ -109,7 +114,7 @@ function dwellAdder() {
  */
 export interface SparseVisits {
   sessions: Map<number, number>;
-  durations: Map<number, number[]>;
+  durations: Map<number, Histogram>;
 }
 
 /** How visits are bucketed: by instant (bucket starts ascending), or by each store's local wall clock. */
@@ -132,9 +137,12 @@ function visitsAdder(how: VisitBuckets) {
     part.sessions.set(k, (part.sessions.get(k) ?? 0) + 1);
     if (endedAt === null) return;
     const duration = (endReason === "idle_timeout" ? lastTs : endedAt) - startedAt;
-    const list = part.durations.get(k);
-    if (list) list.push(duration);
-    else part.durations.set(k, [duration]);
+    let h = part.durations.get(k);
+    if (h === undefined) {
+      h = newHistogram();
+      part.durations.set(k, h);
+    }
+    addValue(h, duration);
   };
 }
 
@@ -312,54 +320,4 @@ export function concurrency(starts: number[], ends: number[], bounds: number[], 
     out.push({ peak, average: area / (hi - lo) });
   }
   return out;
-}
-
-/**
- * The median (the lower of the two middle values for an even count) and the nearest-rank p90,
- * exact, by selection rather than a sort: linear in the values, where sorting a 100,000-value
- * group twice (the totals and "other") was most of a grouped query's time.
- */
-export function quantiles(values: number[]): { median: number | null; p90: number | null } {
-  if (values.length === 0) return { median: null, p90: null };
-  const a = Float64Array.from(values);
-  const p90 = Math.ceil(0.9 * a.length) - 1;
-  const median = (a.length - 1) >> 1;
-  select(a, p90, 0, a.length - 1);
-  // Everything before p90's place is now no greater than it, and the median's place is not after it.
-  if (median < p90) select(a, median, 0, p90 - 1);
-  return { median: a[median]!, p90: a[p90]! };
-}
-
-/**
- * Rearranges a[lo..hi] so that a[k] holds the value a sorted copy has there, smaller or equal
- * values before it, greater or equal after (quickselect, three-way partition so runs of equal
- * values cost one pass; the pivot is pseudo-random, so no order of the values is a worst case).
- */
-function select(a: Float64Array, k: number, lo: number, hi: number): void {
-  let seed = (a.length * 2654435761) >>> 0 || 1;
-  while (hi > lo) {
-    seed ^= seed << 13;
-    seed ^= seed >>> 17;
-    seed ^= seed << 5;
-    const pivot = a[lo + ((seed >>> 0) % (hi - lo + 1))]!;
-    let lt = lo;
-    let gt = hi;
-    let i = lo;
-    while (i <= gt) {
-      const v = a[i]!;
-      if (v < pivot) {
-        a[i] = a[lt]!;
-        a[lt] = v;
-        lt++;
-        i++;
-      } else if (v > pivot) {
-        a[i] = a[gt]!;
-        a[gt] = v;
-        gt--;
-      } else i++;
-    }
-    if (k < lt) hi = lt - 1;
-    else if (k > gt) lo = gt + 1;
-    else return;
-  }
 }
