@@ -7,6 +7,7 @@ import {
   type DwellPart,
   type FunnelPart,
   type Grouped,
+  OTHER_GROUP,
   type Scope,
   type SparseVisits,
   type VisitBuckets,
@@ -123,26 +124,79 @@ function groupOf(sel: Selection, key: string | null): { key: string | null; name
   return { key: store?.tags[0] ?? null, name: null };
 }
 
-/**
- * Groups the shards' parts for the answer: merged per answer group, the 100 largest by `size`
- * (ties by key, null last), then one group of the rest, so the groups add up to the totals.
- */
-function topGroups<P>(sel: Selection, parts: Grouped<P>[], merge: (a: P, b: P) => P, size: (p: P) => number) {
-  const merged = new Map<string | null, { name: string | null; part: P }>();
-  for (const { key, part } of parts) {
-    const g = groupOf(sel, key);
-    const known = merged.get(g.key);
-    merged.set(g.key, known ? { name: known.name, part: merge(known.part, part) } : { name: g.name, part });
-  }
-  const ranked = [...merged].map(([key, g]) => ({ key, name: g.name, part: g.part, size: size(g.part) }));
-  ranked.sort((a, b) => b.size - a.size || (a.key === null ? 1 : b.key === null ? -1 : a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  const top = ranked.slice(0, LIMITS.analyticsGroupsMax).map((g) => ({ key: g.key, name: g.name, other: false, groups: 1, part: g.part }));
-  const rest = ranked.slice(LIMITS.analyticsGroupsMax);
-  if (rest.length) {
-    top.push({ key: "other", name: null, other: true, groups: rest.length, part: rest.map((g) => g.part).reduce(merge) });
-  }
-  return top;
+/** The answer's groups, ranked before any part is computed (rankGroups). */
+interface Ranking {
+  /** The 100 largest answer groups, in answer order. */
+  groups: { key: string | null; name: string | null }[];
+  /** How many answer groups the "other" group holds. */
+  rest: number;
+  /** The shard keys (store or kiosk ids) of the listed groups: the parts the shards reduce separately. */
+  keys: (string | null)[];
 }
+
+/**
+ * Ranks the answer groups by `size` from the shards' counts (SQLite counts them: no row reaches
+ * JS), most first, ties by key (null last), so the shards then reduce into the 100 largest groups
+ * and one part for the rest: 101 parts per shard, not one per store. `step` is the funnel's first
+ * step (funnel groups rank by sessions that reached it), null for the others (by sessions).
+ */
+async function rankGroups(c: Context<AppEnv>, sel: Selection, from: number, to: number, step: string | null): Promise<Ranking> {
+  const answers = await Promise.all(shards(c, from, to).map((s) => s.groupSizes(from, to, sel.scope, step)));
+  const groups = new Map<string | null, { name: string | null; size: number; keys: (string | null)[] }>();
+  const seen = new Set<string | null>();
+  for (const answer of answers) {
+    answer.keys.forEach((key, i) => {
+      const g = groupOf(sel, key);
+      let group = groups.get(g.key);
+      if (group === undefined) {
+        group = { name: g.name, size: 0, keys: [] };
+        groups.set(g.key, group);
+      }
+      group.size += step === null ? answer.sessions[i]! : answer.reached[i]!;
+      if (!seen.has(key)) {
+        seen.add(key);
+        group.keys.push(key);
+      }
+    });
+  }
+  const ranked = [...groups].sort(
+    ([ka, a], [kb, b]) => b.size - a.size || (ka === null ? 1 : kb === null ? -1 : ka < kb ? -1 : ka > kb ? 1 : 0),
+  );
+  const top = ranked.slice(0, LIMITS.analyticsGroupsMax);
+  return {
+    groups: top.map(([key, g]) => ({ key, name: g.name })),
+    rest: ranked.length - top.length,
+    keys: top.flatMap(([, g]) => g.keys),
+  };
+}
+
+/**
+ * The answer's groups from the shards' parts: each listed group's parts merged, in the ranking's
+ * order, then one group `other` with the rest (OTHER_GROUP parts), so the groups add up to the
+ * totals. A group with no part (its sessions went between the two reads) answers empty figures;
+ * a part of a group that was not ranked (likewise) is in `other`, so the totals still add up.
+ */
+function assembleGroups<P>(sel: Selection, ranking: Ranking, parts: Grouped<P>[], merge: (a: P, b: P) => P, empty: () => P) {
+  const merged = new Map<string | null, P>();
+  let other: P | null = null;
+  const listed = new Set(ranking.groups.map((g) => g.key));
+  for (const { key, part } of parts) {
+    const answerKey = key === OTHER_GROUP ? OTHER_GROUP : groupOf(sel, key).key;
+    if (answerKey === OTHER_GROUP || !listed.has(answerKey)) {
+      other = other === null ? part : merge(other, part);
+      continue;
+    }
+    const known = merged.get(answerKey);
+    merged.set(answerKey, known === undefined ? part : merge(known, part));
+  }
+  const out = ranking.groups.map((g) => ({ key: g.key, name: g.name, other: false, groups: 1, part: merged.get(g.key) ?? empty() }));
+  if (other !== null) out.push({ key: "other", name: null, other: true, groups: Math.max(ranking.rest, 1), part: other });
+  return out;
+}
+
+/** The scope of the parts' read: the ranked groups' keys on their own, the rest together. */
+const rankedScope = (sel: Selection, ranking: Ranking | null): Scope =>
+  ranking === null ? sel.scope : { ...sel.scope, top: ranking.keys };
 
 /** Every part of the query, all groups together: the totals (into a fresh part: the groups' parts are merged after). */
 const total = <P>(parts: Grouped<P>[], merge: (a: P, b: P) => P, empty: () => P) => parts.reduce((acc, p) => merge(acc, p.part), empty());
@@ -208,8 +262,6 @@ function visitsFigures(labels: string[], keys: number[], part: SparseVisits) {
   }));
 }
 
-const sumVisits = (p: SparseVisits) => [...p.sessions.values()].reduce((a, b) => a + b, 0);
-
 /**
  * Every local wall-clock hour or day from the earliest to the latest any of the zones has in
  * [from, to): its label, and its key in the shards' parts (wall milliseconds).
@@ -262,14 +314,16 @@ export function analyticsRoutes(app: OpenAPIHono<AppEnv>) {
       const within = query.within_seconds === undefined ? null : query.within_seconds * 1000;
       const sel = await selection(c, query);
       const data = await cached(c, "funnel", [from, to, steps, within, sel.scope, sel.groupBy], async () => {
-        const answers = await Promise.all(shards(c, from, to).map((s) => s.funnel(from, to, steps, within, sel.scope)));
+        const ranking = sel.groupBy ? await rankGroups(c, sel, from, to, steps[0]!) : null;
+        const scope = rankedScope(sel, ranking);
+        const answers = await Promise.all(shards(c, from, to).map((s) => s.funnel(from, to, steps, within, scope)));
         const parts = answers.flatMap((a) => a.parts);
         const empty = () => ({ reached: steps.map(() => 0), gaps: steps.map(newHistogram) });
         return {
           steps: funnelFigures(steps, total(parts, mergeFunnel, empty)),
-          ...(sel.groupBy
+          ...(ranking
             ? {
-                groups: topGroups(sel, parts, mergeFunnel, (p) => p.reached[0]!).map(({ part, ...g }) => ({
+                groups: assembleGroups(sel, ranking, parts, mergeFunnel, empty).map(({ part, ...g }) => ({
                   ...g,
                   steps: funnelFigures(steps, part),
                 })),
@@ -285,13 +339,16 @@ export function analyticsRoutes(app: OpenAPIHono<AppEnv>) {
       const { from, to } = parsedRange(query);
       const sel = await selection(c, query);
       const data = await cached(c, "dwell", [from, to, sel.scope, sel.groupBy], async () => {
-        const answers = await Promise.all(shards(c, from, to).map((s) => s.dwell(from, to, sel.scope)));
+        const ranking = sel.groupBy ? await rankGroups(c, sel, from, to, null) : null;
+        const scope = rankedScope(sel, ranking);
+        const answers = await Promise.all(shards(c, from, to).map((s) => s.dwell(from, to, scope)));
         const parts = answers.flatMap((a) => a.parts);
+        const empty = (): DwellPart => ({ sessions: 0, values: {} });
         return {
-          statuses: dwellFigures(total(parts, mergeDwell, () => ({ sessions: 0, values: {} }))),
-          ...(sel.groupBy
+          statuses: dwellFigures(total(parts, mergeDwell, empty)),
+          ...(ranking
             ? {
-                groups: topGroups(sel, parts, mergeDwell, (p) => p.sessions).map(({ part, ...g }) => ({
+                groups: assembleGroups(sel, ranking, parts, mergeDwell, empty).map(({ part, ...g }) => ({
                   ...g,
                   sessions: part.sessions,
                   statuses: dwellFigures(part),
@@ -389,17 +446,16 @@ export function analyticsRoutes(app: OpenAPIHono<AppEnv>) {
           keys = list.map((_, i) => i);
           how = { kind: "utc", starts: list.map((b) => b.start) };
         }
-        const answers = await Promise.all(shards(c, from, to).map((s) => s.visits(from, to, how, sel.scope)));
+        const ranking = sel.groupBy ? await rankGroups(c, sel, from, to, null) : null;
+        const scope = rankedScope(sel, ranking);
+        const answers = await Promise.all(shards(c, from, to).map((s) => s.visits(from, to, how, scope)));
         const parts = answers.flatMap((a) => a.parts);
+        const empty = (): SparseVisits => ({ sessions: new Map(), durations: new Map() });
         return {
-          buckets: visitsFigures(
-            labels,
-            keys,
-            total(parts, mergeVisits, () => ({ sessions: new Map(), durations: new Map() })),
-          ),
-          ...(sel.groupBy
+          buckets: visitsFigures(labels, keys, total(parts, mergeVisits, empty)),
+          ...(ranking
             ? {
-                groups: topGroups(sel, parts, mergeVisits, sumVisits).map(({ part, ...g }) => ({
+                groups: assembleGroups(sel, ranking, parts, mergeVisits, empty).map(({ part, ...g }) => ({
                   ...g,
                   buckets: visitsFigures(labels, keys, part),
                 })),

@@ -133,6 +133,25 @@ export class TenantIndex extends DurableObject<Env> {
     return { sessions: this.store.search(query), applied_at: this.store.appliedAt() };
   }
 
+  /**
+   * The size of each group `scope` splits the sessions started in [from, to) into: sessions, and
+   * those with a stamp labelled `step` (a funnel's first step). What the Worker ranks groups by.
+   */
+  groupSizes(
+    from: number,
+    to: number,
+    scope: Scope,
+    step: string | null,
+  ): { keys: (string | null)[]; sessions: number[]; reached: number[]; applied_at: number | null } {
+    const rows = this.store.groupSizes(from, to, scope.groupBy ?? "store", scope.stores, scope.kiosk, step);
+    return {
+      keys: rows.map((r) => r[0]),
+      sessions: rows.map((r) => r[1]),
+      reached: rows.map((r) => r[2]),
+      applied_at: this.store.appliedAt(),
+    };
+  }
+
   /** Funnel parts of the sessions started in [from, to) that `scope` takes, per group. */
   funnel(
     from: number,
