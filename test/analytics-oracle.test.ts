@@ -407,35 +407,62 @@ describe.each([1, 2, 3])("analytics against brute force, seed %i", async (seedNo
     const local = await get(`/v1/analytics/visits?interval=hour&tz=store&fallback_tz=Asia/Kolkata&group_by=store&${RANGE}`);
     const hourOf = (v: Visit) => wall(v.times[0]!, storeOf(v.store)?.time_zone ?? "Asia/Kolkata", "hour");
     expectVisits(local.buckets, all, hourOf, "visits tz=store");
+    // The whole range's figures, at the top and per group.
+    const expectRange = (got: { sessions: number; median_duration_seconds: number | null }, vs: Visit[], what: string) => {
+      expect(got.sessions, `${what}: sessions`).toBe(vs.length);
+      const durations = vs.map(duration).filter((d): d is number => d !== null);
+      expectNear(got.median_duration_seconds, exactQuantiles(durations).median, `${what}: median over the range`);
+    };
+    expectRange(local, all, "visits");
+    expectRange(days, all, "visits by day");
     expectGroups(
       local.groups,
       all,
       (v) => v.store,
       (vs) => vs.length,
-      (g: { buckets: VisitBucket[] }, vs, what) => expectVisits(g.buckets, vs, hourOf, what),
+      (g: { buckets: VisitBucket[]; sessions: number; median_duration_seconds: number | null }, vs, what) => {
+        expectVisits(g.buckets, vs, hourOf, what);
+        expectRange(g, vs, what);
+      },
       "visits tz=store by store",
     );
   });
 
-  it("occupancy: the exact peak and time-weighted average per hour, tenant-wide and for one store", async () => {
+  it("occupancy: the exact peak and time-weighted average per hour, tenant-wide, for one store, and grouped by store", async () => {
     // 36 hours across the European change: sessions from before `from` (within the lookback) count.
     const from = Date.UTC(2026, 9, 24, 12);
     const to = from + 36 * HOUR;
-    for (const [filter, picked] of [
-      ["", visits],
-      ["&store_id=s-5", visits.filter((v) => v.store === "s-5")],
-    ] as const) {
-      const data = await get(
-        `/v1/analytics/occupancy?interval=hour&from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}${filter}`,
-      );
-      expect(data.buckets).toHaveLength(36);
-      data.buckets.forEach((b: { peak: number; average: number }, i: number) => {
-        expect(b, `occupancy${filter} hour ${i}`).toEqual({
+    const range = `from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}`;
+    const expectHours = (buckets: { peak: number; average: number }[], picked: Visit[], what: string) => {
+      expect(buckets).toHaveLength(36);
+      buckets.forEach((b, i) => {
+        expect(b, `${what} hour ${i}`).toEqual({
           start: expect.any(String),
           ...concurrencyOracle(picked, from + i * HOUR, from + (i + 1) * HOUR),
         });
       });
-    }
+    };
+    expectHours((await get(`/v1/analytics/occupancy?interval=hour&${range}`)).buckets, visits, "occupancy");
+    const one = visits.filter((v) => v.store === "s-5");
+    expectHours((await get(`/v1/analytics/occupancy?interval=hour&store_id=s-5&${range}`)).buckets, one, "occupancy of s-5");
+    // Grouped: ranked by sessions present at some instant of the range.
+    const present = visits.filter((v) => {
+      const end = v.ended === null ? to : v.reason === "idle_timeout" ? v.times[v.times.length - 1]! : v.ended;
+      return Math.min(to, end) > Math.max(from, v.times[0]!);
+    });
+    const grouped = await get(`/v1/analytics/occupancy?interval=hour&group_by=store&${range}`);
+    expectHours(grouped.buckets, visits, "grouped totals");
+    expectGroups(
+      grouped.groups,
+      present,
+      (v) => v.store,
+      (vs) => vs.length,
+      (g: { sessions: number; buckets: { peak: number; average: number }[] }, vs, what) => {
+        expect(g.sessions, `${what}: sessions present`).toBe(vs.length);
+        expectHours(g.buckets, vs, what);
+      },
+      "occupancy by store",
+    );
   });
 
   it("paths: each distinct path of first labels with its exact count", async () => {

@@ -162,6 +162,9 @@ describe("typed client: tenant-wide routes", () => {
     expect(byKiosk.ok && byKiosk.data.groups?.reduce((n, g) => n + g.steps[1]!.sessions, 0)).toBe(
       funnel.ok && funnel.data.steps[1]!.sessions,
     );
+    // Occupancy by kiosk: the groups' sessions present add up to every session present.
+    const occupancy = await api.occupancyAnalytics({ from, to, interval: "hour", groupBy: "kiosk" });
+    expect(occupancy.ok && occupancy.data.groups?.reduce((n, g) => n + g.sessions, 0)).toBeGreaterThanOrEqual(1);
     const none = await api.visits({ from, to, tz: "store", fallbackTz: "UTC", kioskId: "no-such-kiosk" });
     expect(none.ok && none.data.buckets.reduce((n, b) => n + b.sessions, 0)).toBe(0);
     const bad = await api.funnel({ steps: ["ONLY"], from, to });

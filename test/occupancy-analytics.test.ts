@@ -106,10 +106,17 @@ describe("GET /v1/analytics/occupancy", () => {
       ["tz=Mars/Base", "tz"],
       ["interval=week", "interval"],
       ["store_id=bad%20id", "store_id"],
+      ["group_by=region", "group_by"],
     ]) {
       const res = await api(`/v1/analytics/occupancy?${range}&${q}`);
       expect(res.status, q).toBe(400);
       expect(res.json.error.details.fields[0].path).toBe(field);
     }
+    // Grouped hourly buckets are bounded like visits': 31 days at most, daily ones the usual 93.
+    const long = "from=2026-09-01T00:00:00Z&to=2026-10-03T00:00:00Z";
+    const grouped = await api(`/v1/analytics/occupancy?${long}&interval=hour&group_by=store`);
+    expect(grouped.status).toBe(400);
+    expect(grouped.json.error.details.fields[0].path).toBe("to");
+    expect((await api(`/v1/analytics/occupancy?${long}&interval=day&group_by=store`)).status).toBe(200);
   });
 });

@@ -472,9 +472,9 @@ export function createClient(options: ClientOptions) {
       return call("getPaths", {}, { query: { from: opts.from, to: opts.to, limit: optional(opts.limit), ...scopeQuery(opts) } });
     },
 
-    /** getOccupancyAnalytics: concurrent sessions per hour or day, the exact peak and the time-weighted average. */
+    /** getOccupancyAnalytics: concurrent sessions per hour or day, the exact peak and the time-weighted average (per group with `groupBy`). */
     occupancyAnalytics(
-      opts: { from: string; to: string; interval?: "hour" | "day"; tz?: string } & Omit<AnalyticsScope, "groupBy">,
+      opts: { from: string; to: string; interval?: "hour" | "day"; tz?: string } & AnalyticsScope,
     ): Promise<Result<OccupancyAnalytics>> {
       return call(
         "getOccupancyAnalytics",

@@ -996,6 +996,27 @@ export interface components {
                 /** @description Present session-time ÷ the bucket's time in range (4 decimals); null for a bucket wholly in the future. */
                 average: number | null;
             }[];
+            /** @description With group_by: the 100 largest groups by sessions, then at most one holding the rest; their counts add up to the totals. */
+            groups?: {
+                /** @description The store, kiosk, country or tag (null: sessions that have none); "other" for the group of the rest. */
+                key: string | null;
+                /** @description The store's name, the country's English name; null otherwise. */
+                name: string | null;
+                /** @description true for the one group holding every group past the 100 largest. */
+                other: boolean;
+                /** @description How many groups this one holds (1, or more for the rest). */
+                groups: number;
+                /** @description Sessions present at some instant of the range (what groups are ranked by). */
+                sessions: number;
+                buckets: {
+                    /** @description The bucket's start as the zone's local time with its offset */
+                    start: string;
+                    /** @description The most sessions present at any instant of the bucket; null for a bucket wholly in the future. */
+                    peak: number | null;
+                    /** @description Present session-time ÷ the bucket's time in range (4 decimals); null for a bucket wholly in the future. */
+                    average: number | null;
+                }[];
+            }[];
             /** @enum {string} */
             interval: "hour" | "day";
             tz: string;
@@ -1017,6 +1038,10 @@ export interface components {
                 /** @description Seconds: the median, within 1% of the exact figure (from a duration histogram) */
                 median_duration_seconds: number | null;
             }[];
+            /** @description Sessions that started in range (every bucket's together). */
+            sessions: number;
+            /** @description The median duration of the ended ones over the whole range (within 1%; null: none ended). */
+            median_duration_seconds: number | null;
             /** @description With group_by: the 100 largest groups by sessions, then at most one holding the rest; their counts add up to the totals. */
             groups?: {
                 /** @description The store, kiosk, country or tag (null: sessions that have none); "other" for the group of the rest. */
@@ -1027,6 +1052,10 @@ export interface components {
                 other: boolean;
                 /** @description How many groups this one holds (1, or more for the rest). */
                 groups: number;
+                /** @description Sessions that started in range (every bucket's together). */
+                sessions: number;
+                /** @description The median duration of the ended ones over the whole range (within 1%; null: none ended). */
+                median_duration_seconds: number | null;
                 buckets: {
                     /**
                      * @description The bucket's start as the zone's local time with its offset; with tz=store, the local wall-clock time without an offset (2026-04-17T10:00)
@@ -3040,6 +3069,8 @@ export interface operations {
                 interval?: "hour" | "day";
                 /** @description IANA time zone name the buckets are aligned to (default UTC). */
                 tz?: string;
+                /** @description Adds `groups`: the same figures per store, kiosk, store country or store tag (a store's first tag), the 100 largest by sessions, then one group with the rest. */
+                group_by?: "store" | "kiosk" | "country" | "tag";
             };
             header?: never;
             path?: never;

@@ -8,6 +8,7 @@ import {
   type FunnelPart,
   type Grouped,
   OTHER_GROUP,
+  type Presence,
   type Scope,
   type SparseVisits,
   type VisitBuckets,
@@ -134,6 +135,19 @@ interface Ranking {
   keys: (string | null)[];
 }
 
+/** The 100 largest answer groups by size, most first, ties by key (null last), and how many are left. */
+function ranking(groups: Map<string | null, { name: string | null; size: number; keys: (string | null)[] }>): Ranking {
+  const ranked = [...groups].sort(
+    ([ka, a], [kb, b]) => b.size - a.size || (ka === null ? 1 : kb === null ? -1 : ka < kb ? -1 : ka > kb ? 1 : 0),
+  );
+  const top = ranked.slice(0, LIMITS.analyticsGroupsMax);
+  return {
+    groups: top.map(([key, g]) => ({ key, name: g.name })),
+    rest: ranked.length - top.length,
+    keys: top.flatMap(([, g]) => g.keys),
+  };
+}
+
 /**
  * Ranks the answer groups by `size` from the shards' counts (SQLite counts them: no row reaches
  * JS), most first, ties by key (null last), so the shards then reduce into the 100 largest groups
@@ -159,15 +173,7 @@ async function rankGroups(c: Context<AppEnv>, sel: Selection, from: number, to: 
       }
     });
   }
-  const ranked = [...groups].sort(
-    ([ka, a], [kb, b]) => b.size - a.size || (ka === null ? 1 : kb === null ? -1 : ka < kb ? -1 : ka > kb ? 1 : 0),
-  );
-  const top = ranked.slice(0, LIMITS.analyticsGroupsMax);
-  return {
-    groups: top.map(([key, g]) => ({ key, name: g.name })),
-    rest: ranked.length - top.length,
-    keys: top.flatMap(([, g]) => g.keys),
-  };
+  return ranking(groups);
 }
 
 /**
@@ -194,6 +200,18 @@ function assembleGroups<P>(sel: Selection, ranking: Ranking, parts: Grouped<P>[]
   return out;
 }
 
+/** A Ranking of parts already split per store or kiosk (occupancy's, whose parts are the intervals themselves). */
+function rankParts<P>(sel: Selection, parts: Grouped<P>[], size: (p: P) => number): Ranking {
+  const groups = new Map<string | null, { name: string | null; size: number; keys: (string | null)[] }>();
+  for (const { key, part } of parts) {
+    const g = groupOf(sel, key);
+    const group = groups.get(g.key) ?? { name: g.name, size: 0, keys: [] };
+    group.size += size(part);
+    groups.set(g.key, group);
+  }
+  return ranking(groups);
+}
+
 /** The scope of the parts' read: the ranked groups' keys on their own, the rest together. */
 const rankedScope = (sel: Selection, ranking: Ranking | null): Scope =>
   ranking === null ? sel.scope : { ...sel.scope, top: ranking.keys };
@@ -214,6 +232,11 @@ const mergeFunnel = (a: FunnelPart, b: FunnelPart): FunnelPart => {
 const mergeDwell = (a: DwellPart, b: DwellPart): DwellPart => {
   a.sessions += b.sessions;
   for (const [status, h] of Object.entries(b.values)) a.values[status] = mergeHistogram(into(a.values[status]), h);
+  return a;
+};
+const mergePresence = (a: Presence, b: Presence): Presence => {
+  for (const t of b.starts) a.starts.push(t);
+  for (const t of b.ends) a.ends.push(t);
   return a;
 };
 const mergeVisits = (a: SparseVisits, b: SparseVisits): SparseVisits => {
@@ -260,6 +283,15 @@ function visitsFigures(labels: string[], keys: number[], part: SparseVisits) {
     sessions: part.sessions.get(keys[i]!) ?? 0,
     median_duration_seconds: seconds(histogramQuantiles(into(part.durations.get(keys[i]!))).median),
   }));
+}
+
+/** A part's figures over the whole range: its sessions, and the median duration of its ended ones. */
+function visitsRangeFigures(part: SparseVisits) {
+  let sessions = 0;
+  for (const n of part.sessions.values()) sessions += n;
+  const all = newHistogram();
+  for (const h of part.durations.values()) mergeHistogram(all, h);
+  return { sessions, median_duration_seconds: seconds(histogramQuantiles(all).median) };
 }
 
 /**
@@ -386,27 +418,43 @@ export function analyticsRoutes(app: OpenAPIHono<AppEnv>) {
       const tz = query.tz ?? "UTC";
       const format = zoneOrRefuse("tz", tz);
       const interval = query.interval ?? "hour";
+      if (query.group_by !== undefined && interval === "hour" && to - from > LIMITS.analyticsGroupedHourRangeMaxDays * 86_400_000) {
+        throw invalid(
+          "to",
+          `With group_by, hourly occupancy spans at most ${LIMITS.analyticsGroupedHourRangeMaxDays} days (up to 101 groups of 744 buckets in one answer); use interval=day for longer ranges.`,
+        );
+      }
       const sel = await selection(c, query);
       // Sessions still active count up to now; the cache's 5 s keeps that within the index's freshness.
       const until = Math.min(to, Date.now());
       const since = from - LIMITS.occupancyLookbackDays * 86_400_000;
-      const data = await cached(c, "occupancy", [from, to, interval, tz, sel.scope], async () => {
+      const data = await cached(c, "occupancy", [from, to, interval, tz, sel.scope, sel.groupBy], async () => {
         const list = buckets(format, interval, from, to);
         const answers = await Promise.all(shards(c, since, to).map((s) => s.presence(since, to, from, until, sel.scope)));
+        const parts = answers.flatMap((a) => a.parts);
         const bounds = [...list.map((b) => b.start), to];
-        const series = concurrency(
-          answers.flatMap((a) => a.starts),
-          answers.flatMap((a) => a.ends),
-          bounds,
-          from,
-          until,
-        );
-        return {
-          buckets: list.map((b, i) => ({
+        const figures = (p: Presence) => {
+          const series = concurrency(p.starts, p.ends, bounds, from, until);
+          return list.map((b, i) => ({
             start: b.label,
             peak: series[i]!.peak,
             average: series[i]!.average === null ? null : Math.round(series[i]!.average! * 10_000) / 10_000,
-          })),
+          }));
+        };
+        const empty = (): Presence => ({ starts: [], ends: [] });
+        return {
+          buckets: figures(total(parts, mergePresence, empty)),
+          ...(sel.groupBy
+            ? {
+                groups: assembleGroups(
+                  sel,
+                  rankParts(sel, parts, (p) => p.starts.length),
+                  parts,
+                  mergePresence,
+                  empty,
+                ).map(({ part, ...g }) => ({ ...g, sessions: part.starts.length, buckets: figures(part) })),
+              }
+            : {}),
           interval,
           tz,
           as_of: asOf(answers.map((a) => a.applied_at)),
@@ -451,12 +499,15 @@ export function analyticsRoutes(app: OpenAPIHono<AppEnv>) {
         const answers = await Promise.all(shards(c, from, to).map((s) => s.visits(from, to, how, scope)));
         const parts = answers.flatMap((a) => a.parts);
         const empty = (): SparseVisits => ({ sessions: new Map(), durations: new Map() });
+        const all = total(parts, mergeVisits, empty);
         return {
-          buckets: visitsFigures(labels, keys, total(parts, mergeVisits, empty)),
+          buckets: visitsFigures(labels, keys, all),
+          ...visitsRangeFigures(all),
           ...(ranking
             ? {
                 groups: assembleGroups(sel, ranking, parts, mergeVisits, empty).map(({ part, ...g }) => ({
                   ...g,
+                  ...visitsRangeFigures(part),
                   buckets: visitsFigures(labels, keys, part),
                 })),
               }

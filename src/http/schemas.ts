@@ -382,22 +382,27 @@ export const OccupancyAnalyticsQuery = z.object({
   kiosk_id: AnalyticsRange.kiosk_id,
   interval: intervalParam("hour"),
   tz: zoneParam("tz", "IANA time zone name the buckets are aligned to (default UTC).", "Europe/Paris"),
+  group_by: AnalyticsRange.group_by,
+});
+
+const OccupancyBucket = z.object({
+  start: z.string().openapi({ description: "The bucket's start as the zone's local time with its offset" }),
+  peak: z
+    .int()
+    .nullable()
+    .openapi({ description: "The most sessions present at any instant of the bucket; null for a bucket wholly in the future." }),
+  average: z.number().nullable().openapi({
+    description: "Present session-time ÷ the bucket's time in range (4 decimals); null for a bucket wholly in the future.",
+  }),
 });
 
 export const OccupancyAnalyticsData = z
   .object({
-    buckets: z.array(
-      z.object({
-        start: z.string().openapi({ description: "The bucket's start as the zone's local time with its offset" }),
-        peak: z
-          .int()
-          .nullable()
-          .openapi({ description: "The most sessions present at any instant of the bucket; null for a bucket wholly in the future." }),
-        average: z.number().nullable().openapi({
-          description: "Present session-time ÷ the bucket's time in range (4 decimals); null for a bucket wholly in the future.",
-        }),
-      }),
-    ),
+    buckets: z.array(OccupancyBucket),
+    groups: groupsOf({
+      sessions: z.int().openapi({ description: "Sessions present at some instant of the range (what groups are ranked by)." }),
+      buckets: z.array(OccupancyBucket),
+    }),
     interval: z.enum(["hour", "day"]),
     tz: z.string(),
     as_of: Timestamp.nullable(),
@@ -487,10 +492,18 @@ const VisitsBucket = z.object({
   median_duration_seconds: quantile(Seconds, "median"),
 });
 
+const visitsRange = {
+  sessions: z.int().openapi({ description: "Sessions that started in range (every bucket's together)." }),
+  median_duration_seconds: quantile(Seconds, "median").openapi({
+    description: "The median duration of the ended ones over the whole range (within 1%; null: none ended).",
+  }),
+};
+
 export const VisitsData = z
   .object({
     buckets: z.array(VisitsBucket),
-    groups: groupsOf({ buckets: z.array(VisitsBucket) }),
+    ...visitsRange,
+    groups: groupsOf({ ...visitsRange, buckets: z.array(VisitsBucket) }),
     interval: z.enum(["hour", "day"]),
     tz: z.string(),
     fallback_tz: z.string().optional().openapi({ description: "With tz=store: the zone of sessions with no registered store." }),

@@ -264,25 +264,32 @@ export const groupedDwell = (rows: Iterable<AnalyticsRow>, scope: Scope) => grou
 export const groupedVisits = (rows: Iterable<AnalyticsRow>, scope: Scope, how: VisitBuckets) =>
   grouped(rows, scope, newVisits, visitsAdder(how));
 
+/** When a group's sessions were present: parallel lists of interval starts and ends (ms). */
+export interface Presence {
+  starts: number[];
+  ends: number[];
+}
+
 /**
- * When each session the scope takes was present, clipped to [from, until): from its start to its
- * client end, to its last stamp for an idle-timeout end (the timeout is not presence), to `until`
- * while active. Half-open, so a session that ends as another starts never overlaps it.
+ * When each session the scope takes was present, clipped to [from, until), per group: from its
+ * start to its client end, to its last stamp for an idle-timeout end (the timeout is not presence),
+ * to `until` while active. Half-open, so a session that ends as another starts never overlaps it.
+ * A session not present in [from, until) is in no group.
  */
-export function presence(rows: Iterable<AnalyticsRow>, scope: Scope, from: number, until: number): { starts: number[]; ends: number[] } {
-  const starts: number[] = [];
-  const ends: number[] = [];
-  const stores = scope.stores === null ? null : new Set(scope.stores);
-  for (const [startedAt, endedAt, endReason, lastTs, , , store, kiosk] of rows) {
-    if (stores !== null && (store === null || !stores.has(store))) continue;
-    if (scope.kiosk !== null && kiosk !== scope.kiosk) continue;
-    const end = Math.min(until, endedAt === null ? until : endReason === "idle_timeout" ? lastTs : endedAt);
-    const start = Math.max(from, startedAt);
-    if (end <= start) continue;
-    starts.push(start);
-    ends.push(end);
-  }
-  return { starts, ends };
+export function groupedPresence(rows: Iterable<AnalyticsRow>, scope: Scope, from: number, until: number): Grouped<Presence>[] {
+  const parts = grouped(
+    rows,
+    scope,
+    (): Presence => ({ starts: [], ends: [] }),
+    (part, [startedAt, endedAt, endReason, lastTs]) => {
+      const end = Math.min(until, endedAt === null ? until : endReason === "idle_timeout" ? lastTs : endedAt);
+      const start = Math.max(from, startedAt);
+      if (end <= start) return;
+      part.starts.push(start);
+      part.ends.push(end);
+    },
+  );
+  return parts.filter((p) => p.part.starts.length > 0);
 }
 
 /**

@@ -6,9 +6,10 @@ import {
   type Grouped,
   groupedDwell,
   groupedFunnel,
+  groupedPresence,
   groupedVisits,
+  type Presence,
   pathCounts,
-  presence,
   type Scope,
   type SparseVisits,
   type VisitBuckets,
@@ -175,15 +176,15 @@ export class TenantIndex extends DurableObject<Env> {
     return { counts: pathCounts(this.store.analyticsRows(from, to), scope), applied_at: this.store.appliedAt() };
   }
 
-  /** When the sessions that started in [since, to) and the scope takes were present, clipped to [from, until). */
+  /** When the sessions that started in [since, to) and the scope takes were present, clipped to [from, until), per group. */
   presence(
     since: number,
     to: number,
     from: number,
     until: number,
     scope: Scope,
-  ): { starts: number[]; ends: number[]; applied_at: number | null } {
-    return { ...presence(this.store.analyticsRows(since, to, false), scope, from, until), applied_at: this.store.appliedAt() };
+  ): { parts: Grouped<Presence>[]; applied_at: number | null } {
+    return { parts: groupedPresence(this.store.analyticsRows(since, to, false), scope, from, until), applied_at: this.store.appliedAt() };
   }
 
   personas(after: string, limit: number): string[] {
