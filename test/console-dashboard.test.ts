@@ -18,7 +18,7 @@ import {
   removeStep,
   resolveQuery,
 } from "../console/src/dashboard";
-import { parseRoute, type Route, routeHash } from "../console/src/route";
+import { parseRoute, type Route, routeHash, routeTitle } from "../console/src/route";
 import { addDays, daysBetween, isDate, isTimeZone, localDate, localIso, offsetAt, startOfDay } from "../console/src/zone";
 import { localIso as apiLocalIso, bucketStarts, zoneFormat } from "../src/tenant-index/buckets";
 
@@ -68,9 +68,26 @@ describe("the dashboard's fragment", () => {
     );
   });
 
+  it("reads the store, and writes it back first", () => {
+    expect(parseRoute("#dashboard&store=lyon-01&range=today")).toEqual(dash({ store: "lyon-01", range: { preset: "today" } }));
+    expect(parseRoute("#dashboard&range=today&store=lyon-01")).toEqual(dash({ store: "lyon-01", range: { preset: "today" } }));
+    // A store id the API would refuse: the whole tenant.
+    expect(parseRoute("#dashboard&store=a%2Fb")).toEqual(dash());
+    expect(parseRoute(`#dashboard&store=${"s".repeat(65)}`)).toEqual(dash());
+    const route = dash({
+      store: "S_1.a-b",
+      range: { from: "2026-11-01", to: "2026-11-07" },
+      tz: "Europe/Paris",
+      steps: ["CHAT", "PAYMENT"],
+    });
+    expect(routeHash(route)).toBe("#dashboard&store=S_1.a-b&from=2026-11-01&to=2026-11-07&tz=Europe%2FParis&step=CHAT&step=PAYMENT");
+    expect(parseRoute(routeHash(route))).toEqual(route);
+    expect(routeTitle(route, "C")).toBe("Dashboard: S_1.a-b · C");
+  });
+
   it("keeps the persona and live fragments as they were", () => {
     expect(parseRoute("#persona=p-1")).toEqual({ view: "persona", persona: "p-1" });
-    expect(parseRoute("#live&status=CHAT")).toEqual({ view: "live", status: "CHAT" });
+    expect(parseRoute("#live&status=CHAT")).toEqual({ view: "live", status: "CHAT", store: null });
     expect(parseDashParams(new URLSearchParams("dashboard"))).toEqual(NO_CHOICES);
   });
 });
@@ -159,6 +176,7 @@ describe("resolveQuery: the range to ask for", () => {
         tz: "Asia/Kolkata",
         interval: "day",
         preset: "7d",
+        store: null,
       },
     });
   });
@@ -229,6 +247,17 @@ describe("resolveQuery: the range to ask for", () => {
     // Another zone moves the range's midnights: every answer changes.
     const zone = partKeys(paris.query, ["CHAT", "PAYMENT"]);
     expect([zone.dwell === a.dwell, zone.visits === a.visits, zone.funnel === a.funnel]).toEqual([false, false, false]);
+  });
+
+  it("asks every answer again for another store", () => {
+    const all = resolveQuery(NO_CHOICES, NOW, "UTC");
+    const one = resolveQuery({ ...NO_CHOICES, store: "lyon-01" }, NOW, "UTC");
+    if (!all.ok || !one.ok) throw new Error("resolve");
+    expect(one.query.store).toBe("lyon-01");
+    const a = partKeys(all.query, ["CHAT", "PAYMENT"]);
+    const b = partKeys(one.query, ["CHAT", "PAYMENT"]);
+    expect([a.dwell === b.dwell, a.visits === b.visits, a.funnel === b.funnel]).toEqual([false, false, false]);
+    expect(queryKey(all.query, null)).not.toBe(queryKey(one.query, null));
   });
 
   it("keys a question by what is asked", () => {

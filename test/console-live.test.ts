@@ -19,18 +19,28 @@ const at = (seconds: number) => new Date(T0 + seconds * 1000).toISOString();
 describe("routes (the URL fragment)", () => {
   it("starts on the live view for an empty, bare or unknown fragment", () => {
     for (const hash of ["", "#", "#live", "live", "#main", "#dashboards", "#%zz", "#status"]) {
-      expect(parseRoute(hash)).toEqual({ view: "live", status: null });
+      expect(parseRoute(hash)).toEqual({ view: "live", status: null, store: null });
     }
   });
 
   it("reads the live view's status filter", () => {
-    expect(parseRoute("#live&status=PAYMENT")).toEqual({ view: "live", status: "PAYMENT" });
-    expect(parseRoute("#live&status=wine%20aisle")).toEqual({ view: "live", status: "wine aisle" });
-    expect(parseRoute("#live&status=%E6%94%AF%E6%89%95%E3%81%84")).toEqual({ view: "live", status: "支払い" });
+    expect(parseRoute("#live&status=PAYMENT")).toEqual({ view: "live", status: "PAYMENT", store: null });
+    expect(parseRoute("#live&status=wine%20aisle")).toEqual({ view: "live", status: "wine aisle", store: null });
+    expect(parseRoute("#live&status=%E6%94%AF%E6%89%95%E3%81%84")).toEqual({ view: "live", status: "支払い", store: null });
     // Not a label the API would accept: no filter rather than an answer of 400s.
-    expect(parseRoute("#live&status=")).toEqual({ view: "live", status: null });
-    expect(parseRoute(`#live&status=${"x".repeat(65)}`)).toEqual({ view: "live", status: null });
-    expect(parseRoute("#live&status=a%0Ab")).toEqual({ view: "live", status: null });
+    expect(parseRoute("#live&status=")).toEqual({ view: "live", status: null, store: null });
+    expect(parseRoute(`#live&status=${"x".repeat(65)}`)).toEqual({ view: "live", status: null, store: null });
+    expect(parseRoute("#live&status=a%0Ab")).toEqual({ view: "live", status: null, store: null });
+  });
+
+  it("reads the live view's store, with or without a status filter", () => {
+    expect(parseRoute("#live&store=lyon-01")).toEqual({ view: "live", status: null, store: "lyon-01" });
+    expect(parseRoute("#live&store=lyon-01&status=CHAT")).toEqual({ view: "live", status: "CHAT", store: "lyon-01" });
+    expect(parseRoute("#live&status=CHAT&store=S_1.a")).toEqual({ view: "live", status: "CHAT", store: "S_1.a" });
+    // Not a store id the API would accept: the whole tenant rather than an answer of 400s.
+    for (const bad of ["", "a%2Fb", "caf%C3%A9", "x".repeat(65), "a%20b"]) {
+      expect(parseRoute(`#live&store=${bad}`)).toEqual({ view: "live", status: null, store: null });
+    }
   });
 
   it("reads the persona view, including bookmarks made before the live view existed", () => {
@@ -47,24 +57,32 @@ describe("routes (the URL fragment)", () => {
 
   it("gives fragments that read back as the same route", () => {
     const routes: Route[] = [
-      { view: "live", status: null },
-      { view: "live", status: "PAYMENT" },
-      { view: "live", status: "a&b=c #d+e%f" },
-      { view: "live", status: "支払い 🙂" },
+      { view: "live", status: null, store: null },
+      { view: "live", status: "PAYMENT", store: null },
+      { view: "live", status: "a&b=c #d+e%f", store: null },
+      { view: "live", status: "支払い 🙂", store: null },
+      { view: "live", status: null, store: "lyon-01" },
+      { view: "live", status: "a&b=c #d+e%f", store: "x".repeat(64) },
       { view: "persona", persona: null },
       { view: "persona", persona: "store:12.kiosk_3" },
     ];
     for (const route of routes) expect(parseRoute(routeHash(route))).toEqual(route);
-    expect(routeHash({ view: "live", status: null })).toBe("#live");
+    expect(routeHash({ view: "live", status: null, store: null })).toBe("#live");
+    expect(routeHash({ view: "live", status: "CHAT", store: "lyon-01" })).toBe("#live&store=lyon-01&status=CHAT");
     expect(routeHash({ view: "persona", persona: "p-1" })).toBe("#persona=p-1");
   });
 
   it("titles the page by view", () => {
-    expect(routeTitle({ view: "live", status: null }, "C")).toBe("Live · C");
-    expect(routeTitle({ view: "live", status: "CHAT" }, "C")).toBe("Live: CHAT · C");
+    expect(routeTitle({ view: "live", status: null, store: null }, "C")).toBe("Live · C");
+    expect(routeTitle({ view: "live", status: "CHAT", store: null }, "C")).toBe("Live: CHAT · C");
+    expect(routeTitle({ view: "live", status: null, store: "lyon-01" }, "C")).toBe("Live in lyon-01 · C");
+    expect(routeTitle({ view: "live", status: "CHAT", store: "lyon-01" }, "C")).toBe("Live in lyon-01: CHAT · C");
+    expect(routeTitle({ view: "stores", params: { range: null, tz: null } }, "C")).toBe("Stores · C");
     expect(routeTitle({ view: "persona", persona: "p-1" }, "C")).toBe("Persona p-1 · C");
     expect(routeTitle({ view: "persona", persona: "a/b" }, "C")).toBe("Persona · C");
-    expect(routeTitle({ view: "dashboard", params: { range: null, tz: null, interval: null, steps: null } }, "C")).toBe("Dashboard · C");
+    expect(routeTitle({ view: "dashboard", params: { range: null, tz: null, interval: null, steps: null, store: null } }, "C")).toBe(
+      "Dashboard · C",
+    );
   });
 
   it("accepts the status labels the API accepts", () => {

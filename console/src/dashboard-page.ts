@@ -1,6 +1,7 @@
 /**
- * The dashboard view: visit analytics over a date range in a time zone: the funnel (steps chosen by
- * the operator, by default the tenant's statuses or the range's most common path), time in each status, and visits per
+ * The dashboard view: visit analytics over a date range in a time zone, for the whole tenant or one
+ * store (the picker: every query's `store_id`): the funnel (steps chosen by the operator, by default
+ * the tenant's statuses or the range's most common path), time in each status, and visits per
  * hour or day. Every chart has its figures as a table too.
  *
  * Requests: three per refresh (dwell and visits at once; the funnel with them, or after dwell when
@@ -41,6 +42,7 @@ import { count, iso, time } from "./format";
 import { backoffMs, formatAgo } from "./live";
 import type { Route } from "./route";
 import { byId, describe, el, type Failure, type Shell, setState, swatch, type View } from "./shell";
+import { type StoreDirectory, StorePicker } from "./store-picker";
 import { browserTimeZone, isDate } from "./zone";
 
 export const DASH_REFRESH_MS = 60_000;
@@ -90,8 +92,10 @@ function rowHead(status: string): HTMLTableCellElement {
   return th;
 }
 
-export function createDashboardView(shell: Shell, client: Client): DashboardView {
+export function createDashboardView(shell: Shell, client: Client, directory: StoreDirectory): DashboardView {
   const ui = {
+    store: byId<HTMLSelectElement>("dash-store"),
+    storeNote: byId("dash-store-note"),
     updated: byId("dash-updated"),
     refresh: byId<HTMLButtonElement>("dash-refresh"),
     form: byId<HTMLFormElement>("dash-form"),
@@ -213,7 +217,7 @@ export function createDashboardView(shell: Shell, client: Client): DashboardView
       return;
     }
     const query = resolved.query;
-    const range = { from: iso(query.from), to: iso(query.to) };
+    const range = { from: iso(query.from), to: iso(query.to), store: query.store };
     const same = figures !== null && figures.key === queryKey(query, params.steps);
     if (!same) {
       ui.body.setAttribute("aria-busy", "true");
@@ -331,7 +335,8 @@ export function createDashboardView(shell: Shell, client: Client): DashboardView
       ui.rangeError.hidden = true;
       ui.rangeError.textContent = "";
       const q = resolved.query;
-      ui.summary.textContent = `${rangeText(q)} · ${q.days} day${q.days === 1 ? "" : "s"} · ${q.tz} · visits per ${q.interval}`;
+      const where = q.store === null ? "all stores" : picker.label(q.store);
+      ui.summary.textContent = `${where} · ${rangeText(q)} · ${q.days} day${q.days === 1 ? "" : "s"} · ${q.tz} · visits per ${q.interval}`;
       ui.summary.hidden = false;
     } else {
       const fields = { from: [ui.from], to: [ui.to], tz: [ui.tz], interval: [ui.hour, ui.day] }[resolved.field];
@@ -395,6 +400,7 @@ export function createDashboardView(shell: Shell, client: Client): DashboardView
   ui.refresh.addEventListener("click", () => {
     if (!stopped) void load();
   });
+  const picker = new StorePicker(ui.store, ui.storeNote, directory, (store) => commit({ ...params, store }));
 
   // -------------------------------------------------------------- funnel steps
 
@@ -485,7 +491,9 @@ export function createDashboardView(shell: Shell, client: Client): DashboardView
     const total = figures.visits.buckets.reduce((n, b) => n + b.sessions, 0);
     setState(
       ui.state,
-      total === 0 ? `No session started in ${rangeText(query)} (${query.tz}). Choose another range, or wait for visits.` : "",
+      total === 0
+        ? `No session started${query.store === null ? "" : ` in ${picker.label(query.store)}`} in ${rangeText(query)} (${query.tz}). Choose another range${query.store === null ? "" : " or store"}, or wait for visits.`
+        : "",
       "empty",
     );
     renderUpdated(Date.now());
@@ -688,11 +696,15 @@ export function createDashboardView(shell: Shell, client: Client): DashboardView
       if (!shell.hasKey()) {
         stop();
         clear();
+        picker.clear();
+        picker.choose(params.store);
         syncControls(resolveQuery(params, Date.now(), browserTz));
         setState(ui.state, "Enter an SDK key above (a read-only key is enough) to see the dashboard.");
         return;
       }
       stopped = false;
+      // Once the list is read, the summary names the store as people know it.
+      void picker.show(params.store).then(() => syncControls(resolveQuery(params, Date.now(), browserTz)));
       void load();
     },
     leave() {
@@ -702,6 +714,7 @@ export function createDashboardView(shell: Shell, client: Client): DashboardView
     reset(reason) {
       stop();
       clear();
+      picker.clear();
       if (reason === "refused") setState(ui.state, "Not authorised: no data shown.", "error");
       else setState(ui.state, "Key forgotten. Enter an SDK key above to see the dashboard.");
     },
@@ -709,8 +722,10 @@ export function createDashboardView(shell: Shell, client: Client): DashboardView
       // Another key may be another tenant: nothing of the old answer stays.
       stop();
       clear();
+      picker.clear();
       if (onScreen) {
         stopped = false;
+        void picker.show(params.store);
         void load();
       }
     },

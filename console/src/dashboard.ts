@@ -84,35 +84,68 @@ export interface DashParams {
   tz: string | null;
   interval: Interval | null;
   steps: string[] | null;
+  /** Only the sessions started in this store (every query's `store_id`); null: the whole tenant. */
+  store: string | null;
 }
 
-export const NO_CHOICES: DashParams = { range: null, tz: null, interval: null, steps: null };
+export const NO_CHOICES: DashParams = { range: null, tz: null, interval: null, steps: null, store: null };
 
 /** Same rule as the API's status labels: 1 to 64 characters (code points), no control characters or lone surrogates. */
 export function isStatusLabel(value: string): boolean {
   return /^[^\p{Cc}\p{Cs}]{1,64}$/u.test(value);
 }
 
-/**
- * The dashboard's parameters from a fragment's: `range=today|7d|30d` or `from=YYYY-MM-DD&to=YYYY-MM-DD`
- * (both days included), `tz`, `interval=hour|day`, `step` repeated. What cannot be a value is left
- * out (the default applies); a time zone is kept as written, so the page can say it is unknown.
- */
-export function parseDashParams(params: URLSearchParams): DashParams {
+/** Same rule as the API's store ids: 1 to 64 of A-Z a-z 0-9 _ . - */
+export function isStoreId(value: string): boolean {
+  return /^[A-Za-z0-9_.-]{1,64}$/.test(value);
+}
+
+/** A fragment's `store`, when it is one the API would take (else none: the whole tenant, not a 400). */
+export function parseStore(params: URLSearchParams): string | null {
+  const store = params.get("store");
+  return store !== null && isStoreId(store) ? store : null;
+}
+
+/** A fragment's range: `from=YYYY-MM-DD&to=YYYY-MM-DD` (both days included) wins over `range=today|7d|30d`. */
+export function parseRange(params: URLSearchParams): RangeChoice | null {
   const preset = params.get("range");
   const from = params.get("from");
   const to = params.get("to");
-  let range: RangeChoice | null = null;
-  if (from !== null && to !== null && isDate(from) && isDate(to)) range = { from, to };
-  else if (preset !== null && (PRESETS as readonly string[]).includes(preset)) range = { preset: preset as Preset };
+  if (from !== null && to !== null && isDate(from) && isDate(to)) return { from, to };
+  if (preset !== null && (PRESETS as readonly string[]).includes(preset)) return { preset: preset as Preset };
+  return null;
+}
+
+/** A fragment's `tz`, kept as written (the page says when it is unknown) if it could be a zone name at all. */
+export function parseZone(params: URLSearchParams): string | null {
   const tz = params.get("tz");
+  return tz !== null && tz.trim() !== "" && tz.length <= 64 ? tz.trim() : null;
+}
+
+/** `&range=…` or `&from=…&to=…`, then `&tz=…`: what parseRange and parseZone read back. */
+export function rangeQueryString(range: RangeChoice | null, tz: string | null): string {
+  const out: string[] = [];
+  if (range && "preset" in range) out.push(`&range=${encodeURIComponent(range.preset)}`);
+  else if (range) out.push(`&from=${encodeURIComponent(range.from)}&to=${encodeURIComponent(range.to)}`);
+  if (tz !== null) out.push(`&tz=${encodeURIComponent(tz)}`);
+  return out.join("");
+}
+
+/**
+ * The dashboard's parameters from a fragment's: `store`, `range=today|7d|30d` or
+ * `from=YYYY-MM-DD&to=YYYY-MM-DD` (both days included), `tz`, `interval=hour|day`, `step` repeated.
+ * What cannot be a value is left out (the default applies); a time zone is kept as written, so the
+ * page can say it is unknown.
+ */
+export function parseDashParams(params: URLSearchParams): DashParams {
   const interval = params.get("interval");
   const steps = params.getAll("step").filter(isStatusLabel).slice(0, STEPS_MAX);
   return {
-    range,
-    tz: tz !== null && tz.trim() !== "" && tz.length <= 64 ? tz.trim() : null,
+    range: parseRange(params),
+    tz: parseZone(params),
     interval: interval !== null && (INTERVALS as readonly string[]).includes(interval) ? (interval as Interval) : null,
     steps: steps.length ? steps : null,
+    store: parseStore(params),
   };
 }
 
@@ -120,12 +153,8 @@ export function parseDashParams(params: URLSearchParams): DashParams {
 export function dashQueryString(p: DashParams): string {
   const out: string[] = [];
   const add = (name: string, value: string) => out.push(`&${name}=${encodeURIComponent(value)}`);
-  if (p.range && "preset" in p.range) add("range", p.range.preset);
-  else if (p.range) {
-    add("from", p.range.from);
-    add("to", p.range.to);
-  }
-  if (p.tz !== null) add("tz", p.tz);
+  if (p.store !== null) add("store", p.store);
+  out.push(rangeQueryString(p.range, p.tz));
   if (p.interval !== null) add("interval", p.interval);
   for (const step of p.steps ?? []) add("step", step);
   return out.join("");
@@ -147,6 +176,8 @@ export interface DashQuery {
   interval: Interval;
   /** The preset the range came from, if any (a preset moves with the clock). */
   preset: Preset | null;
+  /** Every query's `store_id` filter; null for the whole tenant. */
+  store: string | null;
 }
 
 export type Resolved =
@@ -198,25 +229,26 @@ export function resolveQuery(p: DashParams, now: number, browserTz: string): Res
       message: `Hourly buckets are drawn for ranges of up to ${MAX_HOURLY_DAYS} days; this one covers ${count}. Choose "per day", or a shorter range.`,
     };
   }
-  return { ok: true, query: { from, to, fromDate: days.from, toDate: days.to, days: count, tz, interval, preset } };
+  return { ok: true, query: { from, to, fromDate: days.from, toDate: days.to, days: count, tz, interval, preset, store: p.store } };
 }
 
 /**
  * What each answer depends on: dwell on the range, visits on the range, zone and interval, the
- * funnel on the range and its steps. After a change only the answers whose key changed are asked
- * again (a change of interval asks only for visits); a refresh asks for all three.
+ * funnel on the range and its steps, and all three on the store. After a change only the answers
+ * whose key changed are asked again (a change of interval asks only for visits); a refresh asks
+ * for all three.
  */
 export function partKeys(q: DashQuery, steps: readonly string[]): { dwell: string; visits: string; funnel: string } {
   return {
-    dwell: JSON.stringify([q.from, q.to]),
-    visits: JSON.stringify([q.from, q.to, q.tz, q.interval]),
-    funnel: JSON.stringify([q.from, q.to, steps]),
+    dwell: JSON.stringify([q.from, q.to, q.store]),
+    visits: JSON.stringify([q.from, q.to, q.store, q.tz, q.interval]),
+    funnel: JSON.stringify([q.from, q.to, q.store, steps]),
   };
 }
 
 /** Same parameters, same answer: a refresh of the same question may keep what is drawn. */
 export function queryKey(q: DashQuery, steps: readonly string[] | null): string {
-  return JSON.stringify([q.from, q.to, q.tz, q.interval, steps]);
+  return JSON.stringify([q.from, q.to, q.tz, q.interval, q.store, steps]);
 }
 
 // ---------------------------------------------------------------- funnel steps
@@ -227,6 +259,26 @@ export interface PathsData {
   sessions: number;
   statuses: string[] | null;
   as_of: string | null;
+}
+
+/**
+ * The paths answer when it has the shape defaultSteps reads, else null: the default funnel comes
+ * from it, so a label that is not a string must not become a step.
+ */
+export function parsePaths(data: unknown): PathsData | null {
+  if (typeof data !== "object" || data === null) return null;
+  const d = data as Record<string, unknown>;
+  const strings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === "string");
+  const count = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
+  const pathOk = (p: unknown) =>
+    typeof p === "object" && p !== null && strings((p as Record<string, unknown>).labels) && count((p as Record<string, unknown>).sessions);
+  const ok =
+    Array.isArray(d.paths) &&
+    d.paths.every(pathOk) &&
+    count(d.sessions) &&
+    (d.statuses === null || strings(d.statuses)) &&
+    (d.as_of === null || typeof d.as_of === "string");
+  return ok ? (data as PathsData) : null;
 }
 
 /**

@@ -1,5 +1,6 @@
 /**
- * The live view (the start page): who is in a session now, for the whole tenant. Polls
+ * The live view (the start page): who is in a session now, for the whole tenant or one store (the
+ * picker). Polls
  * GET /v1/sessions/active every few seconds while shown (not while the tab is hidden, backing off on
  * errors); durations tick every second in between.
  */
@@ -19,6 +20,7 @@ import {
 } from "./live";
 import { type Route, routeHash } from "./route";
 import { byId, describe, el, type Shell, setState, swatch, type View } from "./shell";
+import { type StoreDirectory, StorePicker } from "./store-picker";
 import { colourFor } from "./timeline";
 
 export const LIVE_POLL_MS = 4000;
@@ -38,8 +40,10 @@ interface RowRefs {
   data: ActiveRow;
 }
 
-export function createLiveView(shell: Shell, client: Client): View<LiveRoute> {
+export function createLiveView(shell: Shell, client: Client, directory: StoreDirectory): View<LiveRoute> {
   const ui = {
+    store: byId<HTMLSelectElement>("live-store"),
+    storeNote: byId("live-store-note"),
     updated: byId("live-updated"),
     refresh: byId<HTMLButtonElement>("live-refresh"),
     pause: byId<HTMLButtonElement>("live-pause"),
@@ -61,6 +65,8 @@ export function createLiveView(shell: Shell, client: Client): View<LiveRoute> {
 
   /** The filter: only sessions whose current status is this label. */
   let status: string | null = null;
+  /** Only this store's sessions (list, counts and total); null for the whole tenant. */
+  let store: string | null = null;
   /** cursors[i] fetches page i; page 0 has none. */
   let cursors: (string | null)[] = [null];
   let pageIndex = 0;
@@ -113,7 +119,7 @@ export function createLiveView(shell: Shell, client: Client): View<LiveRoute> {
     const gen = generation;
     let result: ApiResult<ActivePage>;
     try {
-      result = await client.active({ status, cursor: cursors[pageIndex] ?? null, limit: LIVE_PAGE_SIZE }, controller.signal);
+      result = await client.active({ status, store, cursor: cursors[pageIndex] ?? null, limit: LIVE_PAGE_SIZE }, controller.signal);
     } catch {
       return; // aborted: a newer request owns the view
     }
@@ -161,15 +167,19 @@ export function createLiveView(shell: Shell, client: Client): View<LiveRoute> {
 
     const empty = page.sessions.length === 0;
     ui.table.hidden = empty;
+    const where = store === null ? "" : ` in ${picker.label(store)}`;
     if (empty && status === null) {
-      setState(ui.state, `No one is in a session right now. This page checks again every ${LIVE_POLL_MS / 1000} s.`, "empty");
+      setState(ui.state, `No one is in a session${where} right now. This page checks again every ${LIVE_POLL_MS / 1000} s.`, "empty");
     } else if (empty) {
-      setState(ui.state, `No active session is in status ${status} right now. Choose "All" to see every active session.`, "empty");
+      setState(
+        ui.state,
+        `No active session${where} is in status ${status} right now. Choose "All" to see every active session${where}.`,
+        "empty",
+      );
     } else {
       setState(ui.state, "");
     }
-    ui.caption.textContent =
-      status === null ? "Active sessions, longest-running first" : `Active sessions in status ${status}, longest-running first`;
+    ui.caption.textContent = `Active sessions${where}${status === null ? "" : ` in status ${status}`}, longest-running first`;
     const pagerFocus = ui.pager.contains(document.activeElement);
     ui.pager.hidden = pageIndex === 0 && page.next_cursor === null;
     ui.prev.disabled = pageIndex === 0;
@@ -331,19 +341,32 @@ export function createLiveView(shell: Shell, client: Client): View<LiveRoute> {
     ui.updated.textContent = "";
   }
 
-  function setFilter(next: string | null, record: boolean): void {
-    if (next === status) return;
+  function setFilter(next: string | null, nextStore: string | null, record: boolean): void {
+    if (next === status && nextStore === store) return;
+    const moved = nextStore !== store;
     status = next;
+    store = nextStore;
     pageIndex = 0;
     cursors = [null];
-    if (record) shell.record({ view: "live", status }, "replace");
-    if (page) {
+    if (record) shell.record({ view: "live", status, store }, "replace");
+    if (moved) {
+      // Another store's counts: nothing of this one's may stay on screen, nor be announced as a change.
+      clear();
+      setState(
+        ui.state,
+        store === null ? "Loading every active session…" : `Loading the active sessions in ${picker.label(store)}…`,
+        "busy",
+      );
+    } else if (page) {
       // Redraw the chips at once (the pressed one moves); the rows follow with the answer.
       renderChips();
       setState(ui.state, status === null ? "Loading every active session…" : `Loading the sessions in status ${status}…`, "busy");
     }
     if (!stopped) pollNow();
   }
+
+  // The status filter stays: "who is paying" is a question of any store.
+  const picker = new StorePicker(ui.store, ui.storeNote, directory, (next) => setFilter(status, next, true));
 
   function turnPage(delta: number): void {
     const target = pageIndex + delta;
@@ -365,7 +388,7 @@ export function createLiveView(shell: Shell, client: Client): View<LiveRoute> {
     const chip = e.target instanceof Element ? e.target.closest<HTMLElement>(".chip") : null;
     if (!chip || chip.dataset.chip === undefined) return;
     const wanted = chip.dataset.chip === "" ? null : chip.dataset.chip;
-    setFilter(wanted === status ? null : wanted, true);
+    setFilter(wanted === status ? null : wanted, store, true);
   });
   ui.prev.addEventListener("click", () => turnPage(-1));
   ui.next.addEventListener("click", () => turnPage(1));
@@ -379,13 +402,16 @@ export function createLiveView(shell: Shell, client: Client): View<LiveRoute> {
   return {
     enter(route) {
       shown = true;
-      setFilter(route.status, false);
+      setFilter(route.status, route.store, false);
       if (!shell.hasKey()) {
         stop();
         clear();
+        picker.clear();
+        picker.choose(store);
         setState(ui.state, "Enter an SDK key above (a read-only key is enough) to see who is in a session now.");
         return;
       }
+      void picker.show(store);
       if (stopped) start();
     },
     leave() {
@@ -396,6 +422,7 @@ export function createLiveView(shell: Shell, client: Client): View<LiveRoute> {
       stop();
       generation += 1;
       clear();
+      picker.clear();
       if (reason === "refused") setState(ui.state, "Not authorised: no data shown.", "error");
       else setState(ui.state, "Key forgotten. Enter an SDK key above to see who is in a session now.");
     },
@@ -403,7 +430,11 @@ export function createLiveView(shell: Shell, client: Client): View<LiveRoute> {
       // Another key may be another tenant: nothing of the old answer stays.
       stop();
       clear();
-      if (shown) start();
+      picker.clear();
+      if (shown) {
+        void picker.show(store);
+        start();
+      }
     },
   };
 }

@@ -2,8 +2,10 @@
  * The console: the key, the views and the fragment that addresses them.
  *
  *   #live (or nothing)       who is in a session now, tenant-wide (live-page.ts)
+ *   #live&store=S            the same, in store S only (the store picker)
  *   #live&status=PAYMENT     the same, only those whose current status is PAYMENT
- *   #dashboard&range=7d&…    visit analytics: funnel, time in status, visits (dashboard-page.ts)
+ *   #dashboard&range=7d&…    visit analytics: funnel, time in status, visits (dashboard-page.ts); &store=S for one store
+ *   #stores&range=7d&…       who is in each store now, and the stores compared over a range (stores-page.ts)
  *   #persona=<id>            one persona's timeline and past sessions (persona-page.ts)
  *
  * Only the shown view polls. A new view is a section in index.html, a nav link, a route
@@ -15,6 +17,8 @@ import { createLiveView } from "./live-page";
 import { createPersonaView } from "./persona-page";
 import { parseRoute, type Route, routeHash, routeTitle, VIEWS, type ViewName } from "./route";
 import { byId, type HttpFailure, KEY_ITEM, type Shell, type View } from "./shell";
+import { createStoreDirectory } from "./store-picker";
+import { createStoresView } from "./stores-page";
 
 const PRODUCT = "Session timeline console";
 
@@ -28,11 +32,13 @@ const ui = {
 const sections: Record<ViewName, HTMLElement> = {
   live: byId("view-live"),
   dashboard: byId("view-dashboard"),
+  stores: byId("view-stores"),
   persona: byId("view-persona"),
 };
 const navLinks: Record<ViewName, HTMLAnchorElement> = {
   live: byId("nav-live"),
   dashboard: byId("nav-dashboard"),
+  stores: byId("nav-stores"),
   persona: byId("nav-persona"),
 };
 
@@ -63,6 +69,7 @@ const shell: Shell = {
   },
   hasKey: () => Boolean(sessionStorage.getItem(KEY_ITEM)),
   unauthorized(failure: HttpFailure) {
+    directory.clear();
     for (const view of Object.values(views)) view.reset("refused");
     sessionStorage.removeItem(KEY_ITEM); // a refused key is not kept; the field still shows it to fix a typo
     showNotice(
@@ -84,11 +91,15 @@ const shell: Shell = {
 };
 
 const client = createClient(() => sessionStorage.getItem(KEY_ITEM) ?? "");
+/** The tenant's stores for the live view's and the dashboard's pickers: read once per key, shared. */
+const directory = createStoreDirectory(client);
 const personaView = createPersonaView(shell, client);
-const dashboardView = createDashboardView(shell, client);
+const dashboardView = createDashboardView(shell, client, directory);
+const storesView = createStoresView(shell, client);
 const views: { [K in ViewName]: View<Extract<Route, { view: K }>> } = {
-  live: createLiveView(shell, client),
+  live: createLiveView(shell, client, directory),
   dashboard: dashboardView,
+  stores: storesView,
   persona: personaView,
 };
 let current: ViewName | null = null;
@@ -102,6 +113,7 @@ function decorate(route: Route): void {
   }
   navLinks.persona.href = routeHash({ view: "persona", persona: personaView.persona });
   navLinks.dashboard.href = routeHash({ view: "dashboard", params: dashboardView.params });
+  navLinks.stores.href = routeHash({ view: "stores", params: storesView.params });
 }
 
 function enter(route: Route): void {
@@ -111,6 +123,9 @@ function enter(route: Route): void {
       break;
     case "dashboard":
       views.dashboard.enter(route);
+      break;
+    case "stores":
+      views.stores.enter(route);
       break;
     case "persona":
       views.persona.enter(route);
@@ -140,9 +155,11 @@ function show(route: Route, initial = false): void {
 ui.keyForm.addEventListener("submit", (e) => {
   e.preventDefault();
   if (!shell.acceptKey() || current === null) return;
+  directory.clear();
   views[current].keyChanged();
 });
 ui.forget.addEventListener("click", () => {
+  directory.clear();
   for (const view of Object.values(views)) view.reset("forgotten");
   sessionStorage.removeItem(KEY_ITEM);
   ui.key.value = "";
