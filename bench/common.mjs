@@ -49,4 +49,5 @@ export const ANALYTICS_QUERIES = [
   "visits_day_by_store",
   "funnel_one_store",
   "occupancy_hour",
+  "occupancy_day_by_store",
 ];

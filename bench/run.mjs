@@ -811,6 +811,8 @@ async function analytics(probe) {
     visits_day_by_store: `/v1/analytics/visits?interval=day&tz=store&group_by=store&${range}`,
     funnel_one_store: `/v1/analytics/funnel?step=CHAT&step=SHOPPING&step=PAYMENT&step=COMPLETE&store_id=store-7&${range}`,
     occupancy_hour: `/v1/analytics/occupancy?interval=hour&${range}`,
+    // The console's Stores comparison: each store's peak over the range, one grouped request.
+    occupancy_day_by_store: `/v1/analytics/occupancy?interval=day&group_by=store&${range}`,
   };
   const runs = QUICK ? 5 : 15;
   const out = { sessions, range_days: 30, seed_seconds: seedSeconds, runs };
