@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `npm run bench [-- --quick] [-- --out FILE] [-- --rounds N] [-- --stamps-only] [-- --analytics-only] [-- --one-process] [-- --stalls]`
+ * `npm run bench [-- --quick] [-- --out FILE] [-- --rounds N] [-- --stamps-only] [-- --analytics-only] [-- --scale] [-- --one-process] [-- --stalls]`
  *
  * Builds the service and the baseline Worker (bench/baseline/) with `wrangler deploy --dry-run`,
  * serves each in workerd (bench/serve.mjs, one process group each, free ports on 127.0.0.1),
@@ -34,7 +34,7 @@ const option = (name) => {
 };
 if (flag("--help") || flag("-h")) {
   console.log(
-    "usage: npm run bench [-- --quick] [-- --out FILE] [-- --rounds N] [-- --stamps-only] [-- --analytics-only] [-- --one-process] [-- --stalls]",
+    "usage: npm run bench [-- --quick] [-- --out FILE] [-- --rounds N] [-- --stamps-only] [-- --analytics-only] [-- --scale] [-- --one-process] [-- --stalls]",
   );
   process.exit(0);
 }
@@ -42,7 +42,7 @@ const QUICK = flag("--quick");
 const ONE_PROCESS = flag("--one-process");
 /** Diagnostic: per round, when the slow responses came (stalls that hold every connection at once). */
 const STALLS = flag("--stalls");
-const OUT = resolve(option("--out") ?? join(ROOT, "bench", "results.json"));
+const OUT = resolve(option("--out") ?? join(ROOT, "bench", flag("--scale") ? "scale-results.json" : "results.json"));
 const ROUNDS = Number(option("--rounds") ?? (QUICK ? 1 : 5));
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error("--rounds must be a whole number >= 1");
 
@@ -764,14 +764,16 @@ async function storage(probe) {
 // ---------------------------------------------------------------------------------------------
 // Analytics over a seeded tenant, through the probe build (the same app and index objects)
 
-async function analytics(probe) {
-  const port = probe.port;
-  const sessions = QUICK ? 20_000 : 100_000;
-  const day = 86_400_000;
-  const to = Date.now() - day;
-  const from = to - 30 * day;
-  const t = performance.now();
-  // 2,000 stores in 40 zones (the seed puts session k in store k mod 2,000), registered by the operators' API.
+const DAY_MS = 86_400_000;
+
+/** The seeded tenant's range: 30 days ending a day ago. */
+function seedRange() {
+  const to = Date.now() - DAY_MS;
+  return { from: to - 30 * DAY_MS, to };
+}
+
+/** 2,000 stores in 40 zones (the seed puts session k in store k mod 2,000), registered by the operators' API. */
+async function registerStores(port) {
   const zones = Intl.supportedValuesOf("timeZone")
     .filter((z) => z.includes("/"))
     .slice(0, 40);
@@ -788,57 +790,139 @@ async function analytics(probe) {
       headers: bearer(BENCH_ADMIN_KEY),
     });
   }
-  // The bench tenant's own key reads it; the seed goes straight to the index's write path.
-  for (let first = 0; first < sessions; first += 5_000) {
-    await expect(200, port, "POST", "/__probe/seed-index", { body: { tenant: BENCH_TENANT, first, count: 5_000, from, to } });
+}
+
+/** Sessions first..first+count-1 of the synthetic history, straight into the index's write path. */
+async function seedSessions(port, first, count, { from, to }) {
+  for (let at = first; at < first + count; at += 5_000) {
+    await expect(200, port, "POST", "/__probe/seed-index", {
+      body: { tenant: BENCH_TENANT, first: at, count: Math.min(5_000, first + count - at), from, to },
+    });
   }
-  const seedSeconds = round2((performance.now() - t) / 1000);
-  say(`analytics: seeded ${sessions} ended sessions in ${seedSeconds} s`);
-  // Each run's `to` is 1 ms later than the last one's, past every seeded session: a distinct query
-  // (the analytics cache is keyed by the validated arguments, so an extra parameter would not miss
-  // it) over the same sessions. RANGE is replaced per run.
-  const range = "RANGE";
+}
+
+/**
+ * Times each query `runs` times after one warm-up run, each run a distinct query: its own `to`,
+ * 1 ms later than the last one's, past every seeded session (the analytics cache is keyed by the
+ * validated arguments, so an extra parameter would not miss it). RANGE in a path is replaced per run.
+ */
+async function timeQueries(port, queries, runs, { from, to }) {
   const rangeOf = (i) => `from=${new Date(from).toISOString()}&to=${new Date(to + i).toISOString()}`;
-  const queries = {
-    funnel: `/v1/analytics/funnel?step=CHAT&step=SHOPPING&step=PAYMENT&step=COMPLETE&${range}`,
-    dwell: `/v1/analytics/dwell?${range}`,
-    visits_day: `/v1/analytics/visits?interval=day&tz=Europe/Paris&${range}`,
-    visits_hour: `/v1/analytics/visits?interval=hour&tz=Europe/Paris&${range}`,
-    // By store: 2,000 stores (the 100 largest and the rest), one store, each store's own zone.
-    funnel_by_store: `/v1/analytics/funnel?step=CHAT&step=SHOPPING&step=PAYMENT&step=COMPLETE&group_by=store&${range}`,
-    dwell_by_store: `/v1/analytics/dwell?group_by=store&${range}`,
-    visits_hour_tz_store: `/v1/analytics/visits?interval=hour&tz=store&${range}`,
-    visits_day_by_store: `/v1/analytics/visits?interval=day&tz=store&group_by=store&${range}`,
-    funnel_one_store: `/v1/analytics/funnel?step=CHAT&step=SHOPPING&step=PAYMENT&step=COMPLETE&store_id=store-7&${range}`,
-    occupancy_hour: `/v1/analytics/occupancy?interval=hour&${range}`,
-    // The console's Stores comparison: each store's peak over the range, one grouped request.
-    occupancy_day_by_store: `/v1/analytics/occupancy?interval=day&group_by=store&${range}`,
-  };
-  const runs = QUICK ? 5 : 15;
-  const out = { sessions, range_days: 30, seed_seconds: seedSeconds, runs };
+  const out = {};
+  const answers = {};
   for (const [name, path] of Object.entries(queries)) {
     const times = [];
-    let check = null;
     for (let i = 0; i < runs + 1; i++) {
-      // Each run a distinct query (its own `to`), so the few-seconds cache never answers.
       const t0 = performance.now();
       const res = await expect(200, port, "GET", path.replace("RANGE", rangeOf(i)));
       if (i > 0) times.push(performance.now() - t0); // the first run warms the shards up
-      check = res.data;
+      answers[name] = res.data;
     }
     times.sort((a, b) => a - b);
-    out[name] = { median_ms: round2(percentile(times, 0.5)), p99_ms: round2(percentile(times, 0.99)) };
-    if (name === "funnel") out.funnel.first_step_sessions = check.steps[0].sessions;
-    if (name === "visits_day") out.visits_day.sessions = check.buckets.reduce((n, b) => n + b.sessions, 0);
-    if (name === "funnel_by_store") out.funnel_by_store.groups = check.groups.length;
-    if (name === "visits_hour_tz_store") out.visits_hour_tz_store.sessions = check.buckets.reduce((n, b) => n + b.sessions, 0);
+    out[name] = {
+      median_ms: round2(percentile(times, 0.5)),
+      p95_ms: round2(percentile(times, 0.95)),
+      p99_ms: round2(percentile(times, 0.99)),
+    };
   }
+  return { out, answers };
+}
+
+const STEPS4 = "step=CHAT&step=SHOPPING&step=PAYMENT&step=COMPLETE";
+
+async function analytics(probe) {
+  const port = probe.port;
+  const sessions = QUICK ? 20_000 : 100_000;
+  const span = seedRange();
+  const t = performance.now();
+  await registerStores(port);
+  // The bench tenant's own key reads it; the seed goes straight to the index's write path.
+  await seedSessions(port, 0, sessions, span);
+  const seedSeconds = round2((performance.now() - t) / 1000);
+  say(`analytics: seeded ${sessions} ended sessions in ${seedSeconds} s`);
+  const queries = {
+    funnel: `/v1/analytics/funnel?${STEPS4}&RANGE`,
+    dwell: `/v1/analytics/dwell?RANGE`,
+    visits_day: `/v1/analytics/visits?interval=day&tz=Europe/Paris&RANGE`,
+    visits_hour: `/v1/analytics/visits?interval=hour&tz=Europe/Paris&RANGE`,
+    // By store: 2,000 stores (the 100 largest and the rest), one store, each store's own zone.
+    funnel_by_store: `/v1/analytics/funnel?${STEPS4}&group_by=store&RANGE`,
+    dwell_by_store: `/v1/analytics/dwell?group_by=store&RANGE`,
+    visits_hour_tz_store: `/v1/analytics/visits?interval=hour&tz=store&RANGE`,
+    visits_day_by_store: `/v1/analytics/visits?interval=day&tz=store&group_by=store&RANGE`,
+    funnel_one_store: `/v1/analytics/funnel?${STEPS4}&store_id=store-7&RANGE`,
+    occupancy_hour: `/v1/analytics/occupancy?interval=hour&RANGE`,
+    // The console's Stores comparison: each store's peak over the range, one grouped request.
+    occupancy_day_by_store: `/v1/analytics/occupancy?interval=day&group_by=store&RANGE`,
+  };
+  const runs = QUICK ? 5 : 15;
+  const { out: timed, answers } = await timeQueries(port, queries, runs, span);
+  const out = { sessions, range_days: 30, seed_seconds: seedSeconds, runs, ...timed };
+  out.funnel.first_step_sessions = answers.funnel.steps[0].sessions;
+  out.visits_day.sessions = answers.visits_day.buckets.reduce((n, b) => n + b.sessions, 0);
+  out.funnel_by_store.groups = answers.funnel_by_store.groups.length;
+  out.visits_hour_tz_store.sessions = answers.visits_hour_tz_store.buckets.reduce((n, b) => n + b.sessions, 0);
   if (out.visits_day.sessions !== sessions)
     throw new Error(`analytics: visits counted ${out.visits_day.sessions} of ${sessions} seeded sessions`);
   if (out.visits_hour_tz_store.sessions !== sessions)
     throw new Error(`analytics: visits in each store's zone counted ${out.visits_hour_tz_store.sessions} of ${sessions} seeded sessions`);
   if (out.funnel_by_store.groups !== 101)
     throw new Error(`analytics: funnel by store gave ${out.funnel_by_store.groups} groups, not 100 + the rest`);
+  return out;
+}
+
+/**
+ * `--scale` (issue 23): the same seed at 100,000 sessions, then grown to 1,000,000 over the same
+ * 30 days and 2,000 stores; each query timed at both sizes, with the growth (the ratio of the
+ * medians). A query that fails at a million (an error answer) is recorded as such, not retried.
+ */
+async function scaleAnalytics(probe) {
+  const port = probe.port;
+  const span = seedRange();
+  const sizes = [100_000, 1_000_000];
+  const runs = 9;
+  const queries = {
+    funnel: `/v1/analytics/funnel?${STEPS4}&RANGE`,
+    funnel_within: `/v1/analytics/funnel?${STEPS4}&within_seconds=1800&RANGE`,
+    dwell: `/v1/analytics/dwell?RANGE`,
+    visits_hour_tz_store: `/v1/analytics/visits?interval=hour&tz=store&RANGE`,
+    occupancy_hour: `/v1/analytics/occupancy?interval=hour&RANGE`,
+    funnel_by_store: `/v1/analytics/funnel?${STEPS4}&group_by=store&RANGE`,
+    funnel_within_by_store: `/v1/analytics/funnel?${STEPS4}&within_seconds=1800&group_by=store&RANGE`,
+    dwell_by_store: `/v1/analytics/dwell?group_by=store&RANGE`,
+    visits_hour_tz_store_by_store: `/v1/analytics/visits?interval=hour&tz=store&group_by=store&RANGE`,
+    occupancy_day_by_store: `/v1/analytics/occupancy?interval=day&group_by=store&RANGE`,
+    funnel_one_store: `/v1/analytics/funnel?${STEPS4}&store_id=store-7&RANGE`,
+  };
+  await registerStores(port);
+  const out = { range_days: 30, stores: 2000, runs, sizes, seed_seconds: {}, queries: {} };
+  let seeded = 0;
+  for (const size of sizes) {
+    const t = performance.now();
+    await seedSessions(port, seeded, size - seeded, span);
+    seeded = size;
+    out.seed_seconds[size] = round2((performance.now() - t) / 1000);
+    say(`scale: ${size} sessions seeded (${out.seed_seconds[size]} s for this part); timing ${Object.keys(queries).length} queries`);
+    for (const [name, path] of Object.entries(queries)) {
+      let figures;
+      try {
+        const { out: timed, answers } = await timeQueries(port, { [name]: path }, runs, span);
+        figures = timed[name];
+        if (name === "visits_hour_tz_store") {
+          const counted = answers[name].buckets.reduce((n, b) => n + b.sessions, 0);
+          if (counted !== size) throw new Error(`visits counted ${counted} of ${size} sessions`);
+        }
+      } catch (e) {
+        figures = { error: String(e.message ?? e).slice(0, 300) };
+      }
+      out.queries[name] = { ...out.queries[name], [size]: figures };
+      say(`  ${name} at ${size}: ${figures.error ?? `median ${figures.median_ms} ms, p95 ${figures.p95_ms} ms`}`);
+    }
+  }
+  for (const q of Object.values(out.queries)) {
+    const [small, large] = sizes.map((n) => q[n]);
+    q.growth = small?.median_ms && large?.median_ms ? round2(large.median_ms / small.median_ms) : null;
+  }
   return out;
 }
 
@@ -1016,6 +1100,20 @@ async function main() {
   await expect(404, svc.port, "GET", `/v1/persona/check-${RUN}/session`);
   const registryAuth = bearer(await registryKey(svc.port));
   await expect(404, svc.port, "GET", `/v1/persona/check-${RUN}/session`, { headers: registryAuth });
+  if (flag("--scale")) {
+    // Issue 23's measurement: the seeded tenant at 100,000 and 1,000,000 sessions, written to --out.
+    await Promise.all([svc, base, index].filter(Boolean).map(stop));
+    const probe = await serveProbe();
+    try {
+      const scale = await scaleAnalytics(probe);
+      const text = `${JSON.stringify({ commit, at: new Date().toISOString(), scale }, null, 2)}\n`;
+      writeFileSync(OUT, text);
+      console.log(text);
+    } finally {
+      await stop(probe);
+    }
+    return;
+  }
   if (flag("--analytics-only")) {
     // For A/B experiments on the analytics queries: the seeded tenant alone, printed, nothing written.
     await Promise.all([svc, base, index].filter(Boolean).map(stop));
