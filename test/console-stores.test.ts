@@ -18,8 +18,9 @@ import {
   comparisonRows,
   csvField,
   type GroupedFunnel,
+  type GroupedOccupancy,
   type GroupedVisits,
-  medianOfDays,
+  groupPeaks,
   mergeBoard,
   NO_STORES_CHOICES,
   nextSort,
@@ -27,18 +28,16 @@ import {
   type OccupancyStore,
   occupancyFilename,
   parseGroupedFunnel,
+  parseGroupedOccupancy,
   parseGroupedVisits,
-  parseOccupancyAnalytics,
   parseOccupancyPage,
   parseStoresPage,
-  peakAskable,
   peakOf,
   pickerOptions,
   type StoresParams,
   sortComparison,
   sortRows,
   toCsv,
-  waitForSlot,
 } from "../console/src/stores";
 
 const store = (id: string, active: number, extra: Partial<OccupancyStore> = {}): OccupancyStore => ({
@@ -110,7 +109,7 @@ describe("checking the answers", () => {
     expect(parseStoresPage({ stores: [] })).toBeNull(); // no next_cursor
   });
 
-  it("takes grouped funnels and visits, and occupancy buckets", () => {
+  it("takes grouped funnels, visits and occupancy", () => {
     const step = {
       status: "CHAT",
       sessions: 2,
@@ -123,19 +122,27 @@ describe("checking the answers", () => {
     expect(parseGroupedFunnel(funnel)).toEqual(funnel);
     expect(parseGroupedFunnel({ steps: [step], as_of: null })).toBeNull(); // not grouped
     expect(parseGroupedFunnel({ ...funnel, groups: [{ ...funnel.groups[0], other: "no" }] })).toBeNull();
+    // The whole range's figures per group (the buckets are not read).
     const bucket = { start: "2026-11-20T00:00:00Z", sessions: 1, median_duration_seconds: 60 };
-    const visits = { buckets: [bucket], groups: [{ key: "a", name: "A", other: false, groups: 1, buckets: [bucket] }], as_of: null };
+    const visitsGroup = { key: "a", name: "A", other: false, groups: 1, sessions: 1, median_duration_seconds: 60, buckets: [bucket] };
+    const visits = { buckets: [bucket], sessions: 1, median_duration_seconds: 60, groups: [visitsGroup], as_of: null };
     expect(parseGroupedVisits(visits)).toEqual(visits);
-    expect(parseGroupedVisits({ ...visits, groups: [{ ...visits.groups[0], buckets: [{ ...bucket, sessions: null }] }] })).toBeNull();
-    const occupancy = {
-      buckets: [
-        { start: "x", peak: 3, average: 1.25 },
-        { start: "y", peak: null, average: null },
-      ],
-      as_of: null,
-    };
-    expect(parseOccupancyAnalytics(occupancy)).toEqual(occupancy);
-    expect(parseOccupancyAnalytics({ ...occupancy, buckets: [{ start: "x", peak: 1.5, average: 1 }] })).toBeNull();
+    expect(parseGroupedVisits({ ...visits, groups: [{ ...visitsGroup, median_duration_seconds: null }] })).not.toBeNull();
+    expect(parseGroupedVisits({ ...visits, groups: [{ ...visitsGroup, sessions: null }] })).toBeNull();
+    expect(parseGroupedVisits({ ...visits, groups: [{ ...visitsGroup, median_duration_seconds: undefined }] })).toBeNull(); // an older API
+    expect(parseGroupedVisits({ buckets: [bucket], as_of: null })).toBeNull(); // not grouped
+    const buckets = [
+      { start: "x", peak: 3, average: 1.25 },
+      { start: "y", peak: null, average: null },
+    ];
+    const occupancyGroup = { key: null, name: null, other: false, groups: 1, sessions: 4, buckets };
+    const occupancy = { buckets, groups: [occupancyGroup], interval: "day", tz: "UTC", as_of: null };
+    expect(parseGroupedOccupancy(occupancy)).toEqual(occupancy);
+    expect(parseGroupedOccupancy({ buckets, as_of: null })).toBeNull(); // not grouped
+    expect(
+      parseGroupedOccupancy({ ...occupancy, groups: [{ ...occupancyGroup, buckets: [{ start: "x", peak: 1.5, average: 1 }] }] }),
+    ).toBeNull();
+    expect(parseGroupedOccupancy({ ...occupancy, groups: [{ ...occupancyGroup, sessions: undefined }] })).toBeNull();
   });
 
   it("takes a paths answer only with string labels (they become funnel steps)", () => {
@@ -254,11 +261,6 @@ describe("sorting", () => {
 });
 
 describe("the comparison", () => {
-  const bucket = (sessions: number, median: number | null) => ({
-    start: "2026-11-20T00:00:00+00:00",
-    sessions,
-    median_duration_seconds: median,
-  });
   const step = (status: string, sessions: number, first: number | null) => ({
     status,
     sessions,
@@ -267,38 +269,42 @@ describe("the comparison", () => {
     median_seconds_from_previous: null,
     p90_seconds_from_previous: null,
   });
-
-  it("takes a visit's median from the days: one day's exactly, several weighted by their sessions", () => {
-    expect(medianOfDays([bucket(3, 240)])).toBe(240);
-    // 1 session at 60 s, 2 at 120 s, 4 at 600 s: the 4th of 7 is 600.
-    expect(medianOfDays([bucket(2, 120), bucket(4, 600), bucket(1, 60)])).toBe(600);
-    // 2 and 2: an even count takes the lower middle, as the API's medians do.
-    expect(medianOfDays([bucket(2, 300), bucket(2, 100)])).toBe(100);
-    expect(medianOfDays([bucket(0, null), bucket(5, null)])).toBeNull(); // nobody ended
-    expect(medianOfDays([bucket(0, null), bucket(2, 90)])).toBe(90);
-    expect(medianOfDays([])).toBeNull();
-  });
+  const day = (peak: number | null) => ({ start: "2026-11-20T00:00:00+00:00", peak, average: peak === null ? null : peak / 2 });
 
   it("takes the range's peak from the buckets' peaks, leaving out those after now", () => {
-    expect(
-      peakOf([
-        { start: "a", peak: 2, average: 1 },
-        { start: "b", peak: 5, average: 2 },
-        { start: "c", peak: null, average: null },
-      ]),
-    ).toBe(5);
-    expect(peakOf([{ start: "c", peak: null, average: null }])).toBeNull();
-    expect(peakOf([{ start: "a", peak: 0, average: 0 }])).toBe(0);
+    expect(peakOf([day(2), day(5), day(null)])).toBe(5);
+    expect(peakOf([day(null), day(null)])).toBeNull();
+    expect(peakOf([day(0)])).toBe(0);
+    expect(peakOf([])).toBeNull();
+  });
+
+  it("takes each group's peak from a grouped occupancy answer: its own, the rest's and no store's included", () => {
+    const occupancy: GroupedOccupancy = {
+      groups: [
+        { key: "a", name: "Alpha", other: false, groups: 1, sessions: 6, buckets: [day(1), day(4), day(null)] },
+        { key: null, name: null, other: false, groups: 1, sessions: 9, buckets: [day(7), day(3)] },
+        { key: "b", name: "Beta", other: false, groups: 1, sessions: 2, buckets: [day(null), day(null)] },
+        { key: "other", name: null, other: true, groups: 7, sessions: 3, buckets: [day(2), day(null)] },
+        { key: "other", name: "A store called other", other: false, groups: 1, sessions: 1, buckets: [day(1)] },
+      ],
+      as_of: null,
+    };
+    expect([...groupPeaks(occupancy)]).toEqual([
+      ["store:a", 4],
+      ["none", 7],
+      ["store:b", null], // every bucket after now
+      ["other", 2],
+      ["store:other", 1],
+    ]);
   });
 
   const visits: GroupedVisits = {
-    buckets: [],
     groups: [
-      { key: "a", name: "Alpha", other: false, groups: 1, buckets: [bucket(4, 300), bucket(2, 60)] },
-      { key: null, name: null, other: false, groups: 1, buckets: [bucket(9, 30)] },
-      { key: "b", name: "Beta", other: false, groups: 1, buckets: [bucket(3, null)] },
-      { key: "other", name: null, other: true, groups: 7, buckets: [bucket(2, 100)] },
-      { key: "other", name: "A store called other", other: false, groups: 1, buckets: [bucket(1, 10)] },
+      { key: "a", name: "Alpha", other: false, groups: 1, sessions: 6, median_duration_seconds: 300 },
+      { key: null, name: null, other: false, groups: 1, sessions: 9, median_duration_seconds: 30 },
+      { key: "b", name: "Beta", other: false, groups: 1, sessions: 3, median_duration_seconds: null },
+      { key: "other", name: null, other: true, groups: 7, sessions: 2, median_duration_seconds: 100 },
+      { key: "other", name: "A store called other", other: false, groups: 1, sessions: 1, median_duration_seconds: 10 },
     ],
     as_of: null,
   };
@@ -312,33 +318,47 @@ describe("the comparison", () => {
     ],
     as_of: null,
   };
+  const occupancy: GroupedOccupancy = {
+    groups: [
+      { key: null, name: null, other: false, groups: 1, sessions: 12, buckets: [day(5), day(8)] },
+      { key: "a", name: "Alpha", other: false, groups: 1, sessions: 7, buckets: [day(3), day(null)] },
+      { key: "other", name: null, other: true, groups: 8, sessions: 4, buckets: [day(2)] },
+      { key: "other", name: "A store called other", other: false, groups: 1, sessions: 1, buckets: [day(1)] },
+      // Beta is not listed (in this answer's rest), and a store the visits do not list is left out.
+      { key: "z", name: "Zeta", other: false, groups: 1, sessions: 1, buckets: [day(1)] },
+    ],
+    as_of: null,
+  };
 
-  it("makes a row per visits group, with the funnel group of the same key, the rest and no store told apart", () => {
-    const rows = comparisonRows(visits, funnel);
-    expect(rows.map((r) => [r.id, r.kind, r.store, r.sessions, r.conversion, r.inFunnel, r.medianVisitSeconds])).toEqual([
-      ["store:a", "store", "a", 6, 0.25, true, 300],
-      ["none", "none", null, 9, null, true, 30],
-      // Beta is not in the funnel's groups (its rest, past 100 stores): no conversion of its own.
-      ["store:b", "store", "b", 3, null, false, null],
-      ["other", "other", null, 2, 1, true, 100],
-      ["store:other", "store", "other", 1, 0, true, 10],
+  it("makes a row per visits group, with the funnel and occupancy groups of the same key, the rest and no store told apart", () => {
+    const rows = comparisonRows(visits, funnel, occupancy);
+    expect(
+      rows.map((r) => [r.id, r.kind, r.store, r.sessions, r.conversion, r.inFunnel, r.medianVisitSeconds, r.peak, r.inOccupancy]),
+    ).toEqual([
+      ["store:a", "store", "a", 6, 0.25, true, 300, 3, true],
+      ["none", "none", null, 9, null, true, 30, 8, true],
+      // Beta is in neither the funnel's groups nor the occupancy's (their rests, past 100 stores): no figures of its own there.
+      ["store:b", "store", "b", 3, null, false, null, null, false],
+      ["other", "other", null, 2, 1, true, 100, 2, true],
+      ["store:other", "store", "other", 1, 0, true, 10, 1, true],
     ]);
     expect(rows.map(comparisonLabel)).toEqual(["Alpha (a)", "No store", "Beta (b)", "Other stores (7)", "A store called other (other)"]);
-    expect(rows.map(peakAskable)).toEqual([true, false, true, false, true]);
-    expect(comparisonRows(visits, null).every((r) => r.conversion === null && !r.inFunnel)).toBe(true);
+    expect(comparisonRows(visits, null, null).every((r) => r.conversion === null && !r.inFunnel && r.peak === null && !r.inOccupancy)).toBe(
+      true,
+    );
   });
 
   it("sorts the stores, always keeping the rest and no store last", () => {
-    const rows = comparisonRows(visits, funnel);
+    const rows = comparisonRows(visits, funnel, occupancy);
     const ids = (sort: Parameters<typeof sortComparison>[1]) => sortComparison(rows, sort).map((r) => r.id);
     expect(ids(COMPARISON_DEFAULT_SORT)).toEqual(["store:a", "store:b", "store:other", "other", "none"]);
     expect(ids({ key: "sessions", direction: "ascending" })).toEqual(["store:other", "store:b", "store:a", "other", "none"]);
     expect(ids({ key: "conversion", direction: "descending" })).toEqual(["store:a", "store:other", "store:b", "other", "none"]);
-    const withPeaks = rows.map((r): ComparisonRow => ({ ...r, peak: r.id === "store:b" ? 9 : r.id === "store:a" ? 2 : null }));
-    expect(sortComparison(withPeaks, { key: "peak", direction: "descending" }).map((r) => r.id)).toEqual([
-      "store:b",
+    expect(ids({ key: "median", direction: "ascending" })).toEqual(["store:other", "store:a", "store:b", "other", "none"]);
+    expect(ids({ key: "peak", direction: "descending" })).toEqual([
       "store:a",
-      "store:other", // not received yet: last of the stores
+      "store:other",
+      "store:b", // not in the occupancy answer: last of the stores
       "other",
       "none",
     ]);
@@ -405,6 +425,7 @@ describe("CSV", () => {
         inFunnel: true,
         medianVisitSeconds: 300,
         peak: 3,
+        inOccupancy: true,
       },
       {
         id: "other",
@@ -416,7 +437,8 @@ describe("CSV", () => {
         conversion: 1,
         inFunnel: true,
         medianVisitSeconds: 100,
-        peak: null,
+        peak: 4,
+        inOccupancy: true,
       },
       {
         id: "none",
@@ -429,12 +451,13 @@ describe("CSV", () => {
         inFunnel: true,
         medianVisitSeconds: null,
         peak: null,
+        inOccupancy: false,
       },
     ];
     expect(comparisonCsv(rows, ["CHAT", "SHOPPING", "PAY"]).split("\r\n")).toEqual([
       "row,store_id,name,stores,sessions,conversion,conversion_steps,median_visit_seconds,peak_occupancy",
       "store,a,Alpha,1,6,0.25,CHAT>PAY,300,3",
-      "other,,Other stores (7),7,2,1,CHAT>PAY,100,",
+      "other,,Other stores (7),7,2,1,CHAT>PAY,100,4",
       "none,,No store,1,9,,CHAT>PAY,,",
       "",
     ]);
@@ -446,29 +469,5 @@ describe("CSV", () => {
     expect(occupancyFilename(at, "Europe/Paris")).toBe("stores-occupancy-2026-11-23-1405.csv");
     expect(occupancyFilename(at, "UTC")).toBe("stores-occupancy-2026-11-23-1305.csv");
     expect(comparisonFilename("2026-11-17", "2026-11-23")).toBe("stores-comparison-2026-11-17-2026-11-23.csv");
-  });
-});
-
-describe("pacing the per-store requests", () => {
-  it("sends at once while the window has room, else when the oldest one in it leaves", () => {
-    expect(waitForSlot([], 1000, 3, 10_000)).toBe(0);
-    expect(waitForSlot([100, 200], 1000, 3, 10_000)).toBe(0);
-    expect(waitForSlot([100, 200, 300], 1000, 3, 10_000)).toBe(9100); // at 10,100 the one at 100 has left
-    expect(waitForSlot([300, 100, 200, 900], 1000, 3, 10_000)).toBe(9200); // the one at 200 must leave too
-    expect(waitForSlot([100, 200, 300], 10_100, 3, 10_000)).toBe(0);
-    // Sent more than a window ago: does not count.
-    expect(waitForSlot([0, 1, 2], 20_000, 3, 10_000)).toBe(0);
-  });
-
-  it("never lets more than `limit` requests into any window (so neither into the API's clock-aligned one)", () => {
-    const sent: number[] = [];
-    let now = 0;
-    while (sent.length < 100) {
-      now += waitForSlot(sent, now, 15, 10_000);
-      sent.push(now);
-      now += 37; // a request's own time
-    }
-    for (const t of sent) expect(sent.filter((s) => s >= t && s < t + 10_000).length).toBeLessThanOrEqual(15);
-    for (let w = 0; w < now; w += 10_000) expect(sent.filter((s) => s >= w && s < w + 10_000).length).toBeLessThanOrEqual(15);
   });
 });

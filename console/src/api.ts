@@ -6,12 +6,12 @@ import { type DwellData, type FunnelData, type Interval, type PathsData, parsePa
 import type { ActivePage } from "./live";
 import {
   type GroupedFunnel,
+  type GroupedOccupancy,
   type GroupedVisits,
-  type OccupancyAnalytics,
   type OccupancyPage,
   parseGroupedFunnel,
+  parseGroupedOccupancy,
   parseGroupedVisits,
-  parseOccupancyAnalytics,
   parseOccupancyPage,
   parseStoresPage,
   type StoresPage,
@@ -59,10 +59,10 @@ export interface Client {
   occupancy(query: { cursor: string | null; limit: number }, signal?: AbortSignal): Promise<ApiResult<OccupancyPage>>;
   /** GET /v1/analytics/funnel?group_by=store: the funnel, and per store. */
   funnelByStore(query: Scope & { steps: readonly string[] }, signal?: AbortSignal): Promise<ApiResult<GroupedFunnel>>;
-  /** GET /v1/analytics/visits?group_by=store: visits per bucket, and per store. */
+  /** GET /v1/analytics/visits?group_by=store: visits per store, each group's sessions and median duration over the whole range. */
   visitsByStore(query: Scope & { interval: Interval; tz: string }, signal?: AbortSignal): Promise<ApiResult<GroupedVisits>>;
-  /** GET /v1/analytics/occupancy: sessions present at once per bucket, in `store` (null: the whole tenant). */
-  occupancyAnalytics(query: Scope & { interval: Interval; tz: string }, signal?: AbortSignal): Promise<ApiResult<OccupancyAnalytics>>;
+  /** GET /v1/analytics/occupancy?group_by=store: sessions present at once per bucket, per store (hourly buckets span at most 31 days). */
+  occupancyByStore(query: Scope & { interval: Interval; tz: string }, signal?: AbortSignal): Promise<ApiResult<GroupedOccupancy>>;
 }
 
 interface Envelope<T> {
@@ -164,7 +164,7 @@ export function createClient(getKey: () => string, fetchImpl: typeof fetch = (..
     },
     visitsByStore: ({ interval, tz, ...scope }, signal) =>
       get(`/v1/analytics/visits?${scoped(scope, { interval, tz, group_by: "store" })}`, null, signal, parseGroupedVisits),
-    occupancyAnalytics: ({ interval, tz, ...scope }, signal) =>
-      get(`/v1/analytics/occupancy?${scoped(scope, { interval, tz })}`, null, signal, parseOccupancyAnalytics),
+    occupancyByStore: ({ interval, tz, ...scope }, signal) =>
+      get(`/v1/analytics/occupancy?${scoped(scope, { interval, tz, group_by: "store" })}`, null, signal, parseGroupedOccupancy),
   };
 }

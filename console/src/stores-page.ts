@@ -1,15 +1,13 @@
 /**
  * The Stores page: the live occupancy board (GET /v1/occupancy, every page up to 2,000 stores,
  * polled every 5 s while shown, never while the tab is hidden) and a comparison of the stores over
- * a date range (the funnel and visits answers with group_by=store, and each store's peak from
- * GET /v1/analytics/occupancy). Both tables sort by any column and download as CSV.
+ * a date range (the visits, funnel and occupancy answers with group_by=store). Both tables sort by
+ * any column and download as CSV.
  *
  * Requests for the comparison: the paths answer (the default funnel's steps, as the dashboard's),
- * the funnel and the visits by store, then one occupancy request per listed store, since that
- * route has no group_by: two at a time and at most PEAK_BUDGET per 10 s, half the tenant's
- * analytics allowance, so a dashboard open elsewhere still gets its answers. The comparison is
- * asked on a change, on Refresh figures and when the page is shown again after COMPARE_STALE_MS;
- * it does not poll, since a refresh costs one request per store.
+ * the visits and the occupancy by store together, then the funnel by store: four analytics
+ * requests, whatever the number of stores. The comparison is asked on a change, on Refresh figures
+ * and when the page is shown again after COMPARE_STALE_MS; it does not poll.
  */
 import type { ApiResult, Client } from "./api";
 import {
@@ -57,14 +55,11 @@ import {
   type OccupancyPage,
   type OccupancyStore,
   occupancyFilename,
-  peakAskable,
-  peakOf,
   type Sort,
   type StoresParams,
   sortComparison,
   sortRows,
   storeLabel,
-  waitForSlot,
 } from "./stores";
 import { colourFor } from "./timeline";
 import { browserTimeZone, isDate } from "./zone";
@@ -75,10 +70,6 @@ const DEBOUNCE_MS = 250;
 const ERROR_RETRY_MS = 15_000;
 const MAX_BACKOFF_MS = 120_000;
 const COMPARE_STALE_MS = 5 * 60_000;
-const PEAK_CONCURRENCY = 2;
-/** This page's analytics requests per window: half of the API's 30 per 10 s per tenant. */
-const PEAK_BUDGET = 15;
-const WINDOW_MS = 10_000;
 
 export type StoresRoute = Extract<Route, { view: "stores" }>;
 
@@ -94,8 +85,6 @@ interface Comparison {
   steps: string[];
   stepsFrom: "statuses" | "path";
   rows: ComparisonRow[];
-  /** Per row id: the peak is being asked for, was received, or its request failed (with why). */
-  peaks: Map<string, { state: "waiting" | "done" | "failed"; why?: string }>;
   asOf: (string | null)[];
   receivedAt: number;
 }
@@ -165,7 +154,6 @@ export function createStoresView(shell: Shell, client: Client): StoresView {
     cmpCaption: byId("compare-caption"),
     cmpConversion: byId<HTMLButtonElement>("compare-conversion"),
     cmpRows: byId<HTMLTableSectionElement>("compare-rows"),
-    cmpProgress: byId("compare-progress"),
     cmpNotes: byId("compare-notes"),
   };
   const browserTz = browserTimeZone();
@@ -440,10 +428,6 @@ export function createStoresView(shell: Shell, client: Client): StoresView {
   let debounce: ReturnType<typeof setTimeout> | undefined;
   let cmpFailures = 0;
   let zonesListed = false;
-  /** When this page sent its analytics requests (the pacing of the per-store ones counts them all). */
-  const sent: number[] = [];
-  /** A 429 holds every peak request until then. */
-  let holdUntil = 0;
   const cmpRowRefs = new Map<string, HTMLTableRowElement>();
   /** What the load in flight asks (keyOf), null when none is. */
   let loading: string | null = null;
@@ -462,11 +446,6 @@ export function createStoresView(shell: Shell, client: Client): StoresView {
   }
 
   const settle = <T>(p: Promise<ApiResult<T>>): Promise<ApiResult<T> | null> => p.catch(() => null);
-  function note(): void {
-    const now = Date.now();
-    sent.push(now);
-    while (sent.length && sent[0]! <= now - WINDOW_MS) sent.shift();
-  }
 
   async function loadCompare(): Promise<void> {
     cancelCompare();
@@ -488,40 +467,38 @@ export function createStoresView(shell: Shell, client: Client): StoresView {
       setState(ui.cmpState, `Loading the stores' figures for ${rangeText(query)} (${query.tz})…`, "busy");
     }
     // The default funnel as the dashboard's (the tenant's statuses, else the range's most common path), tenant-wide.
-    note();
     const pathsP = settle(client.paths(range, signal));
-    note();
-    const visitsP = settle(client.visitsByStore({ ...range, interval: "day", tz: query.tz }, signal));
+    // Days, not hours: with group_by, hourly buckets span at most 31 days, daily ones the whole 93.
+    const byDay = { ...range, interval: "day" as const, tz: query.tz };
+    const visitsP = settle(client.visitsByStore(byDay, signal));
+    const occupancyP = settle(client.occupancyByStore(byDay, signal));
     const paths = await pathsP;
     if (gen !== cmpGeneration || paths === null) return;
     if (paths.kind !== "ok") return compareFailed(paths as Failure, query);
     const steps = defaultSteps(paths.data);
     const stepsFrom = (paths.data.statuses ?? []).filter((s) => s !== ENTER).length >= STEPS_MIN ? "statuses" : "path";
-    if (steps.length >= STEPS_MIN) note();
     const funnelP = steps.length >= STEPS_MIN ? settle(client.funnelByStore({ ...range, steps }, signal)) : Promise.resolve(undefined);
-    const [visits, funnel] = await Promise.all([visitsP, funnelP]);
-    if (gen !== cmpGeneration || visits === null || funnel === null) return;
-    for (const result of [visits, funnel]) {
+    const [visits, occupancy, funnel] = await Promise.all([visitsP, occupancyP, funnelP]);
+    if (gen !== cmpGeneration || visits === null || occupancy === null || funnel === null) return;
+    for (const result of [visits, occupancy, funnel]) {
       if (result === undefined || result.kind === "ok" || result.kind === "not-modified") continue;
       return compareFailed(result, query);
     }
-    if (visits.kind !== "ok") return; // narrowed above
+    if (visits.kind !== "ok" || occupancy.kind !== "ok") return; // narrowed above
     loading = null;
     cmpFailures = 0;
-    const rows = comparisonRows(visits.data, funnel?.kind === "ok" ? funnel.data : null);
+    const funnelData = funnel?.kind === "ok" ? funnel.data : null;
     figures = {
       key: keyOf(query),
       query,
       steps: steps.length >= STEPS_MIN ? steps : [],
       stepsFrom,
-      rows,
-      peaks: new Map(rows.filter(peakAskable).map((r) => [r.id, { state: "waiting" as const }])),
-      asOf: [visits.data.as_of, funnel?.kind === "ok" ? funnel.data.as_of : null],
+      rows: comparisonRows(visits.data, funnelData, occupancy.data),
+      asOf: [visits.data.as_of, occupancy.data.as_of, funnelData?.as_of ?? null],
       receivedAt: Date.now(),
     };
     ui.cmpBody.removeAttribute("aria-busy");
     renderCompare();
-    void askPeaks(gen);
   }
 
   function compareFailed(result: Failure, query: DashQuery): void {
@@ -546,54 +523,6 @@ export function createStoresView(shell: Shell, client: Client): StoresView {
     cmpTimer = setTimeout(() => {
       if (!cmpStopped && onScreen) void loadCompare();
     }, wait);
-  }
-
-  /** Each listed store's peak: PEAK_CONCURRENCY at a time, within PEAK_BUDGET per window, busiest stores first. */
-  async function askPeaks(gen: number): Promise<void> {
-    const current = figures;
-    if (!current) return;
-    const queue = sortComparison(current.rows, cmpSort).filter((r) => current.peaks.get(r.id)?.state === "waiting");
-    const signal = cmpController.signal;
-    const worker = async (): Promise<void> => {
-      for (let row = queue.shift(); row; row = queue.shift()) {
-        for (;;) {
-          const wait = Math.max(holdUntil - Date.now(), waitForSlot(sent, Date.now(), PEAK_BUDGET, WINDOW_MS));
-          if (wait <= 0) break;
-          await new Promise((r) => setTimeout(r, wait));
-          if (gen !== cmpGeneration) return;
-        }
-        note();
-        const result = await settle(
-          client.occupancyAnalytics(
-            { from: iso(current.query.from), to: iso(current.query.to), store: row.store, interval: "day", tz: current.query.tz },
-            signal,
-          ),
-        );
-        if (gen !== cmpGeneration || result === null) return;
-        if (result.kind === "ok") {
-          row.peak = peakOf(result.data.buckets);
-          current.peaks.set(row.id, { state: "done" });
-          current.asOf.push(result.data.as_of);
-        } else if (result.kind === "http" && result.status === 401) {
-          shell.unauthorized(result);
-          return;
-        } else if (result.kind === "http" && result.status === 429) {
-          // The tenant's allowance is spent (another tab, a script): everyone waits, this store is asked again.
-          holdUntil = Date.now() + (result.retryAfter ?? 10) * 1000;
-          queue.unshift(row);
-          renderProgress();
-          continue;
-        } else if (result.kind !== "not-modified") {
-          current.peaks.set(row.id, { state: "failed", why: describe(result) });
-        }
-        if (cmpSort.key === "peak") renderCompareRows();
-        else updatePeakCell(row);
-        renderProgress();
-      }
-    };
-    renderProgress();
-    await Promise.all(Array.from({ length: PEAK_CONCURRENCY }, worker));
-    if (gen === cmpGeneration) renderProgress();
   }
 
   function syncControls(resolved: Resolved): void {
@@ -732,7 +661,6 @@ export function createStoresView(shell: Shell, client: Client): StoresView {
     })}`;
     drawSort(ui.cmpTable.tHead!, cmpSort);
     renderCompareRows();
-    renderProgress();
     renderNotes(funnel);
     tickCompare(Date.now());
   }
@@ -740,47 +668,26 @@ export function createStoresView(shell: Shell, client: Client): StoresView {
   function renderNotes(funnel: string | null): void {
     if (!figures) return;
     const items = [
-      "Sessions: the sessions that started in the range (GET /v1/analytics/visits?group_by=store).",
+      "Sessions: the sessions that started in the range (GET /v1/analytics/visits?group_by=store&interval=day: the group's sessions).",
       funnel === null
         ? "Conversion: fewer than two status labels were recorded in this range, so there is no default funnel to convert through."
         : `Conversion: of the sessions that reached ${figures.steps[0]}, the share that went on through ${figures.steps.slice(1).join(", then ")} (GET /v1/analytics/funnel?group_by=store; steps: the default funnel, ${figures.stepsFrom === "statuses" ? "the tenant's statuses in its order" : "the order of this range's most common path"}).`,
-      "Median visit: the median duration of the visits that ended (client end: start to end; idle end: start to the last stamp), as the API gives it per day, within 1 %; for a range of several days the median of the days' medians, each day counted as many times as it had sessions (GET /v1/analytics/visits?group_by=store&interval=day).",
-      "Peak occupancy: the most sessions present in the store at once in the range (GET /v1/analytics/occupancy?store_id=…, one request per store). The other stores and no store have none of their own.",
+      "Median visit: the median duration of all the range's visits that ended (client end: start to end; idle end: start to the last stamp), within 1 % (the same visits answer: the group's median_duration_seconds, over the whole range).",
+      "Peak occupancy: the most sessions present at once in the range, in the store, the other stores together or with no store (GET /v1/analytics/occupancy?group_by=store&interval=day: the largest of the group's daily peaks).",
     ];
     if (figures.rows.some((r) => r.kind === "other")) {
       items.push(
-        "Past 100 stores the API merges the rest into one row; the funnel and the visits each rank their own 100 (by sessions at the first step and by sessions), so a store without a conversion here is in the funnel's rest.",
+        "Past 100 stores the API merges the rest into one row. The visits, the funnel and the occupancy each rank their own 100 (by sessions, by sessions that reached the first step, by sessions present), so a store with — is in that answer's rest, and the Other stores row's conversion and peak are those of each answer's own rest, which may hold other stores.",
       );
     }
     ui.cmpNotes.replaceChildren(...items.map((t) => el("li", "", t)));
   }
 
-  function peakCell(row: ComparisonRow): HTMLTableCellElement {
-    if (!figures) return cell("—", null, "num peak");
-    if (!peakAskable(row)) {
-      const td = cell("—", null, "num peak");
-      td.title =
-        row.kind === "other"
-          ? "The API's rest names no stores, so their peak cannot be asked for (and is not a sum of theirs)."
-          : "Sessions with no store cannot be picked out by a store filter.";
-      return td;
-    }
-    const peak = figures.peaks.get(row.id);
-    if (peak?.state === "done") return cell(row.peak === null ? "–" : count(row.peak), row.peak, "num peak");
-    if (peak?.state === "failed") {
-      const td = cell("?", null, "num peak failed");
-      td.title = peak.why ?? "";
-      return td;
-    }
-    const td = cell("…", null, "num peak waiting");
-    td.title = "Being asked for";
+  /** A figure of an answer that has no group for this row (a store past its 100 largest): "—", and why in its title. */
+  function notListed(className: string, answer: string): HTMLTableCellElement {
+    const td = cell("—", null, className);
+    td.title = `The ${answer} answer has no group of its own for this row (a store past its 100 largest is in its rest).`;
     return td;
-  }
-
-  function updatePeakCell(row: ComparisonRow): void {
-    const tr = cmpRowRefs.get(row.id);
-    const old = tr?.querySelector("td.peak");
-    if (tr && old) old.replaceWith(peakCell(row));
   }
 
   function renderCompareRows(): void {
@@ -831,32 +738,15 @@ export function createStoresView(shell: Shell, client: Client): StoresView {
     } else {
       th.textContent = label;
     }
-    const conversion = cell(formatPercent(row.conversion), row.conversion, "num conversion");
-    if (!row.inFunnel && figures.steps.length >= STEPS_MIN) conversion.title = "Not among the funnel answer's 100 largest: in its rest.";
     tr.replaceChildren(
       th,
       cell(count(row.sessions), row.sessions, "num sessions"),
-      conversion,
+      !row.inFunnel && figures.steps.length >= STEPS_MIN
+        ? notListed("num conversion", "funnel")
+        : cell(formatPercent(row.conversion), row.conversion, "num conversion"),
       cell(formatSeconds(row.medianVisitSeconds), row.medianVisitSeconds, "num median"),
-      peakCell(row),
+      row.inOccupancy ? cell(row.peak === null ? "–" : count(row.peak), row.peak, "num peak") : notListed("num peak", "occupancy"),
     );
-  }
-
-  function renderProgress(): void {
-    if (!figures) {
-      ui.cmpProgress.textContent = "";
-      return;
-    }
-    const all = [...figures.peaks.values()];
-    const done = all.filter((p) => p.state !== "waiting").length;
-    const failed = all.filter((p) => p.state === "failed").length;
-    const held = holdUntil > Date.now() ? ` The API asked to wait (429): going on at ${time(holdUntil)}.` : "";
-    ui.cmpProgress.textContent =
-      all.length === 0
-        ? ""
-        : done < all.length
-          ? `Peak occupancy: ${done} of ${all.length} stores received (one request per store, at most ${PEAK_BUDGET} per 10 s).${held}`
-          : `Peak occupancy of ${all.length} store${all.length === 1 ? "" : "s"} received${failed ? `; ${failed} could not be asked (? in the table)` : ""}.`;
   }
 
   function tickCompare(now: number): void {
@@ -874,14 +764,12 @@ export function createStoresView(shell: Shell, client: Client): StoresView {
     cancelCompare();
     figures = null;
     cmpFailures = 0;
-    holdUntil = 0;
     cmpRowRefs.clear();
     ui.cmpRows.replaceChildren();
     ui.cmpNotes.replaceChildren();
     ui.cmpBody.hidden = true;
     ui.cmpBody.removeAttribute("aria-busy");
     ui.cmpCsv.disabled = true;
-    ui.cmpProgress.textContent = "";
     ui.cmpUpdated.textContent = "";
   }
 
@@ -891,16 +779,15 @@ export function createStoresView(shell: Shell, client: Client): StoresView {
     ui.cmpRefresh.disabled = true;
   }
 
-  /** The comparison when the page is shown: asked again if it is of other days or old, else its missing peaks. */
+  /** The comparison when the page is shown: asked again if it is of other days or old, else drawn as it was. */
   function resumeCompare(): void {
-    cancelCompare(); // shown again while shown (the nav link): one set of peak requests, not two
+    cancelCompare(); // shown again while shown (the nav link): one load, not two
     cmpStopped = false;
     ui.cmpRefresh.disabled = false;
     const resolved = resolve();
     syncControls(resolved);
     if (resolved.ok && figures && figures.key === keyOf(resolved.query) && Date.now() - figures.receivedAt < COMPARE_STALE_MS) {
       renderCompare();
-      void askPeaks(cmpGeneration);
       return;
     }
     void loadCompare();
@@ -943,7 +830,6 @@ export function createStoresView(shell: Shell, client: Client): StoresView {
     leave() {
       onScreen = false;
       stopBoard();
-      // Peaks not yet asked stay waiting, for when the page is shown again.
       stopCompare();
     },
     reset(reason) {

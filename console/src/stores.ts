@@ -2,19 +2,9 @@
  * The Stores page's pure parts, and the store picker's: what GET /v1/stores, GET /v1/occupancy and
  * the analytics routes' `group_by=store` answer (checked, since the page reads fields the
  * dashboard never did), the page's fragment, the occupancy board and the comparison table's rows,
- * sorting, CSV, and the pacing of the per-store occupancy requests. No DOM here, so the vitest
- * suite (inside workerd) can import it.
+ * sorting and CSV. No DOM here, so the vitest suite (inside workerd) can import it.
  */
-import {
-  type FunnelStep,
-  isStoreId,
-  parseRange,
-  parseZone,
-  type RangeChoice,
-  rangeQueryString,
-  STEPS_MIN,
-  type VisitsBucket,
-} from "./dashboard";
+import { type FunnelStep, isStoreId, parseRange, parseZone, type RangeChoice, rangeQueryString, STEPS_MIN } from "./dashboard";
 import { compareLabels } from "./live";
 import { localIso } from "./zone";
 
@@ -102,7 +92,6 @@ const isFunnelStep = shape<FunnelStep>({
   median_seconds_from_previous: orNull(isNumber),
   p90_seconds_from_previous: orNull(isNumber),
 });
-const isVisitsBucket = shape<VisitsBucket>({ start: isString, sessions: isCount, median_duration_seconds: orNull(isNumber) });
 
 /** A group of a `group_by=store` answer: a store (key its id), the rest (`other`), or no store (key null). */
 export interface Group {
@@ -121,11 +110,14 @@ export interface GroupedFunnel {
   groups: FunnelGroup[];
   as_of: string | null;
 }
+/** A group of the visits answer, over the whole range (the page asks for days, and reads no bucket). */
 export interface VisitsGroup extends Group {
-  buckets: VisitsBucket[];
+  /** Sessions that started in the range. */
+  sessions: number;
+  /** The median duration of all the range's ended visits (within 1 %); null when none ended. */
+  median_duration_seconds: number | null;
 }
 export interface GroupedVisits {
-  buckets: VisitsBucket[];
   groups: VisitsGroup[];
   as_of: string | null;
 }
@@ -136,8 +128,7 @@ const isGroupedFunnel = shape<GroupedFunnel>({
   as_of: orNull(isString),
 });
 const isGroupedVisits = shape<GroupedVisits>({
-  buckets: listOf(isVisitsBucket),
-  groups: listOf(shape<VisitsGroup>({ ...group, buckets: listOf(isVisitsBucket) })),
+  groups: listOf(shape<VisitsGroup>({ ...group, sessions: isCount, median_duration_seconds: orNull(isNumber) })),
   as_of: orNull(isString),
 });
 
@@ -147,12 +138,18 @@ export interface OccupancyBucket {
   peak: number | null;
   average: number | null;
 }
-export interface OccupancyAnalytics {
+/** A group of the occupancy answer: its buckets over its own sessions (ranked by `sessions`, those present in the range). */
+export interface OccupancyGroup extends Group {
+  sessions: number;
   buckets: OccupancyBucket[];
+}
+export interface GroupedOccupancy {
+  groups: OccupancyGroup[];
   as_of: string | null;
 }
-const isOccupancyAnalytics = shape<OccupancyAnalytics>({
-  buckets: listOf(shape<OccupancyBucket>({ start: isString, peak: orNull(isCount), average: orNull(isNumber) })),
+const isOccupancyBucket = shape<OccupancyBucket>({ start: isString, peak: orNull(isCount), average: orNull(isNumber) });
+const isGroupedOccupancy = shape<GroupedOccupancy>({
+  groups: listOf(shape<OccupancyGroup>({ ...group, sessions: isCount, buckets: listOf(isOccupancyBucket) })),
   as_of: orNull(isString),
 });
 
@@ -165,7 +162,7 @@ export const parseStoresPage = checked(isStoresPage);
 export const parseOccupancyPage = checked(isOccupancyPage);
 export const parseGroupedFunnel = checked(isGroupedFunnel);
 export const parseGroupedVisits = checked(isGroupedVisits);
-export const parseOccupancyAnalytics = checked(isOccupancyAnalytics);
+export const parseGroupedOccupancy = checked(isGroupedOccupancy);
 
 // ---------------------------------------------------------------- the fragment
 
@@ -355,74 +352,62 @@ export interface ComparisonRow {
   name: string | null;
   /** Stores merged into the other row (1 otherwise). */
   groups: number;
-  /** Sessions that started in the range (the visits group's buckets summed). */
+  /** Sessions that started in the range (the visits group's). */
   sessions: number;
   /** The funnel's last step's conversion from its first; null when no one reached the first step. */
   conversion: number | null;
   /** False when the funnel answer has no group for this row (not among its 100 largest, so in its other group). */
   inFunnel: boolean;
+  /** The median duration of the range's ended visits (the visits group's); null when none ended. */
   medianVisitSeconds: number | null;
-  /** The most sessions present at once in the range; null until asked, or when it cannot be asked (see peakAskable). */
+  /** The most sessions present at once in the range; null when no bucket has one, or the occupancy answer has no such group. */
   peak: number | null;
+  /** False when the occupancy answer has no group for this row (not among its 100 largest, so in its other group). */
+  inOccupancy: boolean;
 }
 
 const rowId = (g: Group): string => (g.other ? "other" : g.key === null ? "none" : `store:${g.key}`);
 
-/**
- * A visit's median duration over the range from the visits answer's days: the median of the
- * days' medians, each day counted as many times as it had sessions (for an even count the lower
- * of the two middle values, as the API's medians). The API gives medians per bucket, not per
- * range; for a range of one day this is that day's exact median. Null when no visit ended.
- */
-export function medianOfDays(buckets: readonly VisitsBucket[]): number | null {
-  const days = buckets
-    .filter((b): b is VisitsBucket & { median_duration_seconds: number } => b.median_duration_seconds !== null && b.sessions > 0)
-    .sort((a, b) => a.median_duration_seconds - b.median_duration_seconds);
-  const total = days.reduce((n, d) => n + d.sessions, 0);
-  if (total === 0) return null;
-  const middle = Math.ceil(total / 2);
-  let seen = 0;
-  for (const day of days) {
-    seen += day.sessions;
-    if (seen >= middle) return day.median_duration_seconds;
-  }
-  return null;
-}
-
-/** The range's peak from occupancy buckets: the largest bucket peak (buckets after now have none). */
+/** The range's peak from occupancy buckets: the largest bucket peak (buckets after now have none); null when none has one. */
 export function peakOf(buckets: readonly OccupancyBucket[]): number | null {
   const peaks = buckets.map((b) => b.peak).filter((p): p is number => p !== null);
   return peaks.length ? Math.max(...peaks) : null;
 }
 
+/** Each group's peak over the range, by row id ("store:<id>", "other", "none"): its own, not a sum of its stores'. */
+export function groupPeaks(occupancy: GroupedOccupancy): Map<string, number | null> {
+  return new Map(occupancy.groups.map((g) => [rowId(g), peakOf(g.buckets)]));
+}
+
 /**
  * One row per group of the visits answer (its groups are ranked by sessions, as the table is by
- * default), with the funnel group of the same key. The funnel ranks its groups by the sessions
- * that reached its first step, so past 100 stores a store can be listed by one answer and in the
- * other's "other" group: it then has no conversion of its own (`inFunnel` false).
+ * default), with the funnel and occupancy groups of the same key. Each answer ranks its own groups
+ * (the funnel by the sessions that reached its first step, the occupancy by the sessions present),
+ * so past 100 stores a store listed by the visits can be in another answer's "other" group: it then
+ * has no figure of its own there (`inFunnel`, `inOccupancy` false).
  */
-export function comparisonRows(visits: GroupedVisits, funnel: GroupedFunnel | null): ComparisonRow[] {
+export function comparisonRows(visits: GroupedVisits, funnel: GroupedFunnel | null, occupancy: GroupedOccupancy | null): ComparisonRow[] {
   const funnels = new Map((funnel?.groups ?? []).map((g) => [rowId(g), g]));
+  const peaks = occupancy ? groupPeaks(occupancy) : new Map<string, number | null>();
   return visits.groups.map((g) => {
-    const f = funnels.get(rowId(g));
+    const id = rowId(g);
+    const f = funnels.get(id);
     const last = f?.steps.at(-1);
     return {
-      id: rowId(g),
+      id,
       kind: g.other ? "other" : g.key === null ? "none" : "store",
       store: g.other ? null : g.key,
       name: g.name,
       groups: g.groups,
-      sessions: g.buckets.reduce((n, b) => n + b.sessions, 0),
+      sessions: g.sessions,
       conversion: f && f.steps.length >= STEPS_MIN ? (last?.conversion_from_first ?? null) : null,
       inFunnel: f !== undefined,
-      medianVisitSeconds: medianOfDays(g.buckets),
-      peak: null,
+      medianVisitSeconds: g.median_duration_seconds,
+      peak: peaks.get(id) ?? null,
+      inOccupancy: peaks.has(id),
     };
   });
 }
-
-/** Only a store's own peak can be asked (GET /v1/analytics/occupancy?store_id=): not the rest's, nor no store's. */
-export const peakAskable = (row: Pick<ComparisonRow, "kind">): boolean => row.kind === "store";
 
 export type ComparisonKey = "store" | "sessions" | "conversion" | "median" | "peak";
 export const COMPARISON_TEXT_KEYS: readonly ComparisonKey[] = ["store"];
@@ -523,17 +508,4 @@ export function occupancyFilename(instant: number, tz: string): string {
 /** `stores-comparison-2026-11-17-2026-11-23.csv`: the range's days, both included. */
 export function comparisonFilename(fromDate: string, toDate: string): string {
   return `stores-comparison-${fromDate}-${toDate}.csv`;
-}
-
-// ---------------------------------------------------------------- pacing
-
-/**
- * How long to wait before one more request fits in `limit` per `windowMs`, given when the earlier
- * ones were sent: 0 when it fits now. A sliding window is never more than the API's clock-aligned
- * one allows, so the page's own requests alone never meet a 429.
- */
-export function waitForSlot(sent: readonly number[], now: number, limit: number, windowMs: number): number {
-  const recent = sent.filter((t) => t > now - windowMs).sort((a, b) => a - b);
-  if (recent.length < limit) return 0;
-  return recent[recent.length - limit]! + windowMs - now;
 }
