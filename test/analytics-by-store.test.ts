@@ -2,7 +2,7 @@
 // the groups adding up to the totals, the "other" group past 100, and visits in each store's own
 // time zone across DST changes, each checked against a brute-force computation over the fixture.
 import { describe, expect, it, vi } from "vitest";
-import { admin, api, base, newKey, newTenant, personaId, sleep } from "./helpers";
+import { admin, api, base, newKey, newTenant, personaId, sleep, wallClock } from "./helpers";
 
 vi.setConfig({ testTimeout: 60_000 });
 
@@ -81,23 +81,6 @@ function funnelOf(visits: Visit[], steps: string[]) {
     }
   }
   return reached;
-}
-
-/** Brute force: the local wall-clock hour of an instant in a zone, `YYYY-MM-DDTHH:00`. */
-function wallHour(ms: number, zone: string) {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat("en-GB", {
-      timeZone: zone,
-      hourCycle: "h23",
-      year: "numeric",
-      month: "2-digit",
-      day: "2-digit",
-      hour: "2-digit",
-    })
-      .formatToParts(new Date(ms))
-      .map((p) => [p.type, p.value]),
-  );
-  return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:00`;
 }
 
 const zoneOf = (store: string | null, fallback: string) => STORES.find((s) => s.store_id === store)?.time_zone ?? fallback;
@@ -198,7 +181,7 @@ describe("analytics by store", async () => {
       }
       const expected = new Map<string, number>();
       for (const v of visits) {
-        const label = wallHour(v.start, zoneOf(v.store, fallback));
+        const label = wallClock(v.start, zoneOf(v.store, fallback));
         expected.set(label, (expected.get(label) ?? 0) + 1);
       }
       expect(Object.fromEntries(got)).toEqual(Object.fromEntries(expected));

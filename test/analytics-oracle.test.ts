@@ -9,7 +9,7 @@ import { describe, expect, it, vi } from "vitest";
 import { uuidv7 } from "../src/ids";
 import { applyIndexMessages } from "../src/tenant-index/consumer";
 import type { IndexMessage, SessionDelta } from "../src/tenant-index/messages";
-import { admin, api, newKey, newTenant, sleep } from "./helpers";
+import { admin, api, newKey, newTenant, sleep, wallClock } from "./helpers";
 
 vi.setConfig({ testTimeout: 120_000 });
 
@@ -255,23 +255,6 @@ function expectGroups<G>(
   }
 }
 
-/** `YYYY-MM-DDTHH:00` of an instant in a zone (hour, or day with hour 00). */
-function wall(ms: number, zone: string, interval: "hour" | "day") {
-  const p = Object.fromEntries(
-    new Intl.DateTimeFormat("en-GB", {
-      timeZone: zone,
-      hourCycle: "h23",
-      year: "numeric",
-      month: "2-digit",
-      day: "2-digit",
-      hour: "2-digit",
-    })
-      .formatToParts(new Date(ms))
-      .map((x) => [x.type, x.value]),
-  );
-  return `${p.year}-${p.month}-${p.day}T${interval === "hour" ? p.hour : "00"}:00`;
-}
-
 const duration = (v: Visit) =>
   v.ended === null ? null : (v.reason === "idle_timeout" ? v.times[v.times.length - 1]! : v.ended) - v.times[0]!;
 
@@ -402,10 +385,10 @@ describe.each([1, 2, 3])("analytics against brute force, seed %i", async (seedNo
     const days = await get(`/v1/analytics/visits?interval=day&tz=America/New_York&${RANGE}`);
     // A bucket's label is its start with the offset: the session's local date names it.
     const dayLabel = (v: Visit) =>
-      days.buckets.find((b: VisitBucket) => b.start.startsWith(wall(v.times[0]!, "America/New_York", "day").slice(0, 10)))?.start;
+      days.buckets.find((b: VisitBucket) => b.start.startsWith(wallClock(v.times[0]!, "America/New_York", "day").slice(0, 10)))?.start;
     expectVisits(days.buckets, all, (v) => dayLabel(v) ?? "none", "visits by day");
     const local = await get(`/v1/analytics/visits?interval=hour&tz=store&fallback_tz=Asia/Kolkata&group_by=store&${RANGE}`);
-    const hourOf = (v: Visit) => wall(v.times[0]!, storeOf(v.store)?.time_zone ?? "Asia/Kolkata", "hour");
+    const hourOf = (v: Visit) => wallClock(v.times[0]!, storeOf(v.store)?.time_zone ?? "Asia/Kolkata", "hour");
     expectVisits(local.buckets, all, hourOf, "visits tz=store");
     // The whole range's figures, at the top and per group.
     const expectRange = (got: { sessions: number; median_duration_seconds: number | null }, vs: Visit[], what: string) => {

@@ -161,3 +161,23 @@ export function near(want: number) {
     toAsymmetricMatcher: () => `within 1% of ${want}`,
   };
 }
+
+/**
+ * An oracle for wall-clock buckets, from Intl alone: `YYYY-MM-DDTHH:00` of an instant in a zone
+ * (for days, hour 00), as visits with tz=store key their buckets.
+ */
+export function wallClock(ms: number, zone: string, interval: "hour" | "day" = "hour"): string {
+  const p = Object.fromEntries(
+    new Intl.DateTimeFormat("en-GB", {
+      timeZone: zone,
+      hourCycle: "h23",
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+    })
+      .formatToParts(new Date(ms))
+      .map((x) => [x.type, x.value]),
+  );
+  return `${p.year}-${p.month}-${p.day}T${interval === "hour" ? p.hour : "00"}:00`;
+}
