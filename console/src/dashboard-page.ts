@@ -16,21 +16,17 @@ import {
   bucketLabel,
   type DashParams,
   type DashQuery,
-  DEFAULT_PRESET,
   type DwellData,
   defaultSteps,
   type FunnelData,
   formatPercent,
   formatSeconds,
-  type Interval,
   moveStep,
   NO_CHOICES,
   oldestAsOf,
   type PathsData,
-  type Preset,
   partKeys,
   queryKey,
-  type Resolved,
   rangeText,
   removeStep,
   resolveQuery,
@@ -40,10 +36,11 @@ import {
 } from "./dashboard";
 import { count, iso, time } from "./format";
 import { backoffMs, formatAgo } from "./live";
+import { createRangeControls } from "./range-controls";
 import type { Route } from "./route";
-import { byId, describe, el, type Failure, type Shell, setState, swatch, type View } from "./shell";
+import { byId, cell, el, type Failure, type Shell, setState, showAnalyticsRetry, swatch, type View } from "./shell";
 import { type StoreDirectory, StorePicker } from "./store-picker";
-import { browserTimeZone, isDate } from "./zone";
+import { browserTimeZone } from "./zone";
 
 export const DASH_REFRESH_MS = 60_000;
 const DEBOUNCE_MS = 250;
@@ -74,13 +71,6 @@ interface Figures {
   /** What each answer was asked for (partKeys), so a change keeps the answers it does not affect. */
   keys: { dwell: string; visits: string; funnel: string };
   receivedAt: number;
-}
-
-/** Marks a cell with the API's own figure, so the text beside it can be checked against it. */
-function cell(text: string, value: number | null, className = "num"): HTMLTableCellElement {
-  const td = el("td", className, text);
-  td.dataset.value = value === null ? "null" : String(value);
-  return td;
 }
 
 function rowHead(status: string): HTMLTableCellElement {
@@ -138,7 +128,6 @@ export function createDashboardView(shell: Shell, client: Client, directory: Sto
 
   const charts = new DashboardCharts({ funnel: ui.funnelChart, dwell: ui.dwellChart, visits: ui.visitsChart });
   const browserTz = browserTimeZone();
-  let zonesListed = false;
 
   let params: DashParams = NO_CHOICES;
   let figures: Figures | null = null;
@@ -154,23 +143,6 @@ export function createDashboardView(shell: Shell, client: Client, directory: Sto
 
   /** The funnel's steps as the editor shows them: the chosen ones, else this range's default. */
   const currentSteps = (): string[] => params.steps ?? figures?.steps ?? [];
-
-  function listZones(): void {
-    if (zonesListed) return;
-    zonesListed = true;
-    let zones: string[] = [];
-    try {
-      zones = Intl.supportedValuesOf("timeZone");
-    } catch {
-      // an old browser: the field still takes any name it knows
-    }
-    const options = ["UTC", ...zones.filter((z) => z !== "UTC")].map((z) => {
-      const option = el("option");
-      option.value = z;
-      return option;
-    });
-    ui.zones.replaceChildren(...options);
-  }
 
   // -------------------------------------------------------------- requests
 
@@ -209,7 +181,7 @@ export function createDashboardView(shell: Shell, client: Client, directory: Sto
     const signal = controller.signal;
     dueWhileHidden = false;
     const resolved = resolveQuery(params, Date.now(), browserTz);
-    syncControls(resolved);
+    controls.sync(resolved);
     if (!resolved.ok) {
       // Nothing to ask: the message says which control to fix; figures of another range are not kept.
       hideFigures();
@@ -296,56 +268,28 @@ export function createDashboardView(shell: Shell, client: Client, directory: Sto
     const keep = figures !== null && figures.key === queryKey(query, params.steps);
     if (!keep) hideFigures();
     ui.body.removeAttribute("aria-busy");
-    const stale = keep && figures ? ` Showing the figures received at ${time(figures.receivedAt)}.` : "";
-    const limited = result.kind === "http" && result.status === 429 ? " (The API answers 30 analytics requests per 10 s per tenant.)" : "";
-    setState(
-      ui.state,
-      `${describe(result)}${limited}${stale} Retrying in ${Math.round(wait / 1000)} s.`,
-      result.kind === "network" ? "error" : "busy",
-    );
+    showAnalyticsRetry(ui.state, result, wait, keep && figures ? figures.receivedAt : null);
     schedule(wait);
   }
 
   // -------------------------------------------------------------- controls
 
-  /** The controls show what is asked: the preset's days, the zone, the interval in effect. */
-  function syncControls(resolved: Resolved): void {
-    const range = params.range ?? { preset: DEFAULT_PRESET };
-    for (const b of ui.presets.querySelectorAll<HTMLButtonElement>("button[data-preset]")) {
-      b.setAttribute("aria-pressed", String("preset" in range && range.preset === b.dataset.preset));
-    }
-    const setValue = (input: HTMLInputElement, value: string) => {
-      if (document.activeElement !== input && input.value !== value) input.value = value;
-    };
-    if (resolved.ok) {
-      setValue(ui.from, resolved.query.fromDate);
-      setValue(ui.to, resolved.query.toDate);
-    } else if ("from" in range) {
-      setValue(ui.from, range.from);
-      setValue(ui.to, range.to);
-    }
-    setValue(ui.tz, params.tz ?? browserTz);
-    ui.tz.placeholder = browserTz;
-    const interval: Interval | null = resolved.ok ? resolved.query.interval : params.interval;
-    ui.hour.checked = interval === "hour";
-    ui.day.checked = interval === "day";
-
-    for (const input of [ui.from, ui.to, ui.tz, ui.hour, ui.day]) input.removeAttribute("aria-invalid");
-    if (resolved.ok) {
-      ui.rangeError.hidden = true;
-      ui.rangeError.textContent = "";
-      const q = resolved.query;
-      const where = q.store === null ? "all stores" : picker.label(q.store);
-      ui.summary.textContent = `${where} · ${rangeText(q)} · ${q.days} day${q.days === 1 ? "" : "s"} · ${q.tz} · visits per ${q.interval}`;
-      ui.summary.hidden = false;
-    } else {
-      const fields = { from: [ui.from], to: [ui.to], tz: [ui.tz], interval: [ui.hour, ui.day] }[resolved.field];
-      for (const input of fields) input.setAttribute("aria-invalid", "true");
-      ui.rangeError.textContent = resolved.message;
-      ui.rangeError.hidden = false;
-      ui.summary.hidden = true;
-    }
-  }
+  const controls = createRangeControls({
+    form: ui.form,
+    presets: ui.presets,
+    from: ui.from,
+    to: ui.to,
+    tz: ui.tz,
+    zones: ui.zones,
+    error: ui.rangeError,
+    summary: ui.summary,
+    browserTz,
+    params: () => params,
+    commit,
+    intervalRadios: { hour: ui.hour, day: ui.day },
+    missingDates: "Choose both a From and a To date.",
+    summarize: (range, q) => `${q.store === null ? "all stores" : picker.label(q.store)} · ${range} · visits per ${q.interval}`,
+  });
 
   /** The operator changed something: into the fragment at once, asked after a short pause (several quick changes, one question). */
   function commit(next: DashParams): void {
@@ -353,7 +297,7 @@ export function createDashboardView(shell: Shell, client: Client, directory: Sto
     shell.record({ view: "dashboard", params }, "replace");
     renderSteps();
     const resolved = resolveQuery(params, Date.now(), browserTz);
-    syncControls(resolved);
+    controls.sync(resolved);
     if (stopped) return;
     if (!resolved.ok) {
       // Nothing to ask until it is fixed; the figures of the previous range go at once.
@@ -366,37 +310,6 @@ export function createDashboardView(shell: Shell, client: Client, directory: Sto
     debounce = setTimeout(() => void load(false), DEBOUNCE_MS);
   }
 
-  function datesChanged(): void {
-    const from = ui.from.value;
-    const to = ui.to.value;
-    if (!isDate(from) || !isDate(to)) {
-      const which = isDate(from) ? ui.to : ui.from;
-      which.setAttribute("aria-invalid", "true");
-      ui.rangeError.textContent = "Choose both a From and a To date.";
-      ui.rangeError.hidden = false;
-      return;
-    }
-    commit({ ...params, range: { from, to } });
-  }
-
-  ui.form.addEventListener("submit", (e) => e.preventDefault());
-  ui.presets.addEventListener("click", (e) => {
-    const b = e.target instanceof Element ? e.target.closest<HTMLButtonElement>("button[data-preset]") : null;
-    if (!b) return;
-    commit({ ...params, range: { preset: b.dataset.preset as Preset } });
-  });
-  ui.from.addEventListener("change", datesChanged);
-  ui.to.addEventListener("change", datesChanged);
-  ui.tz.addEventListener("focus", listZones);
-  ui.tz.addEventListener("change", () => {
-    const tz = ui.tz.value.trim();
-    commit({ ...params, tz: tz === "" ? null : tz });
-  });
-  for (const radio of [ui.hour, ui.day]) {
-    radio.addEventListener("change", () => {
-      if (radio.checked) commit({ ...params, interval: radio.value as Interval });
-    });
-  }
   ui.refresh.addEventListener("click", () => {
     if (!stopped) void load();
   });
@@ -698,13 +611,13 @@ export function createDashboardView(shell: Shell, client: Client, directory: Sto
         clear();
         picker.clear();
         picker.choose(params.store);
-        syncControls(resolveQuery(params, Date.now(), browserTz));
+        controls.sync(resolveQuery(params, Date.now(), browserTz));
         setState(ui.state, "Enter an SDK key above (a read-only key is enough) to see the dashboard.");
         return;
       }
       stopped = false;
       // Once the list is read, the summary names the store as people know it.
-      void picker.show(params.store).then(() => syncControls(resolveQuery(params, Date.now(), browserTz)));
+      void picker.show(params.store).then(() => controls.sync(resolveQuery(params, Date.now(), browserTz)));
       void load();
     },
     leave() {

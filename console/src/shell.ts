@@ -1,5 +1,6 @@
 /** What the console's views share: DOM helpers, page states, error text, and the shell they run in. */
 import type { ApiResult } from "./api";
+import { time } from "./format";
 import type { Route } from "./route";
 import { colourFor } from "./timeline";
 
@@ -30,6 +31,13 @@ export function swatch(status: string): HTMLSpanElement {
   return node;
 }
 
+/** A cell holding the API's own figure (data-value), so the text beside it can be checked against it. */
+export function cell(text: string, value: number | null, className = "num"): HTMLTableCellElement {
+  const td = el("td", className, text);
+  td.dataset.value = value === null ? "null" : String(value);
+  return td;
+}
+
 export type StateKind = "info" | "empty" | "error" | "busy";
 
 /** A state line (role=status): an empty text hides it; the same text again is not re-announced. */
@@ -43,6 +51,20 @@ export function describe(failure: Failure): string {
   if (failure.kind === "network") return "Cannot reach the API (network error).";
   const id = failure.requestId ? ` Request id ${failure.requestId}.` : "";
   return `The API answered ${failure.status} ${failure.code}: ${failure.message}${id}`;
+}
+
+/**
+ * An analytics request failed and is asked again in `waitMs`: what the API said, the per-tenant
+ * limit when that was the cause (429), and how old the figures still shown are (null: none are).
+ */
+export function showAnalyticsRetry(node: HTMLElement, failure: Failure, waitMs: number, shownFrom: number | null): void {
+  const stale = shownFrom === null ? "" : ` Showing the figures received at ${time(shownFrom)}.`;
+  const limited = failure.kind === "http" && failure.status === 429 ? " (The API answers 30 analytics requests per 10 s per tenant.)" : "";
+  setState(
+    node,
+    `${describe(failure)}${limited}${stale} Retrying in ${Math.round(waitMs / 1000)} s.`,
+    failure.kind === "network" ? "error" : "busy",
+  );
 }
 
 /** What a view gets from the page around it. */

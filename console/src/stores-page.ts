@@ -12,14 +12,12 @@
 import type { ApiResult, Client } from "./api";
 import {
   type DashQuery,
-  DEFAULT_PRESET,
   defaultSteps,
   ENTER,
   formatPercent,
   formatSeconds,
   NO_CHOICES,
   oldestAsOf,
-  type Preset,
   type Resolved,
   rangeText,
   resolveQuery,
@@ -27,8 +25,9 @@ import {
 } from "./dashboard";
 import { count, iso, time } from "./format";
 import { announcement, backoffMs, formatAgo } from "./live";
+import { createRangeControls } from "./range-controls";
 import { type Route, routeHash } from "./route";
-import { byId, describe, el, type Failure, type Shell, setState, swatch, type View } from "./shell";
+import { byId, cell, describe, el, type Failure, type Shell, setState, showAnalyticsRetry, swatch, type View } from "./shell";
 import {
   BOARD_DEFAULT_SORT,
   BOARD_MAX_STORES,
@@ -62,7 +61,7 @@ import {
   storeLabel,
 } from "./stores";
 import { colourFor } from "./timeline";
-import { browserTimeZone, isDate } from "./zone";
+import { browserTimeZone } from "./zone";
 
 export const BOARD_POLL_MS = 5000;
 const BOARD_MAX_BACKOFF_MS = 60_000;
@@ -87,13 +86,6 @@ interface Comparison {
   rows: ComparisonRow[];
   asOf: (string | null)[];
   receivedAt: number;
-}
-
-/** A cell holding the API's own figure (data-value), so the text beside it can be checked against it. */
-function cell(text: string, value: number | null, className = "num"): HTMLTableCellElement {
-  const td = el("td", className, text);
-  td.dataset.value = value === null ? "null" : String(value);
-  return td;
 }
 
 /** Saves text as a file the browser downloads (a Blob URL, revoked once the download has it). */
@@ -427,7 +419,6 @@ export function createStoresView(shell: Shell, client: Client): StoresView {
   let cmpTimer: ReturnType<typeof setTimeout> | undefined;
   let debounce: ReturnType<typeof setTimeout> | undefined;
   let cmpFailures = 0;
-  let zonesListed = false;
   const cmpRowRefs = new Map<string, HTMLTableRowElement>();
   /** What the load in flight asks (keyOf), null when none is. */
   let loading: string | null = null;
@@ -452,7 +443,7 @@ export function createStoresView(shell: Shell, client: Client): StoresView {
     const gen = cmpGeneration;
     const signal = cmpController.signal;
     const resolved = resolve();
-    syncControls(resolved);
+    controls.sync(resolved);
     if (!resolved.ok) {
       ui.cmpBody.hidden = true;
       setState(ui.cmpState, "");
@@ -512,58 +503,32 @@ export function createStoresView(shell: Shell, client: Client): StoresView {
     const keep = figures !== null && figures.key === keyOf(query);
     if (!keep) ui.cmpBody.hidden = true;
     ui.cmpBody.removeAttribute("aria-busy");
-    const stale = keep && figures ? ` Showing the figures received at ${time(figures.receivedAt)}.` : "";
-    const limited = result.kind === "http" && result.status === 429 ? " (The API answers 30 analytics requests per 10 s per tenant.)" : "";
-    setState(
-      ui.cmpState,
-      `${describe(result)}${limited}${stale} Retrying in ${Math.round(wait / 1000)} s.`,
-      result.kind === "network" ? "error" : "busy",
-    );
+    showAnalyticsRetry(ui.cmpState, result, wait, keep && figures ? figures.receivedAt : null);
     clearTimeout(cmpTimer);
     cmpTimer = setTimeout(() => {
       if (!cmpStopped && onScreen) void loadCompare();
     }, wait);
   }
 
-  function syncControls(resolved: Resolved): void {
-    const range = params.range ?? { preset: DEFAULT_PRESET };
-    for (const b of ui.cmpPresets.querySelectorAll<HTMLButtonElement>("button[data-preset]")) {
-      b.setAttribute("aria-pressed", String("preset" in range && range.preset === b.dataset.preset));
-    }
-    const setValue = (input: HTMLInputElement, value: string) => {
-      if (document.activeElement !== input && input.value !== value) input.value = value;
-    };
-    if (resolved.ok) {
-      setValue(ui.cmpFrom, resolved.query.fromDate);
-      setValue(ui.cmpTo, resolved.query.toDate);
-    } else if ("from" in range) {
-      setValue(ui.cmpFrom, range.from);
-      setValue(ui.cmpTo, range.to);
-    }
-    setValue(ui.cmpTz, params.tz ?? browserTz);
-    ui.cmpTz.placeholder = browserTz;
-    for (const input of [ui.cmpFrom, ui.cmpTo, ui.cmpTz]) input.removeAttribute("aria-invalid");
-    if (resolved.ok) {
-      ui.cmpRangeError.hidden = true;
-      ui.cmpRangeError.textContent = "";
-      const q = resolved.query;
-      ui.cmpSummary.textContent = `${rangeText(q)} · ${q.days} day${q.days === 1 ? "" : "s"} · ${q.tz}`;
-      ui.cmpSummary.hidden = false;
-    } else {
-      // The dashboard's rule names the interval too; here days are always counted per day.
-      const field = resolved.field === "from" ? ui.cmpFrom : resolved.field === "tz" ? ui.cmpTz : ui.cmpTo;
-      field.setAttribute("aria-invalid", "true");
-      ui.cmpRangeError.textContent = resolved.message;
-      ui.cmpRangeError.hidden = false;
-      ui.cmpSummary.hidden = true;
-    }
-  }
+  const controls = createRangeControls({
+    form: ui.cmpForm,
+    presets: ui.cmpPresets,
+    from: ui.cmpFrom,
+    to: ui.cmpTo,
+    tz: ui.cmpTz,
+    zones: ui.cmpZones,
+    error: ui.cmpRangeError,
+    summary: ui.cmpSummary,
+    browserTz,
+    params: () => params,
+    commit,
+  });
 
   function commit(next: StoresParams): void {
     params = next;
     shell.record({ view: "stores", params }, "replace");
     const resolved = resolve();
-    syncControls(resolved);
+    controls.sync(resolved);
     if (cmpStopped) return;
     if (!resolved.ok) {
       cancelCompare();
@@ -581,46 +546,6 @@ export function createStoresView(shell: Shell, client: Client): StoresView {
     debounce = setTimeout(() => void loadCompare(), DEBOUNCE_MS);
   }
 
-  function datesChanged(): void {
-    const from = ui.cmpFrom.value;
-    const to = ui.cmpTo.value;
-    if (!isDate(from) || !isDate(to)) {
-      (isDate(from) ? ui.cmpTo : ui.cmpFrom).setAttribute("aria-invalid", "true");
-      ui.cmpRangeError.textContent = "Choose both a first and a last day.";
-      ui.cmpRangeError.hidden = false;
-      return;
-    }
-    commit({ ...params, range: { from, to } });
-  }
-
-  ui.cmpForm.addEventListener("submit", (e) => e.preventDefault());
-  ui.cmpPresets.addEventListener("click", (e) => {
-    const b = e.target instanceof Element ? e.target.closest<HTMLButtonElement>("button[data-preset]") : null;
-    if (b) commit({ ...params, range: { preset: b.dataset.preset as Preset } });
-  });
-  ui.cmpFrom.addEventListener("change", datesChanged);
-  ui.cmpTo.addEventListener("change", datesChanged);
-  ui.cmpTz.addEventListener("focus", () => {
-    if (zonesListed) return;
-    zonesListed = true;
-    let zones: string[] = [];
-    try {
-      zones = Intl.supportedValuesOf("timeZone");
-    } catch {
-      // an old browser: the field still takes any name it knows
-    }
-    ui.cmpZones.replaceChildren(
-      ...["UTC", ...zones.filter((z) => z !== "UTC")].map((z) => {
-        const option = el("option");
-        option.value = z;
-        return option;
-      }),
-    );
-  });
-  ui.cmpTz.addEventListener("change", () => {
-    const tz = ui.cmpTz.value.trim();
-    commit({ ...params, tz: tz === "" ? null : tz });
-  });
   ui.cmpRefresh.addEventListener("click", () => {
     if (!cmpStopped) void loadCompare();
   });
@@ -785,7 +710,7 @@ export function createStoresView(shell: Shell, client: Client): StoresView {
     cmpStopped = false;
     ui.cmpRefresh.disabled = false;
     const resolved = resolve();
-    syncControls(resolved);
+    controls.sync(resolved);
     if (resolved.ok && figures && figures.key === keyOf(resolved.query) && Date.now() - figures.receivedAt < COMPARE_STALE_MS) {
       renderCompare();
       return;
@@ -819,7 +744,7 @@ export function createStoresView(shell: Shell, client: Client): StoresView {
         clearBoard();
         stopCompare();
         clearCompare();
-        syncControls(resolve());
+        controls.sync(resolve());
         setState(ui.boardState, noKey);
         setState(ui.cmpState, "");
         return;
