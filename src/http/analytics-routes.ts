@@ -231,7 +231,7 @@ const mergeFunnel = (a: FunnelPart, b: FunnelPart): FunnelPart => {
 };
 const mergeDwell = (a: DwellPart, b: DwellPart): DwellPart => {
   a.sessions += b.sessions;
-  for (const [status, h] of Object.entries(b.values)) a.values[status] = mergeHistogram(into(a.values[status]), h);
+  for (const [status, h] of b.values) a.values.set(status, mergeHistogram(into(a.values.get(status)), h));
   return a;
 };
 const mergePresence = (a: Presence, b: Presence): Presence => {
@@ -263,7 +263,7 @@ function funnelFigures(steps: string[], part: FunnelPart) {
 }
 
 function dwellFigures(part: DwellPart) {
-  const statuses = Object.entries(part.values).map(([status, h]) => {
+  const statuses = [...part.values].map(([status, h]) => {
     const q = histogramQuantiles(h);
     return {
       status,
@@ -375,7 +375,7 @@ export function analyticsRoutes(app: OpenAPIHono<AppEnv>) {
         const scope = rankedScope(sel, ranking);
         const answers = await Promise.all(shards(c, from, to).map((s) => s.dwell(from, to, scope)));
         const parts = answers.flatMap((a) => a.parts);
-        const empty = (): DwellPart => ({ sessions: 0, values: {} });
+        const empty = (): DwellPart => ({ sessions: 0, values: new Map() });
         return {
           statuses: dwellFigures(total(parts, mergeDwell, empty)),
           ...(ranking
@@ -485,7 +485,10 @@ export function analyticsRoutes(app: OpenAPIHono<AppEnv>) {
         let how: VisitBuckets;
         if (perStore) {
           const zones = Object.fromEntries([...sel.directory.values()].map((s) => [s.store_id, s.time_zone]));
-          const inScope = sel.scope.stores === null ? Object.values(zones) : sel.scope.stores.map((id) => zones[id] ?? fallback);
+          const inScope =
+            sel.scope.stores === null
+              ? Object.values(zones)
+              : sel.scope.stores.map((id) => (Object.hasOwn(zones, id) ? zones[id]! : fallback));
           ({ labels, keys } = wallLabels(new Set([...inScope, fallback]), interval, from, to));
           how = { kind: "local", interval, zones, fallback };
         } else {

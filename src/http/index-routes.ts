@@ -66,7 +66,8 @@ export function indexRoutes(app: OpenAPIHono<AppEnv>) {
           continue;
         }
         const counts = byStore.get(row.store_id) ?? {};
-        counts[row.status] = row.n;
+        // Defined, not assigned: a label may be `__proto__`, which an assignment would swallow.
+        Object.defineProperty(counts, row.status, { value: row.n, enumerable: true, writable: true, configurable: true });
         byStore.set(row.store_id, counts);
       }
       const ids = new Set<string>();

@@ -79,11 +79,11 @@ function funnelAdder(steps: string[], withinMs: number | null) {
 export interface DwellPart {
   /** Sessions behind the values (what groups are ranked by). */
   sessions: number;
-  /** Per label, the observed dwells (ms). */
-  values: Record<string, Histogram>;
+  /** Per label, the observed dwells (ms). A Map: labels are free text (`constructor` is one). */
+  values: Map<string, Histogram>;
 }
 
-const newDwell = (): DwellPart => ({ sessions: 0, values: {} });
+const newDwell = (): DwellPart => ({ sessions: 0, values: new Map() });
 
 function dwellAdder() {
   const ts: number[] = [];
@@ -91,10 +91,10 @@ function dwellAdder() {
     part.sessions += 1;
     if (path === "") return;
     const add = (label: string, value: number) => {
-      let h = part.values[label];
+      let h = part.values.get(label);
       if (h === undefined) {
         h = newHistogram();
-        part.values[label] = h;
+        part.values.set(label, h);
       }
       addValue(h, value);
     };
@@ -170,7 +170,8 @@ function utcBucket(starts: number[]) {
 function localBucket(how: Extract<VisitBuckets, { kind: "local" }>) {
   const unit = how.interval === "hour" ? 3_600_000 : 86_400_000;
   return (row: AnalyticsRow): number | null => {
-    const zone = (row[6] !== null ? how.zones[row[6]] : undefined) ?? how.fallback;
+    // Own keys only: a store id may be `constructor`, which a plain object inherits.
+    const zone = (row[6] !== null && Object.hasOwn(how.zones, row[6]) ? how.zones[row[6]] : undefined) ?? how.fallback;
     const offset = cachedOffset(zone, row[0]);
     if (offset === null) return null;
     const wall = row[0] + offset;
