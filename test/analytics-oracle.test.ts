@@ -5,6 +5,7 @@
 // Counts and sums must be equal; medians and p90s within the stated 1% (docs/index-and-analytics.md).
 // The oracle is written from the docs' definitions, not from src/tenant-index/analytics.ts.
 import { env } from "cloudflare:workers";
+import type { Dwell, Funnel, Visits } from "@persona-session/client";
 import { describe, expect, it, vi } from "vitest";
 import { uuidv7 } from "../src/ids";
 import { applyIndexMessages } from "../src/tenant-index/consumer";
@@ -128,6 +129,11 @@ async function seed(tenant: string, visits: Visit[], seedNo: number) {
 
 // ---- The oracle ------------------------------------------------------------------------------
 
+// The answers' shapes, from the typed client (generated from the served OpenAPI document).
+type FunnelStep = Funnel["steps"][number];
+type DwellStatus = Dwell["statuses"][number];
+type VisitBucket = Visits["buckets"][number];
+
 function exactQuantiles(values: number[]) {
   if (values.length === 0) return { median: null, p90: null };
   const sorted = [...values].sort((a, b) => a - b);
@@ -162,13 +168,6 @@ function funnelOracle(visits: Visit[], steps: string[], withinMs: number | null)
   return { reached, gaps };
 }
 
-interface FunnelStep {
-  status: string;
-  sessions: number;
-  median_seconds_from_previous: number | null;
-  p90_seconds_from_previous: number | null;
-}
-
 function expectFunnel(got: FunnelStep[], visits: Visit[], steps: string[], withinMs: number | null, what: string) {
   const want = funnelOracle(visits, steps, withinMs);
   expect(
@@ -190,14 +189,6 @@ function dwellOracle(visits: Visit[]) {
     if (v.reason === "client") add(v.labels[v.labels.length - 1]!, v.ended! - v.times[v.times.length - 1]!);
   }
   return values;
-}
-
-interface DwellStatus {
-  status: string;
-  visits: number;
-  total_seconds: number;
-  median_seconds: number;
-  p90_seconds: number;
 }
 
 function expectDwell(got: DwellStatus[], visits: Visit[], what: string) {
@@ -257,12 +248,6 @@ function expectGroups<G>(
 
 const duration = (v: Visit) =>
   v.ended === null ? null : (v.reason === "idle_timeout" ? v.times[v.times.length - 1]! : v.ended) - v.times[0]!;
-
-interface VisitBucket {
-  start: string;
-  sessions: number;
-  median_duration_seconds: number | null;
-}
 
 /** Visits per bucket, each session in the bucket `bucketOf` names (null: none listed). */
 function expectVisits(got: VisitBucket[], visits: Visit[], bucketOf: (v: Visit) => string, what: string) {

@@ -16,6 +16,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { Dwell, Funnel, Occupancy, Visits } from "@persona-session/client";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -320,26 +321,11 @@ const fromUi = (rows: UiRow[]) => rows.map((r) => [r.persona, r.status, r.stamps
 
 // ---------------------------------------------------------------- dashboard helpers
 
-interface FunnelStep {
-  status: string;
-  sessions: number;
-  conversion_from_previous: number | null;
-  conversion_from_first: number | null;
-  median_seconds_from_previous: number | null;
-  p90_seconds_from_previous: number | null;
-}
-interface DwellStatus {
-  status: string;
-  visits: number;
-  total_seconds: number;
-  median_seconds: number;
-  p90_seconds: number;
-}
-interface VisitsBucket {
-  start: string;
-  sessions: number;
-  median_duration_seconds: number | null;
-}
+// The API's answers, as the typed client (generated from the served OpenAPI document) has them.
+type FunnelStep = Funnel["steps"][number];
+type DwellStatus = Dwell["statuses"][number];
+type VisitsBucket = Visits["buckets"][number];
+type OccupancyStore = Occupancy["stores"][number];
 
 /** The zone's date of an instant, YYYY-MM-DD. */
 const zoneDate = (instant: number, tz: string) =>
@@ -474,15 +460,6 @@ const inkedPixels = (page: Page, canvas: string) =>
 const fragment = (page: Page) => decodeURIComponent(new URL(page.url()).hash);
 
 // ---------------------------------------------------------------- Stores page helpers
-
-interface OccupancyStore {
-  store_id: string;
-  name: string | null;
-  active: number;
-  capacity: number | null;
-  utilization: number | null;
-  by_status: Record<string, number>;
-}
 
 /** Every store of GET /v1/occupancy (all pages), read with the read-only key. */
 async function apiOccupancy(): Promise<{ stores: OccupancyStore[]; total: number; noStore: number }> {
