@@ -2,7 +2,7 @@
  * The only way this project touches SQL: parameterised statements with a name, so a failure
  * says which query broke, and running totals of the rows the platform bills for.
  */
-export type SqlParam = string | number | null;
+export type SqlParam = string | number | null | ArrayBuffer;
 
 export class QueryError extends Error {
   constructor(

@@ -32,6 +32,11 @@ async function dump(tenant: string) {
   return {
     sessions: await read(monthShard(tenant, MONTH), "SELECT * FROM sessions ORDER BY session_id"),
     stamps: await read(monthShard(tenant, MONTH), "SELECT * FROM stamps ORDER BY session_id, seq"),
+    // The analytics blocks are derived from the rows: duplicates and order must not change them either.
+    blocks: await read(
+      monthShard(tenant, MONTH),
+      "SELECT day, seq, n, first_start, last_start, dict, hex(body) AS body, ids FROM blocks ORDER BY day, seq",
+    ),
     live: await read(liveShard(tenant), "SELECT * FROM live ORDER BY persona_id"),
     floors: await read(liveShard(tenant), "SELECT * FROM floors ORDER BY persona_id"),
   };
@@ -98,8 +103,11 @@ describe("applying index messages", () => {
         stamps_held: 4,
         store_id: null,
         kiosk_id: null,
+        // Ended with every stamp held: packed into its day's analytics block.
+        packed: 1,
       },
     ]);
+    expect(rows.blocks).toMatchObject([{ n: 1, first_start: T0, last_start: T0, ids: JSON.stringify([id]) }]);
     expect(rows.stamps.map((s) => s.status)).toEqual(["ENTER", "CHAT", "SHOPPING", "PAYMENT"]);
     expect(rows.live).toMatchObject([{ persona_id: "p1", session_id: id, ended_at: T0 + 240_000, stamp_count: 4, status: "PAYMENT" }]);
   });

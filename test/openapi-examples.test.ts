@@ -49,6 +49,7 @@ const ORDER = [
   "getPaths",
   "updateOwnTenant",
   "resendTenantIndex",
+  "checkTenantIndex",
   "listAuditEntries",
   "erasePersona",
   "revokeTenantKey",

@@ -167,6 +167,7 @@ describe("GET /openapi.json", () => {
       revokeTenantKey: "delete /admin/v1/tenants/{tenant_id}/keys/{key_id}",
       listAuditEntries: "get /admin/v1/audit",
       resendTenantIndex: "post /admin/v1/tenants/{tenant_id}/index/resend",
+      checkTenantIndex: "post /admin/v1/tenants/{tenant_id}/index/check",
       putTenantStore: "put /admin/v1/tenants/{tenant_id}/stores/{store_id}",
       putTenantStores: "put /admin/v1/tenants/{tenant_id}/stores",
       listTenantStores: "get /admin/v1/tenants/{tenant_id}/stores",

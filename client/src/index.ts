@@ -142,6 +142,7 @@ const OPERATIONS = {
   revokeTenantKey: ["delete", "/admin/v1/tenants/{tenant_id}/keys/{key_id}"],
   listAuditEntries: ["get", "/admin/v1/audit"],
   resendTenantIndex: ["post", "/admin/v1/tenants/{tenant_id}/index/resend"],
+  checkTenantIndex: ["post", "/admin/v1/tenants/{tenant_id}/index/check"],
   listTenantStores: ["get", "/admin/v1/tenants/{tenant_id}/stores"],
   putTenantStores: ["put", "/admin/v1/tenants/{tenant_id}/stores"],
   getTenantStore: ["get", "/admin/v1/tenants/{tenant_id}/stores/{store_id}"],
@@ -586,6 +587,11 @@ export function createAdminClient(options: AdminClientOptions) {
     /** resendTenantIndex: one page of a tenant's index rebuild; call again with `next_cursor` until it is null. */
     resendIndex(tenantId: string, opts: { since?: string; limit?: number; cursor?: string } = {}): Promise<Result<Schemas["IndexResend"]>> {
       return call("resendTenantIndex", { tenant_id: tenantId }, { query: { since: opts.since, ...page(opts) } });
+    },
+    /** checkTenantIndex: a month shard's analytics blocks compared with its session rows; `repair: true` rebuilds the days that differ. */
+    checkIndex(tenantId: string, opts: { month?: string; repair?: boolean } = {}): Promise<Result<Schemas["IndexCheck"]>> {
+      const repair = opts.repair === undefined ? undefined : opts.repair ? "true" : "false";
+      return call("checkTenantIndex", { tenant_id: tenantId }, { query: { month: opts.month, repair } });
     },
     audit(opts: { tenantId?: string; limit?: number; cursor?: string } = {}): Promise<Result<AuditLog>> {
       return call("listAuditEntries", {}, { query: { tenant_id: opts.tenantId, ...page(opts) } });

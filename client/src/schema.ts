@@ -483,6 +483,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/v1/tenants/{tenant_id}/index/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check a month shard's analytics blocks against its session rows, and repair what drifted
+         * @description Analytics read ended sessions from column blocks derived from the session rows (docs/scale.md). This compares every block's sessions with their rows; with `repair=true`, each day that differs is rebuilt from its rows. Reads the whole shard: an operator's tool, not a health check to poll.
+         */
+        post: operations["checkTenantIndex"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/v1/audit": {
         parameters: {
             query?: never;
@@ -1364,6 +1384,26 @@ export interface components {
             personas: number;
             /** @description Call again with it for the next page; null when done. */
             next_cursor: string | null;
+        };
+        IndexCheck: {
+            /** @description Analytics blocks read. */
+            blocks: number;
+            /** @description Sessions in them, each compared with its row. */
+            sessions: number;
+            /** @description UTC days (`YYYY-MM-DD`) whose blocks differ from the session rows: a session missing, extra or different. */
+            drifted_days: string[];
+            month: string;
+            /** @description The days rebuilt from their rows (only with `repair=true`). */
+            repaired_days: string[];
+            /** @description The check again after the repair (null: nothing was repaired). */
+            after: {
+                /** @description Analytics blocks read. */
+                blocks: number;
+                /** @description Sessions in them, each compared with its row. */
+                sessions: number;
+                /** @description UTC days (`YYYY-MM-DD`) whose blocks differ from the session rows: a session missing, extra or different. */
+                drifted_days: string[];
+            } | null;
         };
         AuditLog: {
             entries: components["schemas"]["AuditEntry"][];
@@ -4941,6 +4981,91 @@ export interface operations {
                         /** @enum {boolean} */
                         success: true;
                         data: components["schemas"]["IndexResend"];
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMITED */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAVAILABLE */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    checkTenantIndex: {
+        parameters: {
+            query?: {
+                /** @description The month shard to check, `YYYY-MM` (UTC; default: the current month). */
+                month?: string;
+                /** @description `true`: rebuild each drifted day's blocks from the session rows, then check again (default `false`: only check). */
+                repair?: "true" | "false";
+            };
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What the check found, and what it repaired */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["IndexCheck"];
                     };
                 };
             };

@@ -1,12 +1,14 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { LIMITS } from "../limits";
+import { monthOf, monthShard } from "../tenant-index/messages";
 import { resendPage } from "../tenant-index/rebuild";
 import { TenantService } from "../tenants/service";
 import { jsonBody } from "./body";
 import type { AppEnv } from "./context";
 import { cursor, invalid } from "./paging";
 import {
+  checkTenantIndexRoute,
   createTenantKeyRoute,
   createTenantRoute,
   getTenantRoute,
@@ -63,6 +65,12 @@ export function adminRoutes(app: OpenAPIHono<AppEnv>) {
       const page = await resendPage(c.env, tenant_id, from, after, limit ?? LIMITS.listPageDefault);
       const next_cursor = page.next_after === null ? null : cursor.encode("r", page.next_after);
       return c.json({ success: true as const, data: { personas: page.personas, next_cursor } }, 200);
+    })
+    .openapi(checkTenantIndexRoute, async (c) => {
+      const { tenant_id } = c.req.valid("param");
+      const { month = monthOf(Date.now()), repair } = c.req.valid("query");
+      const result = await c.env.TENANT_INDEX.getByName(monthShard(tenant_id, month)).checkBlocks(repair === "true");
+      return c.json({ success: true as const, data: { month, ...result } }, 200);
     })
     .openapi(listAuditEntriesRoute, async (c) => {
       const { tenant_id, limit, cursor } = c.req.valid("query");

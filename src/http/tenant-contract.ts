@@ -12,6 +12,8 @@ import {
   CreatedKey,
   CreateKeyBody,
   CreateTenantBody,
+  IndexCheckQuery,
+  IndexCheckResult,
   KeyList,
   OwnKeyParams,
   PageQuery,
@@ -125,6 +127,18 @@ export const resendTenantIndexRoute = route({
     "Applying is idempotent, so this is safe on a populated index. The tenant may be a registry tenant or a static SDK_KEYS one.",
   request: { params: TenantParams, query: ResendQuery },
   responses: { 200: ok(ResendResult, "A page of persona objects asked"), ...errors(...ADMIN_COMMON, "UNAVAILABLE") },
+});
+
+export const checkTenantIndexRoute = route({
+  ...admin,
+  operationId: "checkTenantIndex",
+  method: "post",
+  path: "/admin/v1/tenants/{tenant_id}/index/check",
+  summary: "Check a month shard's analytics blocks against its session rows, and repair what drifted",
+  description:
+    "Analytics read ended sessions from column blocks derived from the session rows (docs/scale.md). This compares every block's sessions with their rows; with `repair=true`, each day that differs is rebuilt from its rows. Reads the whole shard: an operator's tool, not a health check to poll.",
+  request: { params: TenantParams, query: IndexCheckQuery },
+  responses: { 200: ok(IndexCheckResult, "What the check found, and what it repaired"), ...errors(...ADMIN_COMMON, "UNAVAILABLE") },
 });
 
 export const getOwnTenantRoute = route({

@@ -68,6 +68,39 @@ export const ResendResult = z
   })
   .openapi("IndexResend");
 
+export const IndexCheckQuery = z.object({
+  month: z
+    .string()
+    .regex(/^[0-9]{4}-(0[1-9]|1[0-2])$/)
+    .optional()
+    .openapi({
+      param: { name: "month", in: "query" },
+      description: "The month shard to check, `YYYY-MM` (UTC; default: the current month).",
+      example: "2026-11",
+    }),
+  repair: z
+    .enum(["true", "false"])
+    .optional()
+    .openapi({
+      param: { name: "repair", in: "query" },
+      description: "`true`: rebuild each drifted day's blocks from the session rows, then check again (default `false`: only check).",
+    }),
+});
+
+const BlockCheck = z.object({
+  blocks: z.number().int().openapi({ description: "Analytics blocks read." }),
+  sessions: z.number().int().openapi({ description: "Sessions in them, each compared with its row." }),
+  drifted_days: z.array(z.string()).openapi({
+    description: "UTC days (`YYYY-MM-DD`) whose blocks differ from the session rows: a session missing, extra or different.",
+  }),
+});
+
+export const IndexCheckResult = BlockCheck.extend({
+  month: z.string(),
+  repaired_days: z.array(z.string()).openapi({ description: "The days rebuilt from their rows (only with `repair=true`)." }),
+  after: BlockCheck.nullable().openapi({ description: "The check again after the repair (null: nothing was repaired)." }),
+}).openapi("IndexCheck");
+
 export const AuditQuery = PageQuery.extend({
   tenant_id: TenantId.optional().openapi({ param: { name: "tenant_id", in: "query" }, description: "Only this tenant's entries." }),
 });

@@ -4,36 +4,13 @@
  * shards' parts and takes the quantiles. Counts and totals are exact, medians and p90s within 1%
  * (histogram.ts); docs/index-and-analytics.md defines each figure.
  */
+import type { SessionView } from "./blocks";
 import { cachedOffset } from "./buckets";
 import { addValue, type Histogram, newHistogram } from "./histogram";
-import { type AnalyticsRow, PATH_SEPARATOR } from "./store";
+import { PATH_SEPARATOR } from "./store";
 
-/**
- * The stamps' times of a stored path (`path_ts`: whole milliseconds, comma-separated), parsed
- * without a string per number: analytics parse a million of them.
- */
-function timesOf(pathTs: string, into: number[]): number[] {
-  into.length = 0;
-  let n = 0;
-  let start = 0;
-  for (let i = 0; i <= pathTs.length; i++) {
-    const c = i < pathTs.length ? pathTs.charCodeAt(i) : 44;
-    if (c === 44) {
-      into.push(n);
-      n = 0;
-      start = i + 1;
-    } else if (c >= 48 && c <= 57) n = n * 10 + (c - 48);
-    else {
-      // Not a whole number (never written so; kept exact should it be): parse it as written.
-      const end = pathTs.indexOf(",", i);
-      into.push(Number(pathTs.slice(start, end < 0 ? undefined : end)));
-      i = end < 0 ? pathTs.length : end;
-      n = 0;
-      start = i + 1;
-    }
-  }
-  return into;
-}
+/** The sessions of a query, visited one at a time (a shard's blocks and rows: IndexStore.eachSession). */
+export type Sessions = (visit: (view: SessionView) => void) => void;
 
 export interface FunnelPart {
   /** Sessions that reached each step. */
@@ -51,22 +28,33 @@ const newFunnel = (steps: string[]): FunnelPart => ({ reached: steps.map(() => 0
  * With `withinMs`, step k counts only if it came at most that long after step 1.
  */
 function funnelAdder(steps: string[], withinMs: number | null) {
-  const ts: number[] = [];
-  return (part: FunnelPart, [, , , , path, pathTs]: AnalyticsRow) => {
-    if (path === "") return;
-    const labels = path.split(PATH_SEPARATOR);
-    const times = timesOf(pathTs, ts);
-    let at = -1;
-    let first = 0;
-    for (let k = 0; k < steps.length; k++) {
-      const i = labels.indexOf(steps[k]!, at + 1);
-      if (i < 0) break;
-      const t = times[i]!;
-      if (k === 0) first = t;
-      else if (withinMs !== null && t - first > withinMs) break;
+  // Matching depends on the labels only: once per distinct path of a block, not once per session.
+  const matches = new WeakMap<readonly string[], number[]>();
+  const matchOf = (labels: readonly string[]) => {
+    let m = matches.get(labels);
+    if (m === undefined) {
+      m = [];
+      let at = -1;
+      for (const step of steps) {
+        at = labels.indexOf(step, at + 1);
+        if (at < 0) break;
+        m.push(at);
+      }
+      matches.set(labels, m);
+    }
+    return m;
+  };
+  return (part: FunnelPart, { labels, times }: SessionView) => {
+    if (labels.length === 0) return;
+    const m = matchOf(labels);
+    if (m.length === 0) return;
+    const first = times[m[0]!]!;
+    part.reached[0]! += 1;
+    for (let k = 1; k < m.length; k++) {
+      const t = times[m[k]!]!;
+      if (withinMs !== null && t - first > withinMs) break;
       part.reached[k]! += 1;
-      if (k > 0) addValue(part.gaps[k]!, t - times[at]!);
-      at = i;
+      addValue(part.gaps[k]!, t - times[m[k - 1]!]!);
     }
   };
 }
@@ -86,10 +74,9 @@ export interface DwellPart {
 const newDwell = (): DwellPart => ({ sessions: 0, values: new Map() });
 
 function dwellAdder() {
-  const ts: number[] = [];
-  return (part: DwellPart, [, endedAt, endReason, , path, pathTs]: AnalyticsRow) => {
+  return (part: DwellPart, { endedAt, endReason, labels, times }: SessionView) => {
     part.sessions += 1;
-    if (path === "") return;
+    if (labels.length === 0) return;
     const add = (label: string, value: number) => {
       let h = part.values.get(label);
       if (h === undefined) {
@@ -98,8 +85,6 @@ function dwellAdder() {
       }
       addValue(h, value);
     };
-    const labels = path.split(PATH_SEPARATOR);
-    const times = timesOf(pathTs, ts);
     const last = labels.length - 1;
     for (let i = 0; i < last; i++) add(labels[i]!, times[i + 1]! - times[i]!);
     if (endReason === "client" && endedAt !== null) add(labels[last]!, endedAt - times[last]!);
@@ -130,9 +115,9 @@ const newVisits = (): SparseVisits => ({ sessions: new Map(), durations: new Map
  */
 function visitsAdder(how: VisitBuckets) {
   const key = how.kind === "utc" ? utcBucket(how.starts) : localBucket(how);
-  return (part: SparseVisits, row: AnalyticsRow) => {
-    const [startedAt, endedAt, endReason, lastTs] = row;
-    const k = key(row);
+  return (part: SparseVisits, view: SessionView) => {
+    const { startedAt, endedAt, endReason, lastTs } = view;
+    const k = key(view);
     if (k === null) return;
     part.sessions.set(k, (part.sessions.get(k) ?? 0) + 1);
     if (endedAt === null) return;
@@ -148,7 +133,7 @@ function visitsAdder(how: VisitBuckets) {
 
 /** The last bucket starting at or before the session's start (null: before the first). */
 function utcBucket(starts: number[]) {
-  return ([startedAt]: AnalyticsRow): number | null => {
+  return ({ startedAt }: SessionView): number | null => {
     let lo = 0;
     let hi = starts.length - 1;
     if (hi < 0 || startedAt < starts[0]!) return null;
@@ -169,12 +154,12 @@ function utcBucket(starts: number[]) {
  */
 function localBucket(how: Extract<VisitBuckets, { kind: "local" }>) {
   const unit = how.interval === "hour" ? 3_600_000 : 86_400_000;
-  return (row: AnalyticsRow): number | null => {
+  return ({ store, startedAt }: SessionView): number | null => {
     // Own keys only: a store id may be `constructor`, which a plain object inherits.
-    const zone = (row[6] !== null && Object.hasOwn(how.zones, row[6]) ? how.zones[row[6]] : undefined) ?? how.fallback;
-    const offset = cachedOffset(zone, row[0]);
+    const zone = (store !== null && Object.hasOwn(how.zones, store) ? how.zones[store] : undefined) ?? how.fallback;
+    const offset = cachedOffset(zone, startedAt);
     if (offset === null) return null;
-    const wall = row[0] + offset;
+    const wall = startedAt + offset;
     return wall - (((wall % unit) + unit) % unit);
   };
 }
@@ -207,29 +192,48 @@ export const OTHER_GROUP = "\u0000other";
  * The sessions `scope` takes, reduced per group (key: the store or kiosk id, null when the session
  * has none; one entry, key null, when not grouped): the parts the Worker merges.
  */
-export function grouped<P>(
-  rows: Iterable<AnalyticsRow>,
-  scope: Scope,
-  init: () => P,
-  add: (part: P, row: AnalyticsRow) => void,
-): Grouped<P>[] {
+export function grouped<P>(sessions: Sessions, scope: Scope, init: () => P, add: (part: P, view: SessionView) => void): Grouped<P>[] {
   const stores = scope.stores === null ? null : new Set(scope.stores);
   const top = scope.groupBy !== null && scope.top ? new Set(scope.top) : null;
   const parts = new Map<string | null, P>();
-  for (const row of rows) {
-    const store = row[6];
-    if (stores !== null && (store === null || !stores.has(store))) continue;
-    if (scope.kiosk !== null && row[7] !== scope.kiosk) continue;
-    let key = scope.groupBy === "store" ? store : scope.groupBy === "kiosk" ? row[7] : null;
+  sessions((view) => {
+    const store = view.store;
+    if (stores !== null && (store === null || !stores.has(store))) return;
+    if (scope.kiosk !== null && view.kiosk !== scope.kiosk) return;
+    let key = scope.groupBy === "store" ? store : scope.groupBy === "kiosk" ? view.kiosk : null;
     if (top !== null && !top.has(key)) key = OTHER_GROUP;
     let part = parts.get(key);
     if (part === undefined) {
       part = init();
       parts.set(key, part);
     }
-    add(part, row);
-  }
+    add(part, view);
+  });
   return [...parts].map(([key, part]) => ({ key, part }));
+}
+
+/**
+ * The size of each group the scope splits sessions into (by store, or by kiosk): sessions, and
+ * those with a stamp labelled `step` (a funnel's first step; null: not asked). What the Worker
+ * ranks groups by before it asks for parts.
+ */
+export function groupSizes(sessions: Sessions, scope: Scope, step: string | null): Grouped<{ sessions: number; reached: number }>[] {
+  const has = new WeakMap<readonly string[], boolean>();
+  return grouped(
+    sessions,
+    { ...scope, groupBy: scope.groupBy ?? "store", top: null },
+    () => ({ sessions: 0, reached: 0 }),
+    (part, { labels }) => {
+      part.sessions += 1;
+      if (step === null) return;
+      let reached = has.get(labels);
+      if (reached === undefined) {
+        reached = labels.includes(step);
+        has.set(labels, reached);
+      }
+      if (reached) part.reached += 1;
+    },
+  );
 }
 
 /** One group's part: `key` the store or kiosk id (null: the sessions that have none, or every session when not grouped). */
@@ -242,16 +246,19 @@ export interface Grouped<P> {
 export const PATH_LABELS = 10;
 
 /** Sessions per path (its first PATH_LABELS labels), exact: every distinct path with its count (a Map: labels are free text). */
-export function pathCounts(rows: Iterable<AnalyticsRow>, scope: Scope): Map<string, number> {
+export function pathCounts(sessions: Sessions, scope: Scope): Map<string, number> {
   const counts = new Map<string, number>();
+  const keys = new WeakMap<readonly string[], string>();
   grouped(
-    rows,
+    sessions,
     { ...scope, groupBy: null },
     () => counts,
-    (c, [, , , , path]) => {
-      let end = -1;
-      for (let k = 0; k < PATH_LABELS && (k === 0 || end >= 0); k++) end = path.indexOf(PATH_SEPARATOR, end + 1);
-      const key = end < 0 ? path : path.slice(0, end);
+    (c, { labels }) => {
+      let key = keys.get(labels);
+      if (key === undefined) {
+        key = labels.slice(0, PATH_LABELS).join(PATH_SEPARATOR);
+        keys.set(labels, key);
+      }
       c.set(key, (c.get(key) ?? 0) + 1);
     },
   );
@@ -259,11 +266,10 @@ export function pathCounts(rows: Iterable<AnalyticsRow>, scope: Scope): Map<stri
 }
 
 /** Funnel, dwell and visits parts per group, as a shard computes them. */
-export const groupedFunnel = (rows: Iterable<AnalyticsRow>, scope: Scope, steps: string[], withinMs: number | null) =>
-  grouped(rows, scope, () => newFunnel(steps), funnelAdder(steps, withinMs));
-export const groupedDwell = (rows: Iterable<AnalyticsRow>, scope: Scope) => grouped(rows, scope, newDwell, dwellAdder());
-export const groupedVisits = (rows: Iterable<AnalyticsRow>, scope: Scope, how: VisitBuckets) =>
-  grouped(rows, scope, newVisits, visitsAdder(how));
+export const groupedFunnel = (sessions: Sessions, scope: Scope, steps: string[], withinMs: number | null) =>
+  grouped(sessions, scope, () => newFunnel(steps), funnelAdder(steps, withinMs));
+export const groupedDwell = (sessions: Sessions, scope: Scope) => grouped(sessions, scope, newDwell, dwellAdder());
+export const groupedVisits = (sessions: Sessions, scope: Scope, how: VisitBuckets) => grouped(sessions, scope, newVisits, visitsAdder(how));
 
 /** When a group's sessions were present: parallel lists of interval starts and ends (ms). */
 export interface Presence {
@@ -277,12 +283,12 @@ export interface Presence {
  * to `until` while active. Half-open, so a session that ends as another starts never overlaps it.
  * A session not present in [from, until) is in no group.
  */
-export function groupedPresence(rows: Iterable<AnalyticsRow>, scope: Scope, from: number, until: number): Grouped<Presence>[] {
+export function groupedPresence(sessions: Sessions, scope: Scope, from: number, until: number): Grouped<Presence>[] {
   const parts = grouped(
-    rows,
+    sessions,
     scope,
     (): Presence => ({ starts: [], ends: [] }),
-    (part, [startedAt, endedAt, endReason, lastTs]) => {
+    (part, { startedAt, endedAt, endReason, lastTs }) => {
       const end = Math.min(until, endedAt === null ? until : endReason === "idle_timeout" ? lastTs : endedAt);
       const start = Math.max(from, startedAt);
       if (end <= start) return;

@@ -8,14 +8,16 @@ import {
   groupedFunnel,
   groupedPresence,
   groupedVisits,
+  groupSizes,
   type Presence,
   pathCounts,
   type Scope,
+  type Sessions,
   type SparseVisits,
   type VisitBuckets,
 } from "./analytics";
 import type { ShardItem } from "./messages";
-import { type IndexedSession, IndexStore, type LiveRow, type SearchQuery, type SessionSyncState } from "./store";
+import { type BlockCheck, type IndexedSession, IndexStore, type LiveRow, type SearchQuery, type SessionSyncState } from "./store";
 
 export interface ActivePage {
   sessions: LiveRow[];
@@ -75,6 +77,7 @@ export class TenantIndex extends DurableObject<Env> {
   apply(items: ShardItem[], sentUntil: number | null = null): string[] {
     // By session, the last item's verdict: a long session comes in parts, the first ones short of its count.
     const gaps = new Map<string, { persona: string; gap: boolean }>();
+    const finals: string[] = [];
     this.ctx.storage.transactionSync(() => {
       // The first batch a shard applies creates its schema (reads never do).
       if (!this.store.created) this.store.migrate();
@@ -93,14 +96,17 @@ export class TenantIndex extends DurableObject<Env> {
         const floor = floorOf(item.persona);
         if (floor !== null && item.session.id <= floor) continue;
         if (item.kind === "session") {
-          const gap = this.store.applySession(item.persona, item.session);
+          const applied = this.store.applySession(item.persona, item.session);
           // A duplicate or older news says nothing new: the verdict of what came before it stands.
-          if (gap !== null) gaps.set(item.session.id, { persona: item.persona, gap });
+          if (applied !== null) gaps.set(item.session.id, { persona: item.persona, gap: applied.gap });
+          if (applied?.final) finals.push(item.session.id);
         } else {
           this.store.applyLive(item.persona, item.session);
           if (item.session.ended_at !== null) this.armCleanUp();
         }
       }
+      // After every item: a floor later in the batch may have removed a session that ended earlier in it.
+      this.store.pack(finals);
       this.store.markApplied(Date.now(), sentUntil);
     });
     return [...new Set([...gaps.values()].filter((g) => g.gap).map((g) => g.persona))];
@@ -134,6 +140,11 @@ export class TenantIndex extends DurableObject<Env> {
     return { sessions: this.store.search(query), applied_at: this.store.appliedAt() };
   }
 
+  /** The sessions that started in [from, to), from blocks and rows (IndexStore.eachSession). */
+  private sessions(from: number, to: number, need: { path: boolean; times: boolean }): Sessions {
+    return (visit) => this.store.eachSession(from, to, need, visit);
+  }
+
   /**
    * The size of each group `scope` splits the sessions started in [from, to) into: sessions, and
    * those with a stamp labelled `step` (a funnel's first step). What the Worker ranks groups by.
@@ -144,11 +155,11 @@ export class TenantIndex extends DurableObject<Env> {
     scope: Scope,
     step: string | null,
   ): { keys: (string | null)[]; sessions: number[]; reached: number[]; applied_at: number | null } {
-    const rows = this.store.groupSizes(from, to, scope.groupBy ?? "store", scope.stores, scope.kiosk, step);
+    const groups = groupSizes(this.sessions(from, to, { path: step !== null, times: false }), scope, step);
     return {
-      keys: rows.map((r) => r[0]),
-      sessions: rows.map((r) => r[1]),
-      reached: rows.map((r) => r[2]),
+      keys: groups.map((g) => g.key),
+      sessions: groups.map((g) => g.part.sessions),
+      reached: groups.map((g) => g.part.reached),
       applied_at: this.store.appliedAt(),
     };
   }
@@ -161,19 +172,21 @@ export class TenantIndex extends DurableObject<Env> {
     withinMs: number | null,
     scope: Scope,
   ): { parts: Grouped<FunnelPart>[]; applied_at: number | null } {
-    return { parts: groupedFunnel(this.store.analyticsRows(from, to), scope, steps, withinMs), applied_at: this.store.appliedAt() };
+    const sessions = this.sessions(from, to, { path: true, times: true });
+    return { parts: groupedFunnel(sessions, scope, steps, withinMs), applied_at: this.store.appliedAt() };
   }
 
   dwell(from: number, to: number, scope: Scope): { parts: Grouped<DwellPart>[]; applied_at: number | null } {
-    return { parts: groupedDwell(this.store.analyticsRows(from, to), scope), applied_at: this.store.appliedAt() };
+    return { parts: groupedDwell(this.sessions(from, to, { path: true, times: true }), scope), applied_at: this.store.appliedAt() };
   }
 
   visits(from: number, to: number, how: VisitBuckets, scope: Scope): { parts: Grouped<SparseVisits>[]; applied_at: number | null } {
-    return { parts: groupedVisits(this.store.analyticsRows(from, to, false), scope, how), applied_at: this.store.appliedAt() };
+    const sessions = this.sessions(from, to, { path: false, times: false });
+    return { parts: groupedVisits(sessions, scope, how), applied_at: this.store.appliedAt() };
   }
 
   paths(from: number, to: number, scope: Scope): { counts: Map<string, number>; applied_at: number | null } {
-    return { counts: pathCounts(this.store.analyticsRows(from, to), scope), applied_at: this.store.appliedAt() };
+    return { counts: pathCounts(this.sessions(from, to, { path: true, times: false }), scope), applied_at: this.store.appliedAt() };
   }
 
   /** When the sessions that started in [since, to) and the scope takes were present, clipped to [from, until), per group. */
@@ -184,7 +197,22 @@ export class TenantIndex extends DurableObject<Env> {
     until: number,
     scope: Scope,
   ): { parts: Grouped<Presence>[]; applied_at: number | null } {
-    return { parts: groupedPresence(this.store.analyticsRows(since, to, false), scope, from, until), applied_at: this.store.appliedAt() };
+    const sessions = this.sessions(since, to, { path: false, times: false });
+    return { parts: groupedPresence(sessions, scope, from, until), applied_at: this.store.appliedAt() };
+  }
+
+  /**
+   * The drift check of the analytics blocks (derived data) against the session rows; with
+   * `repair`, each drifted day's blocks are rebuilt from its rows, one transaction per day, and
+   * checked again.
+   */
+  checkBlocks(repair: boolean): BlockCheck & { repaired_days: string[]; after: BlockCheck | null } {
+    const found = this.store.checkBlocks();
+    if (!repair || found.drifted_days.length === 0) return { ...found, repaired_days: [], after: null };
+    for (const day of found.drifted_days) {
+      this.ctx.storage.transactionSync(() => this.store.repackDay(Date.parse(day) / 86_400_000));
+    }
+    return { ...found, repaired_days: found.drifted_days, after: this.store.checkBlocks() };
   }
 
   personas(after: string, limit: number): string[] {

@@ -1,5 +1,18 @@
 import type { EndReason } from "../fields";
 import { Sql } from "../sql";
+import {
+  BLOCK_SESSIONS,
+  BlockReader,
+  DAY_MS,
+  type Dictionary,
+  dayOf,
+  encodeBlock,
+  newView,
+  type PackedSession,
+  packable,
+  type SessionView,
+  type StoredBlock,
+} from "./blocks";
 import type { SessionDelta, SessionHeader } from "./messages";
 
 /**
@@ -66,9 +79,109 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; statements: readonly s
       "ALTER TABLE live ADD COLUMN kiosk_id TEXT",
     ],
   },
+  {
+    // Ended sessions packed into column blocks for analytics (blocks.ts). `packed` is 1 for a
+    // session in a block; the partial index finds the others (active, incomplete, or not yet
+    // packed), which analytics read as rows. Existing shards pack their ended sessions in the
+    // batches after the upgrade (`pack_backlog`): answers are the same meanwhile, only slower.
+    version: 3,
+    statements: [
+      `CREATE TABLE blocks (
+        day INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        n INTEGER NOT NULL,
+        first_start INTEGER NOT NULL,
+        last_start INTEGER NOT NULL,
+        dict TEXT NOT NULL,
+        body BLOB NOT NULL,
+        ids TEXT NOT NULL,
+        PRIMARY KEY (day, seq)
+      ) WITHOUT ROWID`,
+      "ALTER TABLE sessions ADD COLUMN packed INTEGER NOT NULL DEFAULT 0",
+      "CREATE INDEX sessions_unpacked ON sessions (started_at) WHERE packed = 0",
+      "INSERT INTO shard_meta (key, value) VALUES ('pack_backlog', 1) ON CONFLICT (key) DO UPDATE SET value = 1",
+    ],
+  },
 ];
 
+/** How many ended sessions a batch packs from the backlog an upgrade left (beyond its own). */
+const PACK_BACKLOG_PER_BATCH = 2000;
+
+/** The row columns a session is packed from (and checked against). */
+type PackRow = [
+  session_id: string,
+  started_at: number,
+  ended_at: number | null,
+  end_reason: EndReason | null,
+  last_ts: number,
+  path: string,
+  path_ts: string,
+  store_id: string | null,
+  kiosk_id: string | null,
+  stamps_held: number,
+  stamp_count: number,
+  packed: number,
+];
+const PACK_COLUMNS =
+  "session_id, started_at, ended_at, end_reason, last_ts, path, path_ts, store_id, kiosk_id, stamps_held, stamp_count, packed";
+
+/** A row as a packed session, or null while it can still change (active, or missing stamps). */
+function finalSession(r: PackRow): PackedSession | null {
+  if (r[2] === null || r[3] === null || r[9] !== r[10] || r[5] === "") return null;
+  return {
+    id: r[0],
+    startedAt: r[1],
+    endedAt: r[2],
+    endReason: r[3],
+    lastTs: r[4],
+    store: r[7],
+    kiosk: r[8],
+    labels: r[5].split(PATH_SEPARATOR),
+    times: timesOf(r[6], []),
+  };
+}
+
+/**
+ * The stamps' times of a stored path (`path_ts`: whole milliseconds, comma-separated), parsed
+ * without a string per number.
+ */
+export function timesOf(pathTs: string, into: number[]): number[] {
+  into.length = 0;
+  if (pathTs === "") return into;
+  let n = 0;
+  let start = 0;
+  for (let i = 0; i <= pathTs.length; i++) {
+    const c = i < pathTs.length ? pathTs.charCodeAt(i) : 44;
+    if (c === 44) {
+      into.push(n);
+      n = 0;
+      start = i + 1;
+    } else if (c >= 48 && c <= 57) n = n * 10 + (c - 48);
+    else {
+      // Not a whole number (never written so; kept exact should it be): parse it as written.
+      const end = pathTs.indexOf(",", i);
+      into.push(Number(pathTs.slice(start, end < 0 ? undefined : end)));
+      i = end < 0 ? pathTs.length : end;
+      n = 0;
+      start = i + 1;
+    }
+  }
+  return into;
+}
+
+/** What a drift check found in a shard's blocks. */
+export interface BlockCheck {
+  blocks: number;
+  /** Sessions read from blocks and compared with their rows. */
+  sessions: number;
+  /** UTC days (YYYY-MM-DD) whose blocks differ from their rows: a session missing, extra, or different. */
+  drifted_days: string[];
+}
+
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+/** In a RETURNING clause: 1 when the session is ended, holds every stamp, and is not packed yet. */
+const FINAL = "(ended_at IS NOT NULL AND stamps_held = stamp_count AND packed = 0) AS final";
 
 export interface IndexedSession extends Record<string, SqlStorageValue> {
   session_id: string;
@@ -82,20 +195,6 @@ export interface IndexedSession extends Record<string, SqlStorageValue> {
   store_id: string | null;
   kiosk_id: string | null;
 }
-
-/** A session as analytics read it (an array, not an object: a 30-day query reads 100,000 of them). */
-export type AnalyticsRow = [
-  started_at: number,
-  ended_at: number | null,
-  end_reason: EndReason | null,
-  last_ts: number,
-  /** Its labels in record order, separated by U+0001 ('' for visits, which need no path). */
-  path: string,
-  /** Its stamps' times (ms), comma-separated. */
-  path_ts: string,
-  store_id: string | null,
-  kiosk_id: string | null,
-];
 
 export interface LiveRow extends Record<string, SqlStorageValue> {
   persona_id: string;
@@ -179,6 +278,14 @@ export class IndexStore {
       persona,
       floor,
     );
+    this.unpack(
+      this.sql.all<{ session_id: string; started_at: number }>(
+        "floor: packed sessions",
+        "SELECT session_id, started_at FROM sessions WHERE persona_id = ? AND session_id <= ? AND packed = 1",
+        persona,
+        floor,
+      ),
+    );
     this.sql.run(
       "floor: stamps",
       "DELETE FROM stamps WHERE session_id IN (SELECT session_id FROM sessions WHERE persona_id = ? AND session_id <= ?)",
@@ -196,9 +303,10 @@ export class IndexStore {
    * the new stamps are exactly the ones after those it holds (as they nearly always are), and
    * rebuilt from the stamps when they are not. True when the shard now knows of stamps it does
    * not hold (the header counts more than it has): an earlier message is missing, lost or late;
-   * null when the delta changed nothing (a duplicate, or older news).
+   * null when the delta changed nothing (a duplicate, or older news). `final`: the session is now
+   * ended with every stamp held and not yet packed (the caller packs it, pack()).
    */
-  applySession(persona: string, delta: SessionDelta): boolean | null {
+  applySession(persona: string, delta: SessionDelta): { gap: boolean; final: boolean } | null {
     let added = 0;
     for (const [seq, status, ts] of delta.stamps) {
       added += this.sql.all(
@@ -212,7 +320,7 @@ export class IndexStore {
     }
     const first = delta.stamps[0]?.[0] ?? 0;
     const appendable = added > 0 && added === delta.stamps.length && delta.stamps.every(([seq], i) => seq === first + i);
-    const held = this.sql.one<{ stamps_held: number; stamp_count: number }>(
+    const held = this.sql.one<{ stamps_held: number; stamp_count: number; final: number }>(
       "upsert session",
       `INSERT INTO sessions (session_id, persona_id, started_at, ended_at, end_reason, stamp_count, last_status, last_ts, path, path_ts, stamps_held,
           store_id, kiosk_id)
@@ -233,7 +341,7 @@ export class IndexStore {
         WHERE excluded.stamp_count > sessions.stamp_count
           OR (sessions.ended_at IS NULL AND excluded.ended_at IS NOT NULL)
           OR (?9 AND ?10 = sessions.stamps_held + 1)
-        RETURNING stamps_held, stamp_count`,
+        RETURNING stamps_held, stamp_count, ${FINAL}`,
       delta.id,
       persona,
       delta.started_at,
@@ -253,9 +361,9 @@ export class IndexStore {
     // New stamps the path did not take (out of order, or after a gap): rebuild it from the stamps.
     if (added > 0 && held?.stamps_held !== first + delta.stamps.length - 1) {
       const after = this.writePath(delta.id);
-      return after !== null && after.stamps_held < after.stamp_count;
+      return after === null ? { gap: false, final: false } : { gap: after.stamps_held < after.stamp_count, final: after.final === 1 };
     }
-    return held === null ? null : held.stamps_held < held.stamp_count;
+    return held === null ? null : { gap: held.stamps_held < held.stamp_count, final: held.final === 1 };
   }
 
   /**
@@ -263,63 +371,258 @@ export class IndexStore {
    * session instead of its stamps. Labels cannot contain control characters, so U+0001 separates them.
    */
   /** Rebuilds a session's path from its stamps; its counts after that (null: no such session). */
-  private writePath(sessionId: string): { stamps_held: number; stamp_count: number } | null {
-    return this.sql.one<{ stamps_held: number; stamp_count: number }>(
+  private writePath(sessionId: string): { stamps_held: number; stamp_count: number; final: number } | null {
+    return this.sql.one<{ stamps_held: number; stamp_count: number; final: number }>(
       "write path",
       `UPDATE sessions SET
         path = (SELECT group_concat(status, char(1) ORDER BY seq) FROM stamps WHERE session_id = ?1),
         path_ts = (SELECT group_concat(ts, ',' ORDER BY seq) FROM stamps WHERE session_id = ?1),
         stamps_held = (SELECT COUNT(*) FROM stamps WHERE session_id = ?1)
         WHERE session_id = ?1
-        RETURNING stamps_held, stamp_count`,
+        RETURNING stamps_held, stamp_count, ${FINAL}`,
       sessionId,
     );
   }
 
-  /** Sessions that started in [from, to), as analytics read them; `withPath: false` skips the paths (visits). */
-  analyticsRows(from: number, to: number, withPath = true): Iterable<AnalyticsRow> {
-    if (!this.created) return [];
-    return this.sql.raw<AnalyticsRow>(
-      withPath ? "analytics rows" : "analytics rows without paths",
-      `SELECT started_at, ended_at, end_reason, last_ts, ${withPath ? "path, path_ts" : "'' AS path, '' AS path_ts"}, store_id, kiosk_id FROM sessions
-        WHERE started_at >= ? AND started_at < ?`,
+  /**
+   * Calls `visit` for every session that started in [from, to): the packed ones from their blocks,
+   * the others (active, missing stamps, or not packed yet) from their rows, through the partial
+   * index that holds only them. `withPath`: fill labels (funnel, dwell, paths); `withTimes`: and
+   * their times. The view is reused: a visitor copies what it keeps.
+   */
+  eachSession(from: number, to: number, need: { path: boolean; times: boolean }, visit: (view: SessionView) => void): void {
+    if (!this.created) return;
+    const view = newView();
+    for (const [day, n, dict, body] of this.sql.raw<[number, number, string, ArrayBuffer]>(
+      "analytics blocks",
+      "SELECT day, n, dict, body FROM blocks WHERE day >= ?1 AND day <= ?2 AND last_start >= ?3 AND first_start < ?4",
+      dayOf(from),
+      dayOf(to - 1),
       from,
       to,
-    );
+    )) {
+      new BlockReader(day, n, JSON.parse(dict) as Dictionary, body).each(from, to, need.times, view, visit);
+    }
+    const empty: string[] = [];
+    for (const [startedAt, endedAt, endReason, lastTs, path, pathTs, store, kiosk] of this.sql.raw<
+      [number, number | null, EndReason | null, number, string, string, string | null, string | null]
+    >(
+      need.path ? "analytics rows" : "analytics rows without paths",
+      `SELECT started_at, ended_at, end_reason, last_ts, ${need.path ? "path" : "''"}, ${need.times ? "path_ts" : "''"}, store_id, kiosk_id
+        FROM sessions WHERE packed = 0 AND started_at >= ? AND started_at < ?`,
+      from,
+      to,
+    )) {
+      view.startedAt = startedAt;
+      view.endedAt = endedAt;
+      view.endReason = endReason;
+      view.lastTs = lastTs;
+      view.store = store;
+      view.kiosk = kiosk;
+      view.labels = path === "" ? empty : path.split(PATH_SEPARATOR);
+      timesOf(pathTs, view.times);
+      visit(view);
+    }
   }
 
   /**
-   * Per group key (the store or kiosk id, null for none) of the sessions that started in [from,
-   * to) within the filters: how many, and how many have a stamp labelled `step` (a funnel's first
-   * step; null: not asked). Counted by SQLite itself, so ranking 2,000 groups costs no row in JS.
+   * Packs sessions that became final (ended, every stamp held) into their start day's open block,
+   * in the caller's transaction, then up to PACK_BACKLOG_PER_BATCH of those an upgrade left. A
+   * session that is not final, already packed, or does not fit the format stays a row.
    */
-  groupSizes(
-    from: number,
-    to: number,
-    by: "store" | "kiosk",
-    stores: string[] | null,
-    kiosk: string | null,
-    step: string | null,
-  ): [key: string | null, sessions: number, reached: number][] {
-    if (!this.created) return [];
-    const column = by === "store" ? "store_id" : "kiosk_id";
-    return [
-      ...this.sql.raw<[string | null, number, number]>(
-        `group sizes by ${by}`,
-        `SELECT ${column}, COUNT(*),
-            SUM(CASE WHEN ?3 IS NULL THEN 0 ELSE instr(char(1) || path || char(1), char(1) || ?3 || char(1)) > 0 END)
-          FROM sessions
-          WHERE started_at >= ?1 AND started_at < ?2
-            AND (?4 IS NULL OR store_id IN (SELECT value FROM json_each(?4)))
-            AND (?5 IS NULL OR kiosk_id = ?5)
-          GROUP BY ${column}`,
+  pack(sessionIds: Iterable<string>): void {
+    const rows: PackRow[] = [];
+    for (const id of new Set(sessionIds)) {
+      const row = this.sql.raw<PackRow>("row to pack", `SELECT ${PACK_COLUMNS} FROM sessions WHERE session_id = ?`, id).next().value;
+      if (row) rows.push(row);
+    }
+    if (this.sql.one<{ value: number }>("pack backlog", "SELECT value FROM shard_meta WHERE key = 'pack_backlog'")?.value === 1) {
+      const backlog = [
+        ...this.sql.raw<PackRow>(
+          "backlog to pack",
+          `SELECT ${PACK_COLUMNS} FROM sessions WHERE packed = 0 AND ended_at IS NOT NULL AND stamps_held = stamp_count LIMIT ?`,
+          PACK_BACKLOG_PER_BATCH,
+        ),
+      ];
+      rows.push(...backlog);
+      if (backlog.length < PACK_BACKLOG_PER_BATCH)
+        this.sql.run("backlog packed", "UPDATE shard_meta SET value = 0 WHERE key = 'pack_backlog'");
+    }
+    const byDay = new Map<number, PackedSession[]>();
+    const seen = new Set<string>();
+    for (const row of rows) {
+      if (row[11] !== 0 || seen.has(row[0])) continue;
+      seen.add(row[0]);
+      const session = finalSession(row);
+      if (session === null || !packable(session)) continue;
+      const day = dayOf(session.startedAt);
+      const list = byDay.get(day) ?? [];
+      list.push(session);
+      byDay.set(day, list);
+    }
+    for (const [day, sessions] of byDay) {
+      const open = this.sql
+        .raw<[number, number, string, ArrayBuffer, string]>(
+          "open block",
+          "SELECT seq, n, dict, body, ids FROM blocks WHERE day = ? ORDER BY seq DESC LIMIT 1",
+          day,
+        )
+        .next().value;
+      let seq = 0;
+      let rest = sessions;
+      if (open) {
+        seq = open[0];
+        const room = BLOCK_SESSIONS - open[1];
+        if (room > 0) {
+          const [, n, dict, body, ids] = open;
+          const base = { n, dict: JSON.parse(dict) as Dictionary, body };
+          this.writeBlock(day, seq, rest.slice(0, room), { ...base, ids: JSON.parse(ids) as string[] });
+          rest = rest.slice(room);
+        }
+        seq += 1;
+      }
+      for (let i = 0; i < rest.length; i += BLOCK_SESSIONS) {
+        this.writeBlock(day, seq, rest.slice(i, i + BLOCK_SESSIONS));
+        seq += 1;
+      }
+      for (const s of sessions) this.sql.run("mark packed", "UPDATE sessions SET packed = 1 WHERE session_id = ?", s.id);
+    }
+  }
+
+  private blockSessions(day: number, [, n, dict, body, ids]: [number, number, string, ArrayBuffer, string]): PackedSession[] {
+    return new BlockReader(day, n, JSON.parse(dict) as Dictionary, body).sessions(JSON.parse(ids) as string[]);
+  }
+
+  /** Writes a block of these sessions, after those of `base` (the block's stored columns) when given; none at all drops it. */
+  private writeBlock(day: number, seq: number, sessions: PackedSession[], base: (StoredBlock & { ids: string[] }) | null = null): void {
+    if (sessions.length === 0 && (base === null || base.n === 0)) {
+      this.sql.run("drop block", "DELETE FROM blocks WHERE day = ? AND seq = ?", day, seq);
+      return;
+    }
+    const block = encodeBlock(day, sessions, base);
+    let first = Number.POSITIVE_INFINITY;
+    let last = Number.NEGATIVE_INFINITY;
+    const view = newView();
+    // The range of starts over the whole block, its earlier sessions included.
+    new BlockReader(day, block.n, block.dict, block.body).each(Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY, false, view, (v) => {
+      first = Math.min(first, v.startedAt);
+      last = Math.max(last, v.startedAt);
+    });
+    this.sql.run(
+      "write block",
+      `INSERT INTO blocks (day, seq, n, first_start, last_start, dict, body, ids) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (day, seq) DO UPDATE SET n = excluded.n, first_start = excluded.first_start, last_start = excluded.last_start,
+          dict = excluded.dict, body = excluded.body, ids = excluded.ids`,
+      day,
+      seq,
+      block.n,
+      first,
+      last,
+      JSON.stringify(block.dict),
+      block.body,
+      JSON.stringify([...(base?.ids ?? []), ...sessions.map((s) => s.id)]),
+    );
+  }
+
+  /** Takes sessions out of their blocks (before their rows are deleted): each block of their days that holds one is rewritten without it. */
+  private unpack(sessions: { session_id: string; started_at: number }[]): void {
+    const days = new Map<number, Set<string>>();
+    for (const s of sessions) {
+      const day = dayOf(s.started_at);
+      const set = days.get(day) ?? new Set();
+      set.add(s.session_id);
+      days.set(day, set);
+    }
+    for (const [day, ids] of days) {
+      for (const block of [
+        ...this.sql.raw<[number, number, string, ArrayBuffer, string]>(
+          "blocks of day",
+          "SELECT seq, n, dict, body, ids FROM blocks WHERE day = ?",
+          day,
+        ),
+      ]) {
+        const held = JSON.parse(block[4]) as string[];
+        if (!held.some((id) => ids.has(id))) continue;
+        this.writeBlock(
+          day,
+          block[0],
+          this.blockSessions(day, block).filter((s) => !ids.has(s.id)),
+        );
+      }
+    }
+  }
+
+  /**
+   * The drift check: every block's sessions compared with their rows (the source of truth), and
+   * each day's count of packed rows with its blocks'. Reads the whole shard: an operator's tool.
+   */
+  checkBlocks(): BlockCheck {
+    if (!this.created) return { blocks: 0, sessions: 0, drifted_days: [] };
+    const drifted = new Set<number>();
+    const inBlocks = new Map<number, number>();
+    let blocks = 0;
+    let sessions = 0;
+    for (const block of this.sql.raw<[number, number, number, string, ArrayBuffer, string]>(
+      "every block",
+      "SELECT day, seq, n, dict, body, ids FROM blocks",
+    )) {
+      blocks += 1;
+      const [day, seq, n, dict, body, ids] = block;
+      let packedSessions: PackedSession[];
+      try {
+        packedSessions = this.blockSessions(day, [seq, n, dict, body, ids]);
+      } catch {
+        drifted.add(day);
+        continue;
+      }
+      inBlocks.set(day, (inBlocks.get(day) ?? 0) + packedSessions.length);
+      for (const s of packedSessions) {
+        sessions += 1;
+        const row = this.sql.raw<PackRow>("row of packed", `SELECT ${PACK_COLUMNS} FROM sessions WHERE session_id = ?`, s.id).next().value;
+        const expected = row && row[11] === 1 ? finalSession(row) : null;
+        if (expected === null || JSON.stringify(expected) !== JSON.stringify(s) || dayOf(s.startedAt) !== day) drifted.add(day);
+      }
+    }
+    for (const [day, n] of this.sql.raw<[number, number]>(
+      "packed rows per day",
+      "SELECT started_at / 86400000, COUNT(*) FROM sessions WHERE packed = 1 GROUP BY 1",
+    )) {
+      if ((inBlocks.get(day) ?? 0) !== n) drifted.add(day);
+    }
+    for (const [day, n] of inBlocks) if (n > 0 && !drifted.has(day) && !this.packedRows(day)) drifted.add(day);
+    return {
+      blocks,
+      sessions,
+      drifted_days: [...drifted].sort((a, b) => a - b).map((d) => new Date(d * DAY_MS).toISOString().slice(0, 10)),
+    };
+  }
+
+  private packedRows(day: number): boolean {
+    return (
+      (this.sql.one<{ n: number }>(
+        "packed rows of day",
+        "SELECT COUNT(*) AS n FROM sessions WHERE packed = 1 AND started_at >= ? AND started_at < ?",
+        day * DAY_MS,
+        (day + 1) * DAY_MS,
+      )?.n ?? 0) > 0
+    );
+  }
+
+  /** The repair: a day's blocks rebuilt from its rows (in the caller's transaction). */
+  repackDay(day: number): void {
+    this.sql.run("drop day's blocks", "DELETE FROM blocks WHERE day = ?", day);
+    const from = day * DAY_MS;
+    const to = from + DAY_MS;
+    this.sql.run("unmark day", "UPDATE sessions SET packed = 0 WHERE packed = 1 AND started_at >= ? AND started_at < ?", from, to);
+    const ids = this.sql
+      .all<{ session_id: string }>(
+        "finals of day",
+        "SELECT session_id FROM sessions WHERE packed = 0 AND started_at >= ? AND started_at < ? AND ended_at IS NOT NULL AND stamps_held = stamp_count",
         from,
         to,
-        step,
-        stores === null ? null : JSON.stringify(stores),
-        kiosk,
-      ),
-    ];
+      )
+      .map((r) => r.session_id);
+    this.pack(ids);
   }
 
   /**
