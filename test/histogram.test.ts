@@ -56,6 +56,16 @@ describe("duration histograms", () => {
     for (let v = 1; v <= 20_000; v++) expectNear(representative(binOf(v)), v, `value ${v}`);
   });
 
+  it("bin whole milliseconds (bit operations) and other values (logarithms) on one scale", () => {
+    // Ascending values across the two paths: fractions, and both sides of 2^31.
+    const values = [1, 1.5, 2, 2.5, 63.5, 64, 64.25, 127, 128, 2_147_483_647, 2_147_483_647.5, 2_147_483_648, 2 ** 40 + 3];
+    for (let i = 1; i < values.length; i++) expect(binOf(values[i]!)).toBeGreaterThanOrEqual(binOf(values[i - 1]!));
+    for (const v of values) {
+      expectNear(representative(binOf(v)), v, `value ${v}`);
+      expect(binOf(-v)).toBe(-binOf(v));
+    }
+  });
+
   it("answer the median and p90 within the bound, and the count and sum exactly, for random sets of every size to 400", () => {
     const rand = random(7);
     for (let n = 1; n <= 400; n++) {
@@ -86,11 +96,12 @@ describe("duration histograms", () => {
     expect(histogramQuantiles(merged)).toEqual(histogramQuantiles(whole));
   });
 
-  it("stay small: a bin per distinct power of the ratio the values reach, not a value per session", () => {
+  it("stay small: at most 64 bins per doubling the values reach, not a value per session", () => {
     const rand = random(17);
     const h = of(Array.from({ length: 100_000 }, () => Math.floor(rand() * 3_600_000)));
-    // From 1 ms to 1 hour is ln(3.6e6) / ln(γ) ≈ 840 bins; uniform values fill only the upper ones.
-    expect(h.bins.size).toBeLessThan(900);
+    // From 1 ms to 1 hour is 22 doublings, 1,400 bins; uniform values fill only the upper ones
+    // (below 2^10 ms, about 28 of 100,000 values: at most 28 bins there).
+    expect(h.bins.size).toBeLessThan(64 * 12 + 28 + 1);
     expect(h.count).toBe(100_000);
   });
 });

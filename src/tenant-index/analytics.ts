@@ -6,7 +6,7 @@
  */
 import type { SessionView } from "./blocks";
 import { cachedOffset } from "./buckets";
-import { addValue, type Histogram, newHistogram } from "./histogram";
+import { addValue, BinCounter, type Histogram, newHistogram } from "./histogram";
 import { PATH_SEPARATOR } from "./store";
 
 /** The sessions of a query, visited one at a time (a shard's blocks and rows: IndexStore.eachSession). */
@@ -44,19 +44,29 @@ function funnelAdder(steps: string[], withinMs: number | null) {
     }
     return m;
   };
-  return (part: FunnelPart, { labels, times }: SessionView) => {
+  const counters = new Map<FunnelPart, BinCounter[]>();
+  const add = (part: FunnelPart, { labels, times }: SessionView) => {
     if (labels.length === 0) return;
     const m = matchOf(labels);
     if (m.length === 0) return;
+    let gaps = counters.get(part);
+    if (gaps === undefined) {
+      gaps = part.gaps.map((h) => new BinCounter(h));
+      counters.set(part, gaps);
+    }
     const first = times[m[0]!]!;
     part.reached[0]! += 1;
     for (let k = 1; k < m.length; k++) {
       const t = times[m[k]!]!;
       if (withinMs !== null && t - first > withinMs) break;
       part.reached[k]! += 1;
-      addValue(part.gaps[k]!, t - times[m[k - 1]!]!);
+      gaps[k]!.add(t - times[m[k - 1]!]!);
     }
   };
+  const flush = () => {
+    for (const gaps of counters.values()) for (const g of gaps) g.flush();
+  };
+  return { add, flush };
 }
 
 /**
@@ -74,21 +84,56 @@ export interface DwellPart {
 const newDwell = (): DwellPart => ({ sessions: 0, values: new Map() });
 
 function dwellAdder() {
-  return (part: DwellPart, { endedAt, endReason, labels, times }: SessionView) => {
+  const counters = new Map<Histogram, BinCounter>();
+  const counter = (part: DwellPart, label: string) => {
+    let h = part.values.get(label);
+    if (h === undefined) {
+      h = newHistogram();
+      part.values.set(label, h);
+    }
+    let c = counters.get(h);
+    if (c === undefined) {
+      c = new BinCounter(h);
+      counters.set(h, c);
+    }
+    return c;
+  };
+  // Per part, its counters by the current block's label index: a label's counter is looked up by
+  // string once per block, not once per stamp.
+  const byLabelId = new Map<DwellPart, { source: object; counters: (BinCounter | undefined)[] }>();
+  const add = (part: DwellPart, view: SessionView) => {
+    const { endedAt, endReason, labels, times } = view;
     part.sessions += 1;
     if (labels.length === 0) return;
-    const add = (label: string, value: number) => {
-      let h = part.values.get(label);
-      if (h === undefined) {
-        h = newHistogram();
-        part.values.set(label, h);
-      }
-      addValue(h, value);
-    };
     const last = labels.length - 1;
-    for (let i = 0; i < last; i++) add(labels[i]!, times[i + 1]! - times[i]!);
-    if (endReason === "client" && endedAt !== null) add(labels[last]!, endedAt - times[last]!);
+    const final = endReason === "client" && endedAt !== null;
+    if (view.source === null) {
+      for (let i = 0; i < last; i++) counter(part, labels[i]!).add(times[i + 1]! - times[i]!);
+      if (final) counter(part, labels[last]!).add(endedAt - times[last]!);
+      return;
+    }
+    let cache = byLabelId.get(part);
+    if (cache === undefined || cache.source !== view.source) {
+      cache = { source: view.source, counters: [] };
+      byLabelId.set(part, cache);
+    }
+    const cs = cache.counters;
+    const ids = view.labelIds;
+    const at = (i: number) => {
+      let c = cs[ids[i]!];
+      if (c === undefined) {
+        c = counter(part, labels[i]!);
+        cs[ids[i]!] = c;
+      }
+      return c;
+    };
+    for (let i = 0; i < last; i++) at(i).add(times[i + 1]! - times[i]!);
+    if (final) at(last).add(endedAt - times[last]!);
   };
+  const flush = () => {
+    for (const c of counters.values()) c.flush();
+  };
+  return { add, flush };
 }
 
 /**
@@ -196,18 +241,44 @@ export function grouped<P>(sessions: Sessions, scope: Scope, init: () => P, add:
   const stores = scope.stores === null ? null : new Set(scope.stores);
   const top = scope.groupBy !== null && scope.top ? new Set(scope.top) : null;
   const parts = new Map<string | null, P>();
-  sessions((view) => {
-    const store = view.store;
-    if (stores !== null && (store === null || !stores.has(store))) return;
-    if (scope.kiosk !== null && view.kiosk !== scope.kiosk) return;
-    let key = scope.groupBy === "store" ? store : scope.groupBy === "kiosk" ? view.kiosk : null;
+  /** The part a session goes to (undefined: the scope leaves it out), from its store and kiosk ids. */
+  const partOf = (store: string | null, kiosk: string | null): P | undefined => {
+    if (stores !== null && (store === null || !stores.has(store))) return undefined;
+    if (scope.kiosk !== null && kiosk !== scope.kiosk) return undefined;
+    let key = scope.groupBy === "store" ? store : scope.groupBy === "kiosk" ? kiosk : null;
     if (top !== null && !top.has(key)) key = OTHER_GROUP;
     let part = parts.get(key);
     if (part === undefined) {
       part = init();
       parts.set(key, part);
     }
-    add(part, view);
+    return part;
+  };
+  // Within a block, the part depends only on the session's (store, kiosk) dictionary indexes:
+  // decided once per pair a block holds, not by string lookups per session.
+  let source: object | null = null;
+  const cached: (P | null)[][] = [];
+  sessions((view) => {
+    if (view.source === null) {
+      const part = partOf(view.store, view.kiosk);
+      if (part !== undefined) add(part, view);
+      return;
+    }
+    if (view.source !== source) {
+      source = view.source;
+      cached.length = 0;
+    }
+    let byKiosk = cached[view.storeIdx];
+    if (byKiosk === undefined) {
+      byKiosk = [];
+      cached[view.storeIdx] = byKiosk;
+    }
+    let part = byKiosk[view.kioskIdx];
+    if (part === undefined) {
+      part = partOf(view.store, view.kiosk) ?? null;
+      byKiosk[view.kioskIdx] = part;
+    }
+    if (part !== null) add(part, view);
   });
   return [...parts].map(([key, part]) => ({ key, part }));
 }
@@ -266,9 +337,18 @@ export function pathCounts(sessions: Sessions, scope: Scope): Map<string, number
 }
 
 /** Funnel, dwell and visits parts per group, as a shard computes them. */
-export const groupedFunnel = (sessions: Sessions, scope: Scope, steps: string[], withinMs: number | null) =>
-  grouped(sessions, scope, () => newFunnel(steps), funnelAdder(steps, withinMs));
-export const groupedDwell = (sessions: Sessions, scope: Scope) => grouped(sessions, scope, newDwell, dwellAdder());
+export function groupedFunnel(sessions: Sessions, scope: Scope, steps: string[], withinMs: number | null) {
+  const adder = funnelAdder(steps, withinMs);
+  const parts = grouped(sessions, scope, () => newFunnel(steps), adder.add);
+  adder.flush();
+  return parts;
+}
+export function groupedDwell(sessions: Sessions, scope: Scope) {
+  const adder = dwellAdder();
+  const parts = grouped(sessions, scope, newDwell, adder.add);
+  adder.flush();
+  return parts;
+}
 export const groupedVisits = (sessions: Sessions, scope: Scope, how: VisitBuckets) => grouped(sessions, scope, newVisits, visitsAdder(how));
 
 /** When a group's sessions were present: parallel lists of interval starts and ends (ms). */

@@ -37,8 +37,20 @@ export interface SessionView {
   kiosk: string | null;
   /** Its labels in record order. The same array for every session of a block with this path. */
   labels: readonly string[];
-  /** Its stamps' times (ms), in record order: filled only when the reader asked for times. */
+  /**
+   * Its stamps' times (ms), in record order: filled only when the reader asked for times. Read
+   * the first labels.length: the array is not shortened between sessions.
+   */
   times: number[];
+  /**
+   * The block being read (null: a row). Within one block, storeIdx, kioskIdx and labelIds are
+   * indexes into its dictionary, so a reader can cache what it derives from a store or label per
+   * block instead of looking strings up per session.
+   */
+  source: object | null;
+  storeIdx: number;
+  kioskIdx: number;
+  labelIds: readonly number[];
 }
 
 /** A final session's figures, as packed (or checked against a block). */
@@ -137,9 +149,12 @@ export class BlockReader {
       view.store = s === 0 ? null : this.dict.stores[s - 1]!;
       view.kiosk = k === 0 ? null : this.dict.kiosks[k - 1]!;
       view.labels = labels;
+      view.source = this;
+      view.storeIdx = s;
+      view.kioskIdx = k;
+      view.labelIds = this.dict.paths[this.path[i]!]!;
       if (withTimes) {
         const times = view.times;
-        times.length = length;
         for (let j = 0; j < length; j++) times[j] = startedAt + this.times[offset + j]!;
       }
       offset += length;
@@ -162,7 +177,7 @@ export class BlockReader {
         store: v.store,
         kiosk: v.kiosk,
         labels: [...v.labels],
-        times: [...v.times],
+        times: v.times.slice(0, v.labels.length),
       });
     });
     return out;
@@ -183,6 +198,10 @@ export const newView = (): SessionView => ({
   kiosk: null,
   labels: [],
   times: [],
+  source: null,
+  storeIdx: 0,
+  kioskIdx: 0,
+  labelIds: [],
 });
 
 /** A block's stored columns, as appendTo() extends them. */

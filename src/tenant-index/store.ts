@@ -420,6 +420,7 @@ export class IndexStore {
       view.store = store;
       view.kiosk = kiosk;
       view.labels = path === "" ? empty : path.split(PATH_SEPARATOR);
+      view.source = null;
       timesOf(pathTs, view.times);
       visit(view);
     }
