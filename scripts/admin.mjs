@@ -24,6 +24,9 @@ const USAGE = `usage: npm run admin -- [--url URL] [--json] <command>
   audit [--tenant TENANT_ID] [--limit N] [--cursor CURSOR]
   index resend <tenant_id> [--since ISO-8601]   rebuild the tenant's index: every persona object it
                                                 knows sends its whole state again (page after page)
+  index check <tenant_id> [--month YYYY-MM] [--repair]
+                                                compare a month shard's analytics blocks with its
+                                                session rows; --repair rebuilds the days that differ
 
   --url   the API (default http://localhost:8787)
   --json  print the API's data as JSON
@@ -53,6 +56,8 @@ try {
       since: { type: "string" },
       store: { type: "string" },
       tag: { type: "string" },
+      month: { type: "string" },
+      repair: { type: "boolean", default: false },
     },
   });
 } catch (e) {
@@ -324,6 +329,18 @@ const commands = {
     out({ personas: total }, () =>
       console.log(`done: ${total} persona objects send their whole state again; the index has it within seconds`),
     );
+  },
+  "index check": async ([id]) => {
+    const query = new URLSearchParams({ ...(opts.month ? { month: opts.month } : {}), ...(opts.repair ? { repair: "true" } : {}) });
+    out(await call("POST", `${tenantPath(id)}/index/check?${query}`), (r) => {
+      console.log(`${r.month}: ${r.sessions} sessions in ${r.blocks} blocks compared with their rows`);
+      console.log(r.drifted_days.length === 0 ? "no drift" : `drifted days: ${r.drifted_days.join(", ")}`);
+      if (r.repaired_days.length > 0) {
+        console.log(
+          `repaired: ${r.repaired_days.join(", ")}; after: ${r.after.drifted_days.length === 0 ? "no drift" : r.after.drifted_days.join(", ")}`,
+        );
+      } else if (r.drifted_days.length > 0) console.log("run again with --repair to rebuild them from the rows");
+    });
   },
   "keys create": async ([id]) => {
     const body = { scope: need(opts.scope, "--scope read|write|admin") };

@@ -40,12 +40,12 @@ function random(seed: number) {
 }
 
 /** `n` visits over the week, three per persona (so retention can take one and keep the rest), mostly ended. */
-function fixture(seed: number, n: number): Visit[] {
+function fixture(seed: number, n: number, days = 7): Visit[] {
   const rand = random(seed);
   const labels = ["CHAT", "SHOPPING", "PAYMENT", "COMPLETE"];
   const out: Visit[] = [];
   for (let k = 0; k < n; k++) {
-    const started = FROM + Math.floor(rand() * (TO - FROM - 4 * HOUR));
+    const started = FROM + Math.floor(rand() * (days * 24 * HOUR - 4 * HOUR));
     const path = ["ENTER"];
     const times = [started];
     let t = started;
@@ -208,6 +208,33 @@ describe("the analytics blocks follow the session rows", () => {
   });
 });
 
+describe("a day of more sessions than a block holds (1,024)", () => {
+  it("fills several blocks, and a floor takes sessions out of each of them", async () => {
+    const visits = fixture(17, 2600, 1);
+    const tenant = await fresh(visits);
+    const blocks = await shardSql(tenant, "SELECT seq, n FROM blocks ORDER BY seq");
+    expect(blocks.map((b) => Number(b.n))).toEqual([1024, 1024, endedCount(visits) - 2048]);
+    // Each persona's sessions sit in whichever block was open when they ended: erase every
+    // seventh persona, which reaches all three blocks.
+    const personas = [...new Set(visits.map((v) => v.persona))].filter((_, i) => i % 7 === 0);
+    const erased = new Set(personas);
+    const rows = await shardSql(
+      tenant,
+      "SELECT DISTINCT packed FROM sessions WHERE persona_id IN (SELECT value FROM json_each(?)) AND packed > 0",
+      JSON.stringify(personas),
+    );
+    expect(rows.map((r) => Number(r.packed)).sort()).toEqual([1, 2, 3]);
+    await deliver(
+      personas.map((p) =>
+        message(tenant, { persona: p, sessions: [], floor: { id: visits.filter((v) => v.persona === p).at(-1)!.id, months: [MONTH] } }),
+      ),
+    );
+    const remaining = visits.filter((v) => !erased.has(v.persona));
+    expect(await packedCount(tenant)).toBe(endedCount(remaining));
+    await expectSameAnswers(tenant, fresh(remaining));
+  });
+});
+
 describe("an upgrade from schema version 2 (sessions only, no blocks)", () => {
   it("answers the same from rows at once, and the batches after it pack the ended sessions", async () => {
     const visits = fixture(15, 240);
@@ -275,7 +302,7 @@ describe("the drift check and repair (POST /admin/v1/tenants/{id}/index/check)",
     await shardSql(tenant, "UPDATE blocks SET body = ? WHERE day = ? AND seq = ?", body.buffer, days[3]!, Number(block!.seq));
     await shardSql(
       tenant,
-      "UPDATE sessions SET packed = 0 WHERE session_id = (SELECT session_id FROM sessions WHERE packed = 1 AND started_at >= ? AND started_at < ? LIMIT 1)",
+      "UPDATE sessions SET packed = 0 WHERE session_id = (SELECT session_id FROM sessions WHERE packed > 0 AND started_at >= ? AND started_at < ? LIMIT 1)",
       days[5]! * 86_400_000,
       (days[5]! + 1) * 86_400_000,
     );

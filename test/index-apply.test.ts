@@ -103,7 +103,7 @@ describe("applying index messages", () => {
         stamps_held: 4,
         store_id: null,
         kiosk_id: null,
-        // Ended with every stamp held: packed into its day's analytics block.
+        // Ended with every stamp held: packed into its day's first analytics block (packed = seq + 1).
         packed: 1,
       },
     ]);

@@ -45,9 +45,25 @@ function funnelAdder(steps: string[], withinMs: number | null) {
     return m;
   };
   const counters = new Map<FunnelPart, BinCounter[]>();
-  const add = (part: FunnelPart, { labels, times }: SessionView) => {
+  // Within a block, by path index: no lookup keyed by the labels array per session.
+  let source: object | null = null;
+  const byPath: (number[] | undefined)[] = [];
+  const add = (part: FunnelPart, view: SessionView) => {
+    const { labels, times } = view;
     if (labels.length === 0) return;
-    const m = matchOf(labels);
+    let m: number[] | undefined;
+    if (view.source === null) m = matchOf(labels);
+    else {
+      if (view.source !== source) {
+        source = view.source;
+        byPath.length = 0;
+      }
+      m = byPath[view.pathIdx];
+      if (m === undefined) {
+        m = matchOf(labels);
+        byPath[view.pathIdx] = m;
+      }
+    }
     if (m.length === 0) return;
     let gaps = counters.get(part);
     if (gaps === undefined) {
@@ -119,16 +135,16 @@ function dwellAdder() {
     }
     const cs = cache.counters;
     const ids = view.labelIds;
-    const at = (i: number) => {
-      let c = cs[ids[i]!];
+    for (let i = 0; i <= last; i++) {
+      if (i === last && !final) break;
+      const id = ids[i]!;
+      let c = cs[id];
       if (c === undefined) {
         c = counter(part, labels[i]!);
-        cs[ids[i]!] = c;
+        cs[id] = c;
       }
-      return c;
-    };
-    for (let i = 0; i < last; i++) at(i).add(times[i + 1]! - times[i]!);
-    if (final) at(last).add(endedAt - times[last]!);
+      c.add(i === last ? endedAt! - times[last]! : times[i + 1]! - times[i]!);
+    }
   };
   const flush = () => {
     for (const c of counters.values()) c.flush();

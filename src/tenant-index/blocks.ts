@@ -50,6 +50,8 @@ export interface SessionView {
   source: object | null;
   storeIdx: number;
   kioskIdx: number;
+  /** The path's index in the block's dictionary. */
+  pathIdx: number;
   labelIds: readonly number[];
 }
 
@@ -152,7 +154,8 @@ export class BlockReader {
       view.source = this;
       view.storeIdx = s;
       view.kioskIdx = k;
-      view.labelIds = this.dict.paths[this.path[i]!]!;
+      view.pathIdx = this.path[i]!;
+      view.labelIds = this.dict.paths[view.pathIdx]!;
       if (withTimes) {
         const times = view.times;
         for (let j = 0; j < length; j++) times[j] = startedAt + this.times[offset + j]!;
@@ -201,6 +204,7 @@ export const newView = (): SessionView => ({
   source: null,
   storeIdx: 0,
   kioskIdx: 0,
+  pathIdx: 0,
   labelIds: [],
 });
 

@@ -80,8 +80,8 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; statements: readonly s
     ],
   },
   {
-    // Ended sessions packed into column blocks for analytics (blocks.ts). `packed` is 1 for a
-    // session in a block; the partial index finds the others (active, incomplete, or not yet
+    // Ended sessions packed into column blocks for analytics (blocks.ts). `packed` is the block's
+    // seq + 1 for a session in a block (its day is its start's), 0 for one that is not; the partial index finds the others (active, incomplete, or not yet
     // packed), which analytics read as rows. Existing shards pack their ended sessions in the
     // batches after the upgrade (`pack_backlog`): answers are the same meanwhile, only slower.
     version: 3,
@@ -279,9 +279,9 @@ export class IndexStore {
       floor,
     );
     this.unpack(
-      this.sql.all<{ session_id: string; started_at: number }>(
+      this.sql.all<{ session_id: string; started_at: number; packed: number }>(
         "floor: packed sessions",
-        "SELECT session_id, started_at FROM sessions WHERE persona_id = ? AND session_id <= ? AND packed = 1",
+        "SELECT session_id, started_at, packed FROM sessions WHERE persona_id = ? AND session_id <= ? AND packed > 0",
         persona,
         floor,
       ),
@@ -471,22 +471,28 @@ export class IndexStore {
         .next().value;
       let seq = 0;
       let rest = sessions;
+      const mark = (list: PackedSession[], at: number) => {
+        for (const s of list) this.sql.run("mark packed", "UPDATE sessions SET packed = ? WHERE session_id = ?", at + 1, s.id);
+      };
       if (open) {
         seq = open[0];
         const room = BLOCK_SESSIONS - open[1];
         if (room > 0) {
           const [, n, dict, body, ids] = open;
           const base = { n, dict: JSON.parse(dict) as Dictionary, body };
-          this.writeBlock(day, seq, rest.slice(0, room), { ...base, ids: JSON.parse(ids) as string[] });
+          const added = rest.slice(0, room);
+          this.writeBlock(day, seq, added, { ...base, ids: JSON.parse(ids) as string[] });
+          mark(added, seq);
           rest = rest.slice(room);
         }
         seq += 1;
       }
       for (let i = 0; i < rest.length; i += BLOCK_SESSIONS) {
-        this.writeBlock(day, seq, rest.slice(i, i + BLOCK_SESSIONS));
+        const added = rest.slice(i, i + BLOCK_SESSIONS);
+        this.writeBlock(day, seq, added);
+        mark(added, seq);
         seq += 1;
       }
-      for (const s of sessions) this.sql.run("mark packed", "UPDATE sessions SET packed = 1 WHERE session_id = ?", s.id);
     }
   }
 
@@ -525,31 +531,35 @@ export class IndexStore {
     );
   }
 
-  /** Takes sessions out of their blocks (before their rows are deleted): each block of their days that holds one is rewritten without it. */
-  private unpack(sessions: { session_id: string; started_at: number }[]): void {
-    const days = new Map<number, Set<string>>();
+  /**
+   * Takes sessions out of their blocks (before their rows are deleted): each block that holds one
+   * (its row says which) is rewritten without them, or dropped when none is left.
+   */
+  private unpack(sessions: { session_id: string; started_at: number; packed: number }[]): void {
+    const blocks = new Map<string, { day: number; seq: number; ids: Set<string> }>();
     for (const s of sessions) {
       const day = dayOf(s.started_at);
-      const set = days.get(day) ?? new Set();
-      set.add(s.session_id);
-      days.set(day, set);
+      const key = `${day}:${s.packed}`;
+      const block = blocks.get(key) ?? { day, seq: s.packed - 1, ids: new Set() };
+      block.ids.add(s.session_id);
+      blocks.set(key, block);
     }
-    for (const [day, ids] of days) {
-      for (const block of [
-        ...this.sql.raw<[number, number, string, ArrayBuffer, string]>(
-          "blocks of day",
-          "SELECT seq, n, dict, body, ids FROM blocks WHERE day = ?",
+    for (const { day, seq, ids } of blocks.values()) {
+      const block = this.sql
+        .raw<[number, number, string, ArrayBuffer, string]>(
+          "block of session",
+          "SELECT seq, n, dict, body, ids FROM blocks WHERE day = ? AND seq = ?",
           day,
-        ),
-      ]) {
-        const held = JSON.parse(block[4]) as string[];
-        if (!held.some((id) => ids.has(id))) continue;
-        this.writeBlock(
-          day,
-          block[0],
-          this.blockSessions(day, block).filter((s) => !ids.has(s.id)),
-        );
-      }
+          seq,
+        )
+        .next().value;
+      // Missing: drift, which the check finds and the repair rebuilds from the rows.
+      if (!block) continue;
+      this.writeBlock(
+        day,
+        seq,
+        this.blockSessions(day, block).filter((s) => !ids.has(s.id)),
+      );
     }
   }
 
@@ -580,13 +590,13 @@ export class IndexStore {
       for (const s of packedSessions) {
         sessions += 1;
         const row = this.sql.raw<PackRow>("row of packed", `SELECT ${PACK_COLUMNS} FROM sessions WHERE session_id = ?`, s.id).next().value;
-        const expected = row && row[11] === 1 ? finalSession(row) : null;
+        const expected = row && row[11] === seq + 1 ? finalSession(row) : null;
         if (expected === null || JSON.stringify(expected) !== JSON.stringify(s) || dayOf(s.startedAt) !== day) drifted.add(day);
       }
     }
     for (const [day, n] of this.sql.raw<[number, number]>(
       "packed rows per day",
-      "SELECT started_at / 86400000, COUNT(*) FROM sessions WHERE packed = 1 GROUP BY 1",
+      "SELECT started_at / 86400000, COUNT(*) FROM sessions WHERE packed > 0 GROUP BY 1",
     )) {
       if ((inBlocks.get(day) ?? 0) !== n) drifted.add(day);
     }
@@ -602,7 +612,7 @@ export class IndexStore {
     return (
       (this.sql.one<{ n: number }>(
         "packed rows of day",
-        "SELECT COUNT(*) AS n FROM sessions WHERE packed = 1 AND started_at >= ? AND started_at < ?",
+        "SELECT COUNT(*) AS n FROM sessions WHERE packed > 0 AND started_at >= ? AND started_at < ?",
         day * DAY_MS,
         (day + 1) * DAY_MS,
       )?.n ?? 0) > 0
@@ -614,7 +624,7 @@ export class IndexStore {
     this.sql.run("drop day's blocks", "DELETE FROM blocks WHERE day = ?", day);
     const from = day * DAY_MS;
     const to = from + DAY_MS;
-    this.sql.run("unmark day", "UPDATE sessions SET packed = 0 WHERE packed = 1 AND started_at >= ? AND started_at < ?", from, to);
+    this.sql.run("unmark day", "UPDATE sessions SET packed = 0 WHERE packed > 0 AND started_at >= ? AND started_at < ?", from, to);
     const ids = this.sql
       .all<{ session_id: string }>(
         "finals of day",
