@@ -9,7 +9,7 @@ import { uuidv7 } from "../src/ids";
 import { applyIndexMessages } from "../src/tenant-index/consumer";
 import { type IndexMessage, monthShard, type PersonaChange, type SessionDelta } from "../src/tenant-index/messages";
 import type { IndexStore } from "../src/tenant-index/store";
-import { admin, api, newKey, newTenant } from "./helpers";
+import { admin, api, newKey, newTenant, random } from "./helpers";
 
 vi.setConfig({ testTimeout: 60_000 });
 
@@ -29,14 +29,6 @@ interface Visit {
   times: number[];
   ended: number | null;
   reason: "client" | "idle_timeout" | null;
-}
-
-function random(seed: number) {
-  let s = seed;
-  return () => {
-    s = (s * 1103515245 + 12345) % 2147483648;
-    return s / 2147483648;
-  };
 }
 
 /** `n` visits over the week, three per persona (so retention can take one and keep the rest), mostly ended. */

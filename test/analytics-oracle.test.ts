@@ -10,7 +10,7 @@ import { describe, expect, it, vi } from "vitest";
 import { uuidv7 } from "../src/ids";
 import { applyIndexMessages } from "../src/tenant-index/consumer";
 import type { IndexMessage, SessionDelta } from "../src/tenant-index/messages";
-import { admin, api, newKey, newTenant, sleep, wallClock } from "./helpers";
+import { admin, api, newKey, newTenant, random, sleep, wallClock } from "./helpers";
 
 vi.setConfig({ testTimeout: 120_000 });
 
@@ -39,14 +39,6 @@ interface Visit {
   times: number[];
   ended: number | null;
   reason: "client" | "idle_timeout" | null;
-}
-
-function random(seed: number) {
-  let s = seed;
-  return () => {
-    s = (s * 1103515245 + 12345) % 2147483648;
-    return s / 2147483648;
-  };
 }
 
 /** A shopper's walk: mostly forward through the funnel, with loops back, help, repeats and drop-offs. */

@@ -181,3 +181,12 @@ export function wallClock(ms: number, zone: string, interval: "hour" | "day" = "
   );
   return `${p.year}-${p.month}-${p.day}T${interval === "hour" ? p.hour : "00"}:00`;
 }
+
+/** A seeded pseudo-random source in [0, 1) (a linear congruential generator): the same fixtures on every run. */
+export function random(seed: number): () => number {
+  let s = seed;
+  return () => {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    return s / 2147483648;
+  };
+}

@@ -11,19 +11,12 @@ import {
   RELATIVE_ERROR,
   representative,
 } from "../src/tenant-index/histogram";
+import { random } from "./helpers";
 
 /** The definition: the lower middle of the sorted values, and the nearest-rank 90th percentile. */
 function exact(values: number[]) {
   const sorted = [...values].sort((a, b) => a - b);
   return { median: sorted[(sorted.length - 1) >> 1]!, p90: sorted[Math.ceil(0.9 * sorted.length) - 1]! };
-}
-
-function random(seed: number) {
-  let s = seed;
-  return () => {
-    s = (s * 1103515245 + 12345) % 2147483648;
-    return s / 2147483648;
-  };
 }
 
 const of = (values: number[]): Histogram => {
