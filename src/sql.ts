@@ -54,6 +54,11 @@ export class Sql {
     this.count(cursor);
   }
 
+  /** The first row of a SELECT as an array (null: none); the cursor is read to its end, so its rows are counted. */
+  firstRaw<T extends SqlStorageValue[]>(name: string, query: string, ...params: SqlParam[]): T | null {
+    return [...this.raw<T>(name, query, ...params)][0] ?? null;
+  }
+
   one<T extends Record<string, SqlStorageValue>>(name: string, query: string, ...params: SqlParam[]): T | null {
     return this.all<T>(name, query, ...params)[0] ?? null;
   }

@@ -434,7 +434,7 @@ export class IndexStore {
   pack(sessionIds: Iterable<string>): void {
     const rows: PackRow[] = [];
     for (const id of new Set(sessionIds)) {
-      const row = this.sql.raw<PackRow>("row to pack", `SELECT ${PACK_COLUMNS} FROM sessions WHERE session_id = ?`, id).next().value;
+      const row = this.sql.firstRaw<PackRow>("row to pack", `SELECT ${PACK_COLUMNS} FROM sessions WHERE session_id = ?`, id);
       if (row) rows.push(row);
     }
     if (this.sql.one<{ value: number }>("pack backlog", "SELECT value FROM shard_meta WHERE key = 'pack_backlog'")?.value === 1) {
@@ -462,13 +462,11 @@ export class IndexStore {
       byDay.set(day, list);
     }
     for (const [day, sessions] of byDay) {
-      const open = this.sql
-        .raw<[number, number, string, ArrayBuffer, string]>(
-          "open block",
-          "SELECT seq, n, dict, body, ids FROM blocks WHERE day = ? ORDER BY seq DESC LIMIT 1",
-          day,
-        )
-        .next().value;
+      const open = this.sql.firstRaw<[number, number, string, ArrayBuffer, string]>(
+        "open block",
+        "SELECT seq, n, dict, body, ids FROM blocks WHERE day = ? ORDER BY seq DESC LIMIT 1",
+        day,
+      );
       let seq = 0;
       let rest = sessions;
       const mark = (list: PackedSession[], at: number) => {
@@ -545,14 +543,12 @@ export class IndexStore {
       blocks.set(key, block);
     }
     for (const { day, seq, ids } of blocks.values()) {
-      const block = this.sql
-        .raw<[number, number, string, ArrayBuffer, string]>(
-          "block of session",
-          "SELECT seq, n, dict, body, ids FROM blocks WHERE day = ? AND seq = ?",
-          day,
-          seq,
-        )
-        .next().value;
+      const block = this.sql.firstRaw<[number, number, string, ArrayBuffer, string]>(
+        "block of session",
+        "SELECT seq, n, dict, body, ids FROM blocks WHERE day = ? AND seq = ?",
+        day,
+        seq,
+      );
       // Missing: drift, which the check finds and the repair rebuilds from the rows.
       if (!block) continue;
       this.writeBlock(
@@ -589,7 +585,7 @@ export class IndexStore {
       inBlocks.set(day, (inBlocks.get(day) ?? 0) + packedSessions.length);
       for (const s of packedSessions) {
         sessions += 1;
-        const row = this.sql.raw<PackRow>("row of packed", `SELECT ${PACK_COLUMNS} FROM sessions WHERE session_id = ?`, s.id).next().value;
+        const row = this.sql.firstRaw<PackRow>("row of packed", `SELECT ${PACK_COLUMNS} FROM sessions WHERE session_id = ?`, s.id);
         const expected = row && row[11] === seq + 1 ? finalSession(row) : null;
         if (expected === null || JSON.stringify(expected) !== JSON.stringify(s) || dayOf(s.startedAt) !== day) drifted.add(day);
       }
