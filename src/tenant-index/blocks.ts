@@ -87,15 +87,6 @@ export interface Dictionary {
   kiosks: string[];
 }
 
-/** A block as its columns (a day's sessions, at most BLOCK_SESSIONS). */
-export interface BlockColumns {
-  n: number;
-  dict: Dictionary;
-  body: ArrayBuffer;
-  /** The sessions' ids, in the body's order (JSON): read only to remove or check one. */
-  ids: string[];
-}
-
 /** Reads a block's sessions: `visit` is called with one reused view per session. */
 export class BlockReader {
   private readonly start: Int32Array;
@@ -237,7 +228,7 @@ const bodyBytes = (n: number, total: number) => 4 * (3 * n + total) + 6 * n + pa
  * the sessions of `base` when given: its columns are copied as they are and its dictionary
  * extended, so adding a batch's sessions to a day's open block costs a copy, not a decode.
  */
-export function encodeBlock(day: number, sessions: PackedSession[], base: StoredBlock | null = null): Omit<BlockColumns, "ids"> {
+export function encodeBlock(day: number, sessions: PackedSession[], base: StoredBlock | null = null): StoredBlock {
   const dict: Dictionary = base
     ? { labels: [...base.dict.labels], paths: [...base.dict.paths], stores: [...base.dict.stores], kiosks: [...base.dict.kiosks] }
     : { labels: [], paths: [], stores: [], kiosks: [] };

@@ -462,9 +462,9 @@ export class IndexStore {
       byDay.set(day, list);
     }
     for (const [day, sessions] of byDay) {
-      const open = this.sql.firstRaw<[number, number, string, ArrayBuffer, string]>(
+      const open = this.sql.firstRaw<[number, number, string, ArrayBuffer, string, number, number]>(
         "open block",
-        "SELECT seq, n, dict, body, ids FROM blocks WHERE day = ? ORDER BY seq DESC LIMIT 1",
+        "SELECT seq, n, dict, body, ids, first_start, last_start FROM blocks WHERE day = ? ORDER BY seq DESC LIMIT 1",
         day,
       );
       let seq = 0;
@@ -476,10 +476,16 @@ export class IndexStore {
         seq = open[0];
         const room = BLOCK_SESSIONS - open[1];
         if (room > 0) {
-          const [, n, dict, body, ids] = open;
-          const base = { n, dict: JSON.parse(dict) as Dictionary, body };
+          const [, n, dict, body, ids, first, last] = open;
           const added = rest.slice(0, room);
-          this.writeBlock(day, seq, added, { ...base, ids: JSON.parse(ids) as string[] });
+          this.writeBlock(day, seq, added, {
+            n,
+            dict: JSON.parse(dict) as Dictionary,
+            body,
+            ids: JSON.parse(ids) as string[],
+            first,
+            last,
+          });
           mark(added, seq);
           rest = rest.slice(room);
         }
@@ -499,20 +505,24 @@ export class IndexStore {
   }
 
   /** Writes a block of these sessions, after those of `base` (the block's stored columns) when given; none at all drops it. */
-  private writeBlock(day: number, seq: number, sessions: PackedSession[], base: (StoredBlock & { ids: string[] }) | null = null): void {
+  private writeBlock(
+    day: number,
+    seq: number,
+    sessions: PackedSession[],
+    base: (StoredBlock & { ids: string[]; first: number; last: number }) | null = null,
+  ): void {
     if (sessions.length === 0 && (base === null || base.n === 0)) {
       this.sql.run("drop block", "DELETE FROM blocks WHERE day = ? AND seq = ?", day, seq);
       return;
     }
     const block = encodeBlock(day, sessions, base);
-    let first = Number.POSITIVE_INFINITY;
-    let last = Number.NEGATIVE_INFINITY;
-    const view = newView();
-    // The range of starts over the whole block, its earlier sessions included.
-    new BlockReader(day, block.n, block.dict, block.body).each(Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY, false, view, (v) => {
-      first = Math.min(first, v.startedAt);
-      last = Math.max(last, v.startedAt);
-    });
+    // The range of starts over the whole block, its earlier sessions' from what is stored.
+    let first = base?.first ?? Number.POSITIVE_INFINITY;
+    let last = base?.last ?? Number.NEGATIVE_INFINITY;
+    for (const s of sessions) {
+      first = Math.min(first, s.startedAt);
+      last = Math.max(last, s.startedAt);
+    }
     this.sql.run(
       "write block",
       `INSERT INTO blocks (day, seq, n, first_start, last_start, dict, body, ids) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -590,29 +600,20 @@ export class IndexStore {
         if (expected === null || JSON.stringify(expected) !== JSON.stringify(s) || dayOf(s.startedAt) !== day) drifted.add(day);
       }
     }
-    for (const [day, n] of this.sql.raw<[number, number]>(
-      "packed rows per day",
-      "SELECT started_at / 86400000, COUNT(*) FROM sessions WHERE packed > 0 GROUP BY 1",
-    )) {
-      if ((inBlocks.get(day) ?? 0) !== n) drifted.add(day);
+    const inRows = new Map(
+      this.sql.raw<[number, number]>(
+        "packed rows per day",
+        "SELECT started_at / 86400000, COUNT(*) FROM sessions WHERE packed > 0 GROUP BY 1",
+      ),
+    );
+    for (const day of new Set([...inBlocks.keys(), ...inRows.keys()])) {
+      if ((inBlocks.get(day) ?? 0) !== (inRows.get(day) ?? 0)) drifted.add(day);
     }
-    for (const [day, n] of inBlocks) if (n > 0 && !drifted.has(day) && !this.packedRows(day)) drifted.add(day);
     return {
       blocks,
       sessions,
       drifted_days: [...drifted].sort((a, b) => a - b).map((d) => new Date(d * DAY_MS).toISOString().slice(0, 10)),
     };
-  }
-
-  private packedRows(day: number): boolean {
-    return (
-      (this.sql.one<{ n: number }>(
-        "packed rows of day",
-        "SELECT COUNT(*) AS n FROM sessions WHERE packed > 0 AND started_at >= ? AND started_at < ?",
-        day * DAY_MS,
-        (day + 1) * DAY_MS,
-      )?.n ?? 0) > 0
-    );
   }
 
   /** The repair: a day's blocks rebuilt from its rows (in the caller's transaction). */
