@@ -25,7 +25,7 @@ describe("CORS for browser kiosks", () => {
     const res = await api("/healthz", { headers: { origin: "https://kiosk.example" }, env: withOrigins("https://kiosk.example") });
     expect(res.headers.get("access-control-allow-origin")).toBe("https://kiosk.example");
     const exposed = res.headers.get("access-control-expose-headers")!.toLowerCase();
-    for (const h of ["x-request-id", "retry-after", "idempotent-replayed"]) expect(exposed).toContain(h);
+    for (const h of ["x-request-id", "x-server-time", "retry-after", "idempotent-replayed"]) expect(exposed).toContain(h);
   });
 
   it("grants nothing to other origins, and nothing at all by default", async () => {
@@ -51,6 +51,28 @@ describe("health and default headers", () => {
       expect(res.headers.get("strict-transport-security")).toMatch(/max-age=/);
       expect(res.headers.get("cache-control")).toBe("no-store");
       expect(res.headers.get("x-request-id")).toBeTruthy();
+    }
+  });
+
+  it("tells every answer's server time with milliseconds, errors and preflights included", async () => {
+    const before = Date.now();
+    const answers = [
+      await api("/healthz"),
+      await api("/v1/persona/x/session", { key: null }),
+      await api("/nowhere"),
+      await api("/healthz", {
+        method: "OPTIONS",
+        key: null,
+        headers: { origin: "https://k.example", "access-control-request-method": "GET" },
+      }),
+    ];
+    const after = Date.now();
+    for (const res of answers) {
+      const told = res.headers.get("x-server-time");
+      expect(told).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+      const at = Date.parse(told!);
+      expect(at).toBeGreaterThanOrEqual(before);
+      expect(at).toBeLessThanOrEqual(after);
     }
   });
 });

@@ -278,6 +278,8 @@ describe("every response is held to the served document", () => {
       headers: new Headers({ "content-type": "application/json", "x-request-id": "r" }),
       text: JSON.stringify({ success: false, error: { code: "RATE_LIMITED", message: "m", request_id: "r" } }),
     };
+    expect(() => checker.check(limited)).toThrow(/X-Server-Time is missing/);
+    limited.headers.set("x-server-time", "2026-12-06T20:00:00.000Z");
     expect(() => checker.check(limited)).toThrow(/Retry-After is missing/);
     limited.headers.set("retry-after", "10");
     expect(checker.check(limited)).toBe("getCurrentSession");

@@ -15,6 +15,21 @@
  */
 import type { components, operations, paths } from "./schema.js";
 
+export type { ClockSource } from "./clock.js";
+export {
+  createKioskRecorder,
+  type DeadLetter,
+  type DeliveryError,
+  type KioskRecorder,
+  type KioskRecorderOptions,
+  type PersonaRecorder,
+  QueueFullError,
+  type RecordedEvent,
+  type RecorderFetch,
+  type RecorderStatus,
+} from "./recorder.js";
+export { indexedDbStorage, memoryStorage, type RecorderStorage } from "./storage.js";
+
 type Schemas = components["schemas"];
 
 export type Session = Schemas["Session"];

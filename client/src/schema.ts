@@ -1438,6 +1438,7 @@ export interface components {
         NotFound: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
+                "X-Server-Time": components["headers"]["X-Server-Time"];
                 [name: string]: unknown;
             };
             content: {
@@ -1448,6 +1449,7 @@ export interface components {
         MethodNotAllowed: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
+                "X-Server-Time": components["headers"]["X-Server-Time"];
                 Allow: components["headers"]["Allow"];
                 [name: string]: unknown;
             };
@@ -1461,6 +1463,8 @@ export interface components {
     headers: {
         /** @description The request's id: the X-Request-Id sent, when it is printable ASCII of at most 128 characters, else a new UUID. Errors repeat it as error.request_id. */
         "X-Request-Id": string;
+        /** @description The server's clock when it answered, ISO 8601 UTC with milliseconds (the Date header has whole seconds and browsers do not expose it): what a kiosk measures its clock's offset from (the client's recorder does). */
+        "X-Server-Time": string;
         /** @description Seconds to wait before retrying. */
         "Retry-After": number;
         /** @description The authentication scheme the API expects (Bearer). */
@@ -1489,6 +1493,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1526,6 +1531,7 @@ export interface operations {
             201: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
@@ -1541,6 +1547,7 @@ export interface operations {
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
@@ -1552,6 +1559,7 @@ export interface operations {
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
@@ -1563,6 +1571,7 @@ export interface operations {
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
@@ -1574,6 +1583,7 @@ export interface operations {
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
@@ -1585,6 +1595,7 @@ export interface operations {
             413: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1595,6 +1606,7 @@ export interface operations {
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1605,6 +1617,7 @@ export interface operations {
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
@@ -1616,6 +1629,7 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -1627,6 +1641,7 @@ export interface operations {
             500: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1637,6 +1652,7 @@ export interface operations {
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -1668,6 +1684,7 @@ export interface operations {
             201: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
@@ -1683,6 +1700,7 @@ export interface operations {
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
@@ -1694,6 +1712,7 @@ export interface operations {
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
@@ -1705,6 +1724,7 @@ export interface operations {
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1715,6 +1735,7 @@ export interface operations {
             404: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
@@ -1726,6 +1747,7 @@ export interface operations {
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
@@ -1737,6 +1759,7 @@ export interface operations {
             413: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1747,6 +1770,7 @@ export interface operations {
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1757,6 +1781,7 @@ export interface operations {
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1767,6 +1792,7 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -1778,6 +1804,7 @@ export interface operations {
             500: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1788,6 +1815,7 @@ export interface operations {
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -1819,6 +1847,7 @@ export interface operations {
             201: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
@@ -1834,6 +1863,7 @@ export interface operations {
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
@@ -1845,6 +1875,7 @@ export interface operations {
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
@@ -1856,6 +1887,7 @@ export interface operations {
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1866,6 +1898,7 @@ export interface operations {
             404: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
@@ -1877,6 +1910,7 @@ export interface operations {
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
@@ -1888,6 +1922,7 @@ export interface operations {
             413: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1898,6 +1933,7 @@ export interface operations {
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1908,6 +1944,7 @@ export interface operations {
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1918,6 +1955,7 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -1929,6 +1967,7 @@ export interface operations {
             500: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1939,6 +1978,7 @@ export interface operations {
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -1970,6 +2010,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
@@ -1985,6 +2026,7 @@ export interface operations {
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
@@ -1996,6 +2038,7 @@ export interface operations {
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
@@ -2007,6 +2050,7 @@ export interface operations {
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2017,6 +2061,7 @@ export interface operations {
             404: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
@@ -2028,6 +2073,7 @@ export interface operations {
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
@@ -2039,6 +2085,7 @@ export interface operations {
             413: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2049,6 +2096,7 @@ export interface operations {
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2059,6 +2107,7 @@ export interface operations {
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2069,6 +2118,7 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -2080,6 +2130,7 @@ export interface operations {
             500: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2090,6 +2141,7 @@ export interface operations {
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -2117,6 +2169,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
@@ -2132,6 +2185,7 @@ export interface operations {
             304: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
@@ -2141,6 +2195,7 @@ export interface operations {
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2151,6 +2206,7 @@ export interface operations {
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
@@ -2162,6 +2218,7 @@ export interface operations {
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2172,6 +2229,7 @@ export interface operations {
             404: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2182,6 +2240,7 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -2193,6 +2252,7 @@ export interface operations {
             500: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2203,6 +2263,7 @@ export interface operations {
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -2231,6 +2292,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2245,6 +2307,7 @@ export interface operations {
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2255,6 +2318,7 @@ export interface operations {
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
@@ -2266,6 +2330,7 @@ export interface operations {
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2276,6 +2341,7 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -2287,6 +2353,7 @@ export interface operations {
             500: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2297,6 +2364,7 @@ export interface operations {
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -2322,6 +2390,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2336,6 +2405,7 @@ export interface operations {
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2346,6 +2416,7 @@ export interface operations {
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
@@ -2357,6 +2428,7 @@ export interface operations {
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2367,6 +2439,7 @@ export interface operations {
             404: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2377,6 +2450,7 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -2388,6 +2462,7 @@ export interface operations {
             500: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2398,6 +2473,7 @@ export interface operations {
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -2422,6 +2498,7 @@ export interface operations {
             204: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2430,6 +2507,7 @@ export interface operations {
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2440,6 +2518,7 @@ export interface operations {
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
@@ -2451,6 +2530,7 @@ export interface operations {
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2461,6 +2541,7 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -2472,6 +2553,7 @@ export interface operations {
             500: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2482,6 +2564,7 @@ export interface operations {
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -2512,6 +2595,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2526,6 +2610,7 @@ export interface operations {
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2536,6 +2621,7 @@ export interface operations {
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
@@ -2547,6 +2633,7 @@ export interface operations {
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2557,6 +2644,7 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -2568,6 +2656,7 @@ export interface operations {
             500: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2578,6 +2667,7 @@ export interface operations {
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -2606,6 +2696,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2620,6 +2711,7 @@ export interface operations {
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2630,6 +2722,7 @@ export interface operations {
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
@@ -2641,6 +2734,7 @@ export interface operations {
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2651,6 +2745,7 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -2662,6 +2757,7 @@ export interface operations {
             500: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2672,6 +2768,7 @@ export interface operations {
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -2711,6 +2808,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2725,6 +2823,7 @@ export interface operations {
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2735,6 +2834,7 @@ export interface operations {
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
@@ -2746,6 +2846,7 @@ export interface operations {
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2756,6 +2857,7 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -2767,6 +2869,7 @@ export interface operations {
             500: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2777,6 +2880,7 @@ export interface operations {
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -2816,6 +2920,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2830,6 +2935,7 @@ export interface operations {
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2840,6 +2946,7 @@ export interface operations {
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
@@ -2851,6 +2958,7 @@ export interface operations {
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2861,6 +2969,7 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -2872,6 +2981,7 @@ export interface operations {
             500: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2882,6 +2992,7 @@ export interface operations {
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -2917,6 +3028,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2931,6 +3043,7 @@ export interface operations {
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2941,6 +3054,7 @@ export interface operations {
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
@@ -2952,6 +3066,7 @@ export interface operations {
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2962,6 +3077,7 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -2973,6 +3089,7 @@ export interface operations {
             500: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2983,6 +3100,7 @@ export interface operations {
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -3017,6 +3135,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3031,6 +3150,7 @@ export interface operations {
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3041,6 +3161,7 @@ export interface operations {
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
@@ -3052,6 +3173,7 @@ export interface operations {
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3062,6 +3184,7 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -3073,6 +3196,7 @@ export interface operations {
             500: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3083,6 +3207,7 @@ export interface operations {
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -3122,6 +3247,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3136,6 +3262,7 @@ export interface operations {
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3146,6 +3273,7 @@ export interface operations {
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
@@ -3157,6 +3285,7 @@ export interface operations {
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3167,6 +3296,7 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -3178,6 +3308,7 @@ export interface operations {
             500: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3188,6 +3319,7 @@ export interface operations {
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -3229,6 +3361,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3243,6 +3376,7 @@ export interface operations {
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3253,6 +3387,7 @@ export interface operations {
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
@@ -3264,6 +3399,7 @@ export interface operations {
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3274,6 +3410,7 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -3285,6 +3422,7 @@ export interface operations {
             500: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3295,6 +3433,7 @@ export interface operations {
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -3317,6 +3456,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3331,6 +3471,7 @@ export interface operations {
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3341,6 +3482,7 @@ export interface operations {
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
@@ -3352,6 +3494,7 @@ export interface operations {
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3362,6 +3505,7 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -3373,6 +3517,7 @@ export interface operations {
             500: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3398,6 +3543,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3412,6 +3558,7 @@ export interface operations {
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3422,6 +3569,7 @@ export interface operations {
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
@@ -3433,6 +3581,7 @@ export interface operations {
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3443,6 +3592,7 @@ export interface operations {
             413: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3453,6 +3603,7 @@ export interface operations {
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3463,6 +3614,7 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -3474,6 +3626,7 @@ export interface operations {
             500: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3484,6 +3637,7 @@ export interface operations {
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -3510,6 +3664,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3524,6 +3679,7 @@ export interface operations {
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3534,6 +3690,7 @@ export interface operations {
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
@@ -3545,6 +3702,7 @@ export interface operations {
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3555,6 +3713,7 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -3566,6 +3725,7 @@ export interface operations {
             500: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3591,6 +3751,7 @@ export interface operations {
             201: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3605,6 +3766,7 @@ export interface operations {
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3615,6 +3777,7 @@ export interface operations {
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
@@ -3626,6 +3789,7 @@ export interface operations {
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3636,6 +3800,7 @@ export interface operations {
             413: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3646,6 +3811,7 @@ export interface operations {
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3656,6 +3822,7 @@ export interface operations {
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3666,6 +3833,7 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -3677,6 +3845,7 @@ export interface operations {
             500: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3701,6 +3870,7 @@ export interface operations {
             204: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -3709,6 +3879,7 @@ export interface operations {
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3719,6 +3890,7 @@ export interface operations {
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
@@ -3730,6 +3902,7 @@ export interface operations {
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3740,6 +3913,7 @@ export interface operations {
             404: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3750,6 +3924,7 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -3761,6 +3936,7 @@ export interface operations {
             500: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3788,6 +3964,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3802,6 +3979,7 @@ export interface operations {
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3812,6 +3990,7 @@ export interface operations {
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
@@ -3823,6 +4002,7 @@ export interface operations {
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3833,6 +4013,7 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -3844,6 +4025,7 @@ export interface operations {
             500: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3854,6 +4036,7 @@ export interface operations {
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -3880,6 +4063,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3894,6 +4078,7 @@ export interface operations {
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3904,6 +4089,7 @@ export interface operations {
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
@@ -3915,6 +4101,7 @@ export interface operations {
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3925,6 +4112,7 @@ export interface operations {
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3935,6 +4123,7 @@ export interface operations {
             413: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3945,6 +4134,7 @@ export interface operations {
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3955,6 +4145,7 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -3966,6 +4157,7 @@ export interface operations {
             500: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3976,6 +4168,7 @@ export interface operations {
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -4000,6 +4193,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4014,6 +4208,7 @@ export interface operations {
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4024,6 +4219,7 @@ export interface operations {
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
@@ -4035,6 +4231,7 @@ export interface operations {
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4045,6 +4242,7 @@ export interface operations {
             404: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4055,6 +4253,7 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -4066,6 +4265,7 @@ export interface operations {
             500: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4076,6 +4276,7 @@ export interface operations {
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -4104,6 +4305,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4118,6 +4320,7 @@ export interface operations {
             201: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4132,6 +4335,7 @@ export interface operations {
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4142,6 +4346,7 @@ export interface operations {
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
@@ -4153,6 +4358,7 @@ export interface operations {
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4163,6 +4369,7 @@ export interface operations {
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4173,6 +4380,7 @@ export interface operations {
             413: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4183,6 +4391,7 @@ export interface operations {
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4193,6 +4402,7 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -4204,6 +4414,7 @@ export interface operations {
             500: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4214,6 +4425,7 @@ export interface operations {
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -4238,6 +4450,7 @@ export interface operations {
             204: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -4246,6 +4459,7 @@ export interface operations {
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4256,6 +4470,7 @@ export interface operations {
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
@@ -4267,6 +4482,7 @@ export interface operations {
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4277,6 +4493,7 @@ export interface operations {
             404: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4287,6 +4504,7 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -4298,6 +4516,7 @@ export interface operations {
             500: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4308,6 +4527,7 @@ export interface operations {
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -4334,6 +4554,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4348,6 +4569,7 @@ export interface operations {
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4358,6 +4580,7 @@ export interface operations {
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
@@ -4369,6 +4592,7 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -4380,6 +4604,7 @@ export interface operations {
             500: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4405,6 +4630,7 @@ export interface operations {
             201: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4419,6 +4645,7 @@ export interface operations {
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4429,6 +4656,7 @@ export interface operations {
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
@@ -4440,6 +4668,7 @@ export interface operations {
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4450,6 +4679,7 @@ export interface operations {
             413: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4460,6 +4690,7 @@ export interface operations {
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4470,6 +4701,7 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -4481,6 +4713,7 @@ export interface operations {
             500: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4504,6 +4737,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4518,6 +4752,7 @@ export interface operations {
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4528,6 +4763,7 @@ export interface operations {
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
@@ -4539,6 +4775,7 @@ export interface operations {
             404: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4549,6 +4786,7 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -4560,6 +4798,7 @@ export interface operations {
             500: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4587,6 +4826,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4601,6 +4841,7 @@ export interface operations {
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4611,6 +4852,7 @@ export interface operations {
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
@@ -4622,6 +4864,7 @@ export interface operations {
             404: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4632,6 +4875,7 @@ export interface operations {
             413: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4642,6 +4886,7 @@ export interface operations {
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4652,6 +4897,7 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -4663,6 +4909,7 @@ export interface operations {
             500: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4673,6 +4920,7 @@ export interface operations {
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -4701,6 +4949,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4715,6 +4964,7 @@ export interface operations {
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4725,6 +4975,7 @@ export interface operations {
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
@@ -4736,6 +4987,7 @@ export interface operations {
             404: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4746,6 +4998,7 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -4757,6 +5010,7 @@ export interface operations {
             500: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4784,6 +5038,7 @@ export interface operations {
             201: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4798,6 +5053,7 @@ export interface operations {
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4808,6 +5064,7 @@ export interface operations {
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
@@ -4819,6 +5076,7 @@ export interface operations {
             404: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4829,6 +5087,7 @@ export interface operations {
             413: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4839,6 +5098,7 @@ export interface operations {
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4849,6 +5109,7 @@ export interface operations {
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4859,6 +5120,7 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -4870,6 +5132,7 @@ export interface operations {
             500: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4895,6 +5158,7 @@ export interface operations {
             204: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -4903,6 +5167,7 @@ export interface operations {
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4913,6 +5178,7 @@ export interface operations {
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
@@ -4924,6 +5190,7 @@ export interface operations {
             404: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4934,6 +5201,7 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -4945,6 +5213,7 @@ export interface operations {
             500: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4974,6 +5243,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4988,6 +5258,7 @@ export interface operations {
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4998,6 +5269,7 @@ export interface operations {
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
@@ -5009,6 +5281,7 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -5020,6 +5293,7 @@ export interface operations {
             500: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5030,6 +5304,7 @@ export interface operations {
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -5059,6 +5334,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5073,6 +5349,7 @@ export interface operations {
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5083,6 +5360,7 @@ export interface operations {
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
@@ -5094,6 +5372,7 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -5105,6 +5384,7 @@ export interface operations {
             500: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5115,6 +5395,7 @@ export interface operations {
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -5143,6 +5424,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5157,6 +5439,7 @@ export interface operations {
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5167,6 +5450,7 @@ export interface operations {
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
@@ -5178,6 +5462,7 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -5189,6 +5474,7 @@ export interface operations {
             500: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5218,6 +5504,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5232,6 +5519,7 @@ export interface operations {
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5242,6 +5530,7 @@ export interface operations {
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
@@ -5253,6 +5542,7 @@ export interface operations {
             404: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5263,6 +5553,7 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -5274,6 +5565,7 @@ export interface operations {
             500: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5301,6 +5593,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5315,6 +5608,7 @@ export interface operations {
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5325,6 +5619,7 @@ export interface operations {
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
@@ -5336,6 +5631,7 @@ export interface operations {
             404: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5346,6 +5642,7 @@ export interface operations {
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5356,6 +5653,7 @@ export interface operations {
             413: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5366,6 +5664,7 @@ export interface operations {
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5376,6 +5675,7 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -5387,6 +5687,7 @@ export interface operations {
             500: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5411,6 +5712,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5425,6 +5727,7 @@ export interface operations {
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5435,6 +5738,7 @@ export interface operations {
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
@@ -5446,6 +5750,7 @@ export interface operations {
             404: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5456,6 +5761,7 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -5467,6 +5773,7 @@ export interface operations {
             500: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5495,6 +5802,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5509,6 +5817,7 @@ export interface operations {
             201: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5523,6 +5832,7 @@ export interface operations {
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5533,6 +5843,7 @@ export interface operations {
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
@@ -5544,6 +5855,7 @@ export interface operations {
             404: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5554,6 +5866,7 @@ export interface operations {
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5564,6 +5877,7 @@ export interface operations {
             413: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5574,6 +5888,7 @@ export interface operations {
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5584,6 +5899,7 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -5595,6 +5911,7 @@ export interface operations {
             500: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5619,6 +5936,7 @@ export interface operations {
             204: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -5627,6 +5945,7 @@ export interface operations {
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5637,6 +5956,7 @@ export interface operations {
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
@@ -5648,6 +5968,7 @@ export interface operations {
             404: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5658,6 +5979,7 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -5669,6 +5991,7 @@ export interface operations {
             500: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5690,6 +6013,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Server-Time": components["headers"]["X-Server-Time"];
                     [name: string]: unknown;
                 };
                 content: {

@@ -32,6 +32,8 @@ function requestContext(): MiddlewareHandler<AppEnv> {
     // On the response's own headers, as Hono's middlewares do: c.header() on a finished response
     // copies the whole Response each time.
     c.res.headers.set("X-Request-Id", requestId);
+    // Taken as the answer leaves: what a kiosk's clock is corrected from (milliseconds; Date has seconds).
+    c.res.headers.set("X-Server-Time", new Date().toISOString());
     c.res.headers.set("Cache-Control", "no-store");
     // Never the key, never meta: only what locates the request.
     console.log(
@@ -64,7 +66,7 @@ function kioskCors(): MiddlewareHandler<AppEnv> {
     origin: (origin, c) => (allowed(c.env.CORS_ORIGINS).has(origin) ? origin : null),
     allowMethods: ["GET", "HEAD", "POST", "PATCH", "DELETE"],
     allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id", "If-None-Match"],
-    exposeHeaders: ["X-Request-Id", "Retry-After", "Idempotent-Replayed", "ETag"],
+    exposeHeaders: ["X-Request-Id", "X-Server-Time", "Retry-After", "Idempotent-Replayed", "ETag"],
     maxAge: 600,
   });
   // Kiosks that are not browsers send no Origin: nothing to do for them.

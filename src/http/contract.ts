@@ -56,6 +56,12 @@ export const RESPONSE_HEADERS = {
     required: true,
     schema: { type: "string", minLength: 1, maxLength: LIMITS.requestIdMaxChars },
   },
+  "X-Server-Time": {
+    description:
+      "The server's clock when it answered, ISO 8601 UTC with milliseconds (the Date header has whole seconds and browsers do not expose it): what a kiosk measures its clock's offset from (the client's recorder does).",
+    required: true,
+    schema: { type: "string", format: "date-time", pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z$" },
+  },
   "Retry-After": {
     description: "Seconds to wait before retrying.",
     required: true,
@@ -86,7 +92,10 @@ export type ResponseHeader = keyof typeof RESPONSE_HEADERS;
 
 export const headerRef = (name: ResponseHeader) => ({ $ref: `#/components/headers/${name}` });
 
-/** Headers that every response with this status carries, besides X-Request-Id (which all do). */
+/** Headers every response carries, whatever its status. */
+export const EVERY_RESPONSE: ResponseHeader[] = ["X-Request-Id", "X-Server-Time"];
+
+/** Headers that every response with this status carries, besides EVERY_RESPONSE's. */
 const STATUS_HEADERS: Record<number, ResponseHeader[]> = {
   401: ["WWW-Authenticate"],
   405: ["Allow"],
@@ -137,7 +146,7 @@ export const body = <T extends z.ZodType>(schema: T, required: boolean) => ({
 
 function withHeaders(status: number, response: Response, replays: boolean): Response {
   if ("$ref" in response) return response;
-  const names: ResponseHeader[] = ["X-Request-Id", ...(STATUS_HEADERS[status] ?? [])];
+  const names: ResponseHeader[] = [...EVERY_RESPONSE, ...(STATUS_HEADERS[status] ?? [])];
   const codes = (response as { "x-error-codes"?: ErrorCode[] })["x-error-codes"];
   if (replays && (status < 300 || codes?.some((code) => REPLAYABLE.has(code)))) names.push("Idempotent-Replayed");
   const own = response.headers && !(response.headers instanceof z.ZodType) ? response.headers : {};
@@ -413,7 +422,7 @@ function fallback(code: ErrorCode, description: string, ...headers: ResponseHead
   return {
     description: `${code}: ${description}`,
     "x-error-codes": [code],
-    headers: Object.fromEntries(["X-Request-Id" as const, ...headers].map((name) => [name, headerRef(name)])),
+    headers: Object.fromEntries([...EVERY_RESPONSE, ...headers].map((name) => [name, headerRef(name)])),
     // Registered as is (not converted from zod), so it names the schema the routes' errors register.
     content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
   };
