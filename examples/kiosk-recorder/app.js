@@ -50,10 +50,21 @@ function show(status) {
     "last error": status.last_error ? `${status.last_error.code}: ${status.last_error.message}` : "—",
   };
   const dl = document.getElementById("status");
-  dl.replaceChildren(...Object.entries(rows).flatMap(([k, v]) => [Object.assign(document.createElement("dt"), { textContent: k }), Object.assign(document.createElement("dd"), { textContent: String(v) })]));
-  document.getElementById("dead").replaceChildren(
-    ...recorder.deadLetters().map((d) => Object.assign(document.createElement("li"), { textContent: `${d.event.kind} ${d.event.status ?? ""} — ${d.error.code}` })),
+  dl.replaceChildren(
+    ...Object.entries(rows).flatMap(([k, v]) => [
+      Object.assign(document.createElement("dt"), { textContent: k }),
+      Object.assign(document.createElement("dd"), { textContent: String(v) }),
+    ]),
   );
+  document
+    .getElementById("dead")
+    .replaceChildren(
+      ...recorder
+        .deadLetters()
+        .map((d) =>
+          Object.assign(document.createElement("li"), { textContent: `${d.event.kind} ${d.event.status ?? ""} — ${d.error.code}` }),
+        ),
+    );
 }
 recorder.on("change", show);
 recorder.ready().then(() => show(recorder.status()));

@@ -19,7 +19,14 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { extname, join, normalize } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { KioskRecorder, PersonaRecorder } from "@persona-session/client";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+
+/** What the example page puts on window (examples/kiosk-recorder/app.js), and the clock test's skew. */
+interface KioskWindow {
+  kiosk: { recorder: KioskRecorder; persona(id?: string): PersonaRecorder };
+  __skew: number;
+}
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
@@ -83,7 +90,8 @@ function killGroup(child: ChildProcess | null, signal: NodeJS.Signals) {
   }
 }
 
-const exited = (child: ChildProcess) => (child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => child.once("exit", () => r())));
+const exited = (child: ChildProcess) =>
+  child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => child.once("exit", () => r()));
 
 // ---------------------------------------------------------------- the API (npm run dev)
 
@@ -94,7 +102,12 @@ async function startDev(port: number, state: string, logFile: string, kioskOrigi
   const out = openSync(logFile, "a");
   const args = ["run", "dev", "--", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", state, "--inspector-port", "0"];
   args.push("--var", `CORS_ORIGINS:${kioskOrigin}`, "--var", "RATE_LIMITS:off");
-  dev = spawn("npm", args, { cwd: ROOT, detached: true, stdio: ["ignore", out, out], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } });
+  dev = spawn("npm", args, {
+    cwd: ROOT,
+    detached: true,
+    stdio: ["ignore", out, out],
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+  });
   BASE = `http://127.0.0.1:${port}`;
   const child = dev;
   await until(
@@ -116,6 +129,7 @@ async function stopDev(signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
   killGroup(child, "SIGKILL");
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: the API's answers, read field by field and compared in each test
 async function api(path: string): Promise<{ status: number; json: any }> {
   const res = await fetch(`${BASE}${path}`, { headers: { Authorization: `Bearer ${KEY}` } });
   const text = await res.text();
@@ -219,22 +233,28 @@ async function openKiosk(context: BrowserContext): Promise<Page> {
   page.on("pageerror", (err) => log(`    page error: ${err.message}`));
   await page.goto(KIOSK_URL);
   await page.waitForFunction(() => "kiosk" in window && navigator.serviceWorker.controller !== null, null, { timeout: 30_000 });
-  await page.evaluate(() => (window as any).kiosk.recorder.ready());
+  await page.evaluate(() => (window as unknown as KioskWindow).kiosk.recorder.ready());
   return page;
 }
 
 async function reload(page: Page) {
   await page.reload();
   await page.waitForFunction(() => "kiosk" in window, null, { timeout: 30_000 });
-  await page.evaluate(() => (window as any).kiosk.recorder.ready());
+  await page.evaluate(() => (window as unknown as KioskWindow).kiosk.recorder.ready());
 }
 
-const pending = (page: Page) => page.evaluate(() => (window as any).kiosk.recorder.status().pending as number);
+const pending = (page: Page) => page.evaluate(() => (window as unknown as KioskWindow).kiosk.recorder.status().pending as number);
 
 /** The page's network through DevTools: off, on, or on with this much latency per request. */
+const sessions = new WeakMap<Page, Awaited<ReturnType<BrowserContext["newCDPSession"]>>>();
 async function network(page: Page, state: { offline: boolean; latency?: number }) {
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send("Network.enable");
+  // One DevTools session per page: conditions set through another would still apply beside these.
+  let cdp = sessions.get(page);
+  if (!cdp) {
+    cdp = await page.context().newCDPSession(page);
+    await cdp.send("Network.enable");
+    sessions.set(page, cdp);
+  }
   await cdp.send("Network.emulateNetworkConditions", {
     offline: state.offline,
     latency: state.latency ?? 0,
@@ -248,7 +268,7 @@ function recordVisits(page: Page, personas: string[], stamps: number) {
   return page.evaluate(
     async ({ personas, stamps }) => {
       for (const id of personas) {
-        const k = (window as any).kiosk.persona(id);
+        const k = (window as unknown as KioskWindow).kiosk.persona(id);
         await k.start();
         await k.stamps(Array.from({ length: stamps }, (_, i) => ({ status: `S${i}` })));
         await k.end();
@@ -294,7 +314,7 @@ async function run(work: string, devState: string, devLog: string, kioskOrigin: 
     const persona = `rec-offline-${tag}`;
     await context.setOffline(true);
     const times = await page.evaluate(async (id) => {
-      const k = (window as any).kiosk.persona(id);
+      const k = (window as unknown as KioskWindow).kiosk.persona(id);
       const at: number[] = [];
       at.push(Date.now());
       await k.start();
@@ -352,11 +372,11 @@ async function run(work: string, devState: string, devLog: string, kioskOrigin: 
     await recordVisits(page, personas, 20);
     await network(page, { offline: false, latency: 400 });
     await until("a few visits delivered", async () => (await delivered(personas)) >= 2);
+    const atKill = await delivered(personas);
     await stopDev("SIGKILL");
+    assert(atKill < personas.length, `every visit was delivered before the kill (${atKill}): not a kill in the middle`);
     await sleep(1000);
     await startDev(port, devState, devLog, kioskOrigin);
-    const atKill = await delivered(personas);
-    assert(atKill < personas.length, `every visit was delivered before the kill (${atKill}): not a kill in the middle`);
     // No nudge from the test: the recorder's own retries find the server back.
     await until("every visit delivered", async () => (await delivered(personas)) === personas.length, 120_000);
     await until("nothing pending", async () => (await pending(page)) === 0, 60_000);
@@ -368,39 +388,39 @@ async function run(work: string, devState: string, devLog: string, kioskOrigin: 
     const skewed = await browser.newContext();
     await skewed.addInitScript(() => {
       const RealDate = Date;
-      const w = window as any;
+      const w = window as unknown as { __skew: number; Date: DateConstructor };
       w.__skew = -2 * 3_600_000;
       class SkewedDate extends RealDate {
-        constructor(...args: any[]) {
+        constructor(...args: [] | [string | number | Date]) {
           if (args.length === 0) super(RealDate.now() + w.__skew);
-          else super(...(args as [number]));
+          else super(args[0]);
         }
         static override now() {
           return RealDate.now() + w.__skew;
         }
       }
-      w.Date = SkewedDate;
+      w.Date = SkewedDate as DateConstructor;
     });
     const page = await openKiosk(skewed);
     const persona = `rec-clock-${tag}`;
     await skewed.setOffline(true);
     const t0 = Date.now();
     await page.evaluate(async (id) => {
-      const k = (window as any).kiosk.persona(id);
+      const k = (window as unknown as KioskWindow).kiosk.persona(id);
       await k.start();
       await k.stamp("CHAT");
     }, persona);
-    const before = await page.evaluate(() => (window as any).kiosk.recorder.status());
+    const before = await page.evaluate(() => (window as unknown as KioskWindow).kiosk.recorder.status());
     equal(before.clock_synced, false, "synced before hearing from the API");
     await skewed.setOffline(false);
     await until("the first stamps", async () => (await sessionsOf(persona))[0]?.stamps.length === 2);
     await skewed.setOffline(true);
     await page.evaluate(() => {
-      (window as any).__skew = 3 * 3_600_000;
+      (window as unknown as KioskWindow).__skew = 3 * 3_600_000;
     });
     await sleep(500);
     const t1 = Date.now();
-    await page.evaluate((id) => (window as any).kiosk.persona(id).stamp("PAYMENT"), persona);
+    await page.evaluate((id) => (window as unknown as KioskWindow).kiosk.persona(id).stamp("PAYMENT"), persona);
     await skewed.setOffline(false);
     const held = await until("the third stamp", async () => {
       const s = await sessionsOf(persona);
@@ -410,9 +430,9 @@ async function run(work: string, devState: string, devLog: string, kioskOrigin: 
     for (const [i, want] of [t0, t0, t1].entries()) {
       assert(Math.abs(at[i]! - want) < 1000, `stamp ${i} at ${held[0]!.stamps[i]!.timestamp}, true time ${new Date(want).toISOString()}`);
     }
-    const after = await page.evaluate(() => (window as any).kiosk.recorder.status());
+    const after = await page.evaluate(() => (window as unknown as KioskWindow).kiosk.recorder.status());
     equal(after.clock_synced, true, "synced after hearing from the API");
-    assert(Math.abs(after.clock_offset_ms + 3 * 3_600_000) < 1000, `offset ${after.clock_offset_ms}: the device is 3 hours ahead`);
+    assert(Math.abs((after.clock_offset_ms ?? 0) + 3 * 3_600_000) < 1000, `offset ${after.clock_offset_ms}: the device is 3 hours ahead`);
     await skewed.close();
   });
 
