@@ -71,7 +71,18 @@ node examples/js-kiosk/journey.mjs "$base" "$SDK_KEY"
 # The client package as npm ships it: packed, installed from the tarball in a scratch JavaScript
 # project, run on the Node found on PATH (in CI the machine's Node 20: the package promises Node 20+).
 npm run --silent build:client
-if grep -nE '^\s*import\b|\brequire\(' client/dist/*.js; then echo "smoke: the client package must import nothing"; exit 1; fi
+# Its files import only each other, and only node.js (the `/node` entry) imports Node's built-ins.
+node -e '
+  const { readdirSync, readFileSync } = require("node:fs");
+  for (const f of readdirSync("client/dist").filter((f) => f.endsWith(".js"))) {
+    const text = readFileSync(`client/dist/${f}`, "utf8");
+    if (/\brequire\(/.test(text)) throw new Error(`smoke: client/dist/${f} calls require`);
+    for (const [, spec] of text.matchAll(/\b(?:from|import)\s*\(?\s*"([^"]+)"/g)) {
+      if (!spec.startsWith("./") && !(f === "node.js" && spec.startsWith("node:")))
+        throw new Error(`smoke: client/dist/${f} imports ${spec}: the package imports nothing outside itself`);
+    }
+  }
+' || exit 1
 tarball=$(cd client && npm pack --silent --pack-destination "$state")
 scratch="$state/js-kiosk"
 mkdir -p "$scratch"
@@ -81,6 +92,22 @@ cp examples/js-kiosk/journey.mjs "$scratch/"
   npm init -y >/dev/null
   npm install --no-audit --no-fund --silent "$state/$tarball"
   node journey.mjs "$base" "$SDK_KEY"
+  # The kiosk recorder from the tarball, on its Node entry's file storage.
+  cat >recorder.mjs <<'JS'
+import { createKioskRecorder } from "@persona-session/client";
+import { fileStorage } from "@persona-session/client/node";
+const [base, key, dir] = process.argv.slice(2);
+const recorder = createKioskRecorder({ baseUrl: base, key, storage: fileStorage(dir) });
+const visit = recorder.persona(`smoke-recorder-${Date.now()}`);
+await visit.start();
+await visit.stamps([{ status: "CHAT" }, { status: "SHOPPING" }]);
+await visit.end();
+const status = await recorder.flush();
+await recorder.close();
+if (status.pending !== 0 || status.dead_letters !== 0 || !status.clock_synced) throw new Error(`recorder: ${JSON.stringify(status)}`);
+console.log("smoke: the packed recorder delivered a visit from file storage");
+JS
+  node recorder.mjs "$base" "$SDK_KEY" "$state/recorder-queue"
 )
 # keygen: the entry it prints must be the hash of the key it prints.
 generated=$(npm run --silent keygen -- smoke-tenant --read)

@@ -103,6 +103,7 @@ async function answers(tenant: string, k: number) {
   for (const path of [
     "funnel?step=ENTER&step=CHAT&step=PAYMENT&step=COMPLETE",
     "funnel?step=CHAT&step=SHOPPING&step=CHAT&within_seconds=1200&group_by=store",
+    "dwell?x=1",
     "dwell?group_by=store",
     "visits?interval=hour",
     "visits?interval=day&group_by=store",
@@ -270,6 +271,31 @@ describe("an upgrade from schema version 2 (sessions only, no blocks)", () => {
   });
 });
 
+describe("an upgrade from schema version 3 (blocks, no dwell summaries)", () => {
+  it("answers the same at once, scanning the days without a summary, and the batches after it build them", async () => {
+    const visits = fixture(17, 300);
+    const tenant = await fresh(visits);
+    const summaries = async () => Number((await shardSql(tenant, "SELECT COUNT(*) AS n FROM day_dwell"))[0]!.n);
+    expect(await summaries()).toBe(7);
+    // The shard as version 3 left it: blocks, no summary table; then what the object does when it starts.
+    await runInDurableObject(env.TENANT_INDEX.getByName(monthShard(tenant, MONTH)), (instance, state) => {
+      state.storage.sql.exec("DROP TABLE day_dwell");
+      state.storage.sql.exec("DELETE FROM shard_meta WHERE key = 'summary_backlog'");
+      state.storage.sql.exec("UPDATE schema_meta SET value = 3 WHERE key = 'version'");
+      (instance as unknown as { store: IndexStore }).store.migrate();
+    });
+    expect(await summaries()).toBe(0);
+    await expectSameAnswers(tenant, fresh(visits));
+    // Each batch builds up to 4 days' summaries: two batches for the week.
+    const late = fixture(18, 2);
+    for (const v of late) await deliver([message(tenant, { persona: v.persona, sessions: [delta(v)] })]);
+    expect(await summaries()).toBe(7);
+    await expectSameAnswers(tenant, fresh([...visits, ...late]));
+    const check = await admin(`/tenants/${tenant}/index/check?month=${MONTH}`, { method: "POST" });
+    expect(check.json.data.drifted_days).toEqual([]);
+  });
+});
+
 describe("the drift check and repair (POST /admin/v1/tenants/{id}/index/check)", () => {
   it("finds each day whose blocks differ from the rows, and the repair rebuilds them from the rows", async () => {
     const visits = fixture(14, 300);
@@ -284,9 +310,15 @@ describe("the drift check and repair (POST /admin/v1/tenants/{id}/index/check)",
     expect(clean).toMatchObject({ month: MONTH, sessions: endedCount(visits), drifted_days: [], repaired_days: [], after: null });
     expect(clean.blocks).toBeGreaterThanOrEqual(7);
 
-    // Three kinds of drift, on three days: a block lost, a session's figure changed in a block,
-    // and a packed session's row marked unpacked (it would count twice: block and row).
+    // Four kinds of drift, on four days: a block lost, a session's figure changed in a block,
+    // a packed session's row marked unpacked (it would count twice: block and row), and a day's
+    // dwell summary off by one stamp's dwell.
     const days = (await shardSql(tenant, "SELECT DISTINCT day FROM blocks ORDER BY day")).map((r) => Number(r.day));
+    const [summary] = await shardSql(tenant, "SELECT body FROM day_dwell WHERE day = ?", days[6]!);
+    const [sessions, labels] = JSON.parse(String(summary!.body)) as [number, [string, number, number, number[]][]];
+    labels[0]![1] -= 1;
+    labels[0]![3][1]! -= 1;
+    await shardSql(tenant, "UPDATE day_dwell SET body = ? WHERE day = ?", JSON.stringify([sessions, labels]), days[6]!);
     await shardSql(tenant, "DELETE FROM blocks WHERE day = ?", days[1]!);
     const [block] = await shardSql(tenant, "SELECT seq, body FROM blocks WHERE day = ? LIMIT 1", days[3]!);
     const body = new Int32Array((block!.body as ArrayBuffer).slice(0));
@@ -299,12 +331,16 @@ describe("the drift check and repair (POST /admin/v1/tenants/{id}/index/check)",
       (days[5]! + 1) * 86_400_000,
     );
     const iso = (d: number) => new Date(d * 86_400_000).toISOString().slice(0, 10);
-    expect((await check()).drifted_days).toEqual([iso(days[1]!), iso(days[3]!), iso(days[5]!)]);
+    expect((await check()).drifted_days).toEqual([iso(days[1]!), iso(days[3]!), iso(days[5]!), iso(days[6]!)]);
     const k = ++asked;
-    expect(await answers(tenant, k)).not.toEqual(await answers(want, k));
+    const drifted = await answers(tenant, k);
+    const wanted = await answers(want, k);
+    expect(drifted).not.toEqual(wanted);
+    // The dwell answer reads the summaries (the blocks' drift alone leaves day 6 right).
+    expect(drifted["dwell?x=1"]).not.toEqual(wanted["dwell?x=1"]);
 
     const repaired = await check(true);
-    expect(repaired.repaired_days).toEqual([iso(days[1]!), iso(days[3]!), iso(days[5]!)]);
+    expect(repaired.repaired_days).toEqual([iso(days[1]!), iso(days[3]!), iso(days[5]!), iso(days[6]!)]);
     expect(repaired.after).toMatchObject({ sessions: endedCount(visits), drifted_days: [] });
     await expectSameAnswers(tenant, want);
   });

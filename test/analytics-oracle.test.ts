@@ -356,6 +356,20 @@ describe.each([1, 2, 3])("analytics against brute force, seed %i", async (seedNo
       check,
       "dwell by country",
     );
+    // A range that starts and ends inside a day: whole days come from summaries, the edges from a scan.
+    const from = FROM + 5 * HOUR + 123;
+    const to = TO - 7 * HOUR - 45;
+    const edged = `from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}`;
+    const inEdged = all.filter((v) => v.times[0]! >= from && v.times[0]! < to);
+    expectDwell((await get(`/v1/analytics/dwell?${edged}`)).statuses, inEdged, "dwell, partial days at the edges");
+    expectGroups(
+      (await get(`/v1/analytics/dwell?group_by=store&${edged}`)).groups,
+      inEdged,
+      (v) => v.store,
+      (vs) => vs.length,
+      check,
+      "dwell by store, partial days at the edges",
+    );
   });
 
   it("visits: per local day across DST in one zone, and per local hour in each store's zone grouped by store", async () => {

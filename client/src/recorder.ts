@@ -182,6 +182,17 @@ function utf8Length(s: string): number {
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
+/** A stored event as this recorder writes them (storage is the app's: what else is there is not trusted). */
+const isEvent = (v: unknown): v is QueuedEvent =>
+  isRecord(v) &&
+  typeof v.seq === "number" &&
+  typeof v.persona === "string" &&
+  (v.kind === "start" || v.kind === "stamp" || v.kind === "end") &&
+  typeof v.key === "string" &&
+  typeof v.at === "number" &&
+  typeof v.mono === "number" &&
+  (v.kind !== "stamp" || typeof v.status === "string");
+
 type Outcome =
   | { kind: "network"; message: string }
   | { kind: "answer"; status: number; data: unknown; error: DeliveryError | null; retryAfter: number | null };
@@ -245,13 +256,15 @@ export function createKioskRecorder(options: KioskRecorderOptions) {
         continue;
       }
       const rest = key.slice(ns.length);
-      if (rest.startsWith("e:") && isRecord(value)) {
-        const ev = value as unknown as QueuedEvent;
+      if (rest.startsWith("e:") && isEvent(value)) {
+        const ev = value;
         laneEvents(ev.persona).push(ev);
         pending += 1;
         sizes.set(ev.seq, raw.length);
         bytes += raw.length;
         nextSeq = Math.max(nextSeq, ev.seq + 1);
+      } else if (rest.startsWith("e:")) {
+        lastError = { status: 0, code: "STORAGE_CORRUPT", message: `Record ${key} is not an event: left in storage.` };
       } else if (rest.startsWith("d:") && isRecord(value)) {
         const seq = Number(rest.slice(2));
         dead.set(seq, { ...(value as unknown as DeadLetter), bytes: raw.length });
@@ -359,6 +372,10 @@ export function createKioskRecorder(options: KioskRecorderOptions) {
     } catch (err) {
       pending -= records.length;
       bytes -= size;
+      // The call fails whole: what of it was written goes again (best effort; storage just failed).
+      await serial(async () => {
+        for (const { ev } of records) await storage.removeItem(K.event(ev.seq)).catch(() => undefined);
+      });
       throw err;
     }
     const list = laneEvents(persona);

@@ -121,14 +121,22 @@ export class BlockReader {
    * Calls `visit` for each session that started in [from, to). `withTimes`: fill `view.times`
    * (funnel, dwell and the check need them; visits and occupancy do not).
    */
-  each(from: number, to: number, withTimes: boolean, view: SessionView, visit: (view: SessionView) => void): void {
+  each(
+    from: number,
+    to: number,
+    withTimes: boolean,
+    view: SessionView,
+    visit: (view: SessionView) => void,
+    /** Which (store, kiosk) dictionary indexes to visit (null: all): the others cost no more than their test. */
+    admit: ((store: number, kiosk: number) => boolean) | null = null,
+  ): void {
     const base = this.day * DAY_MS;
     let offset = 0;
     for (let i = 0; i < this.n; i++) {
       const labels = this.labelsOf[this.path[i]!]!;
       const startedAt = base + this.start[i]!;
       const length = labels.length;
-      if (startedAt < from || startedAt >= to) {
+      if (startedAt < from || startedAt >= to || (admit !== null && !admit(this.store[i]!, this.kiosk[i]!))) {
         offset += length;
         continue;
       }
@@ -154,6 +162,20 @@ export class BlockReader {
       offset += length;
       visit(view);
     }
+  }
+
+  /** `admit` over this block's dictionary indexes, from one over store and kiosk ids (decided once per pair). */
+  admitting(admit: (store: string | null, kiosk: string | null) => boolean): (store: number, kiosk: number) => boolean {
+    const memo = new Map<number, boolean>();
+    return (s, k) => {
+      const key = s * 65_536 + k;
+      let ok = memo.get(key);
+      if (ok === undefined) {
+        ok = admit(s === 0 ? null : this.dict.stores[s - 1]!, k === 0 ? null : this.dict.kiosks[k - 1]!);
+        memo.set(key, ok);
+      }
+      return ok;
+    };
   }
 
   /** Every session of the block, with its id, as packed (to rewrite or check the block). */

@@ -9,6 +9,7 @@ import {
   groupedPresence,
   groupedVisits,
   groupSizes,
+  OTHER_GROUP,
   type Presence,
   pathCounts,
   type Scope,
@@ -18,6 +19,7 @@ import {
 } from "./analytics";
 import type { ShardItem } from "./messages";
 import { type BlockCheck, type IndexedSession, IndexStore, type LiveRow, type SearchQuery, type SessionSyncState } from "./store";
+import { mergeDwellSummary, subtractDwell } from "./summaries";
 
 export interface ActivePage {
   sessions: LiveRow[];
@@ -176,8 +178,31 @@ export class TenantIndex extends DurableObject<Env> {
     return { parts: groupedFunnel(sessions, scope, steps, withinMs), applied_at: this.store.appliedAt() };
   }
 
+  /**
+   * Dwell parts per group. With no store or kiosk filter, the whole days of the range come from
+   * their summaries (store.ts), and only the sessions those do not hold are scanned; grouped, only
+   * the listed groups' sessions are, and the rest is the total minus the listed groups, bin for
+   * bin (summaries.ts): the same parts a scan of every session gives.
+   */
   dwell(from: number, to: number, scope: Scope): { parts: Grouped<DwellPart>[]; applied_at: number | null } {
-    return { parts: groupedDwell(this.sessions(from, to, { path: true, times: true }), scope), applied_at: this.store.appliedAt() };
+    const need = { path: true, times: true };
+    const applied_at = this.store.appliedAt();
+    const top = scope.groupBy !== null && scope.top ? new Set(scope.top) : null;
+    const summarized = scope.stores === null && scope.kiosk === null && (scope.groupBy === null || top !== null);
+    const { summary, days } = summarized ? this.store.dwellSummaries(from, to) : { summary: null, days: new Set<number>() };
+    if (summary === null || days.size === 0) return { parts: groupedDwell(this.sessions(from, to, need), scope), applied_at };
+    const unsummarized: Sessions = (visit) => this.store.eachSession(from, to, need, visit, days);
+    const total = mergeDwellSummary(
+      summary,
+      groupedDwell(unsummarized, { ...scope, groupBy: null, top: null })[0]?.part ?? { sessions: 0, values: new Map() },
+    );
+    if (top === null) return { parts: total.sessions > 0 ? [{ key: null, part: total }] : [], applied_at };
+    const keyOf = scope.groupBy === "store" ? (store: string | null) => store : (_: string | null, kiosk: string | null) => kiosk;
+    const listedOnly: Sessions = (visit) =>
+      this.store.eachSession(from, to, need, visit, undefined, (store, kiosk) => top.has(keyOf(store, kiosk)));
+    const listed = groupedDwell(listedOnly, scope);
+    for (const { part } of listed) subtractDwell(total, part);
+    return { parts: total.sessions > 0 ? [...listed, { key: OTHER_GROUP, part: total }] : listed, applied_at };
   }
 
   visits(from: number, to: number, how: VisitBuckets, scope: Scope): { parts: Grouped<SparseVisits>[]; applied_at: number | null } {

@@ -14,6 +14,7 @@ import {
   type StoredBlock,
 } from "./blocks";
 import type { SessionDelta, SessionHeader } from "./messages";
+import { addSessionDwell, type DwellSummary, decodeDwell, encodeDwell, mergeDwellSummary, newDwellSummary } from "./summaries";
 
 /**
  * SQLite storage of one tenant index shard. A month shard uses `sessions` and `stamps`; the live
@@ -102,7 +103,22 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; statements: readonly s
       "INSERT INTO shard_meta (key, value) VALUES ('pack_backlog', 1) ON CONFLICT (key) DO UPDATE SET value = 1",
     ],
   },
+  {
+    // Per-day dwell summaries of the packed sessions (summaries.ts), one row per UTC day that has
+    // blocks. A shard upgraded with blocks builds its days' summaries in the batches after the
+    // upgrade (`summary_backlog`); a day without one is scanned meanwhile, so answers are the same.
+    version: 4,
+    statements: [
+      "CREATE TABLE day_dwell (day INTEGER PRIMARY KEY, body TEXT NOT NULL) WITHOUT ROWID",
+      "INSERT INTO shard_meta (key, value) VALUES ('summary_backlog', 1) ON CONFLICT (key) DO UPDATE SET value = 1",
+    ],
+  },
 ];
+
+/** How many days' summaries a batch builds from the backlog an upgrade left. */
+const SUMMARY_BACKLOG_PER_BATCH = 4;
+
+const NO_DAYS: ReadonlySet<number> = new Set();
 
 /** How many ended sessions a batch packs from the backlog an upgrade left (beyond its own). */
 const PACK_BACKLOG_PER_BATCH = 2000;
@@ -390,7 +406,16 @@ export class IndexStore {
    * index that holds only them. `withPath`: fill labels (funnel, dwell, paths); `withTimes`: and
    * their times. The view is reused: a visitor copies what it keeps.
    */
-  eachSession(from: number, to: number, need: { path: boolean; times: boolean }, visit: (view: SessionView) => void): void {
+  eachSession(
+    from: number,
+    to: number,
+    need: { path: boolean; times: boolean },
+    visit: (view: SessionView) => void,
+    /** Days whose blocks are left out (a summary holds their packed sessions); their rows are still read. */
+    skipBlocksOf: ReadonlySet<number> = NO_DAYS,
+    /** Which sessions to visit by their store and kiosk (null: all); the others are skipped before their times are read. */
+    admit: ((store: string | null, kiosk: string | null) => boolean) | null = null,
+  ): void {
     if (!this.created) return;
     const view = newView();
     for (const [day, n, dict, body] of this.sql.raw<[number, number, string, ArrayBuffer]>(
@@ -401,7 +426,9 @@ export class IndexStore {
       from,
       to,
     )) {
-      new BlockReader(day, n, JSON.parse(dict) as Dictionary, body).each(from, to, need.times, view, visit);
+      if (skipBlocksOf.has(day)) continue;
+      const reader = new BlockReader(day, n, JSON.parse(dict) as Dictionary, body);
+      reader.each(from, to, need.times, view, visit, admit === null ? null : reader.admitting(admit));
     }
     const empty: string[] = [];
     for (const [startedAt, endedAt, endReason, lastTs, path, pathTs, store, kiosk] of this.sql.raw<
@@ -413,6 +440,7 @@ export class IndexStore {
       from,
       to,
     )) {
+      if (admit !== null && !admit(store, kiosk)) continue;
       view.startedAt = startedAt;
       view.endedAt = endedAt;
       view.endReason = endReason;
@@ -462,6 +490,7 @@ export class IndexStore {
       byDay.set(day, list);
     }
     for (const [day, sessions] of byDay) {
+      const summary = this.daySummary(day);
       const open = this.sql.firstRaw<[number, number, string, ArrayBuffer, string, number, number]>(
         "open block",
         "SELECT seq, n, dict, body, ids, first_start, last_start FROM blocks WHERE day = ? ORDER BY seq DESC LIMIT 1",
@@ -497,7 +526,89 @@ export class IndexStore {
         mark(added, seq);
         seq += 1;
       }
+      // A day with blocks but no summary (an upgrade's backlog) gets one from all its blocks;
+      // otherwise the new sessions are added to it.
+      if (summary === null && open) this.summarizeDay(day);
+      else {
+        const next = summary ?? newDwellSummary();
+        for (const s of sessions) addSessionDwell(next, s, 1);
+        this.writeSummary(day, next);
+      }
     }
+    this.summaryBacklog();
+  }
+
+  /** The day's dwell summary as stored (null: none). */
+  private daySummary(day: number): DwellSummary | null {
+    const row = this.sql.firstRaw<[string]>("day summary", "SELECT body FROM day_dwell WHERE day = ?", day);
+    return row ? decodeDwell(row[0]) : null;
+  }
+
+  private writeSummary(day: number, summary: DwellSummary): void {
+    if (summary.sessions === 0) this.sql.run("drop day summary", "DELETE FROM day_dwell WHERE day = ?", day);
+    else
+      this.sql.run(
+        "write day summary",
+        "INSERT INTO day_dwell (day, body) VALUES (?, ?) ON CONFLICT (day) DO UPDATE SET body = excluded.body",
+        day,
+        encodeDwell(summary),
+      );
+  }
+
+  /** The day's summary computed from its blocks (what the stored one must equal). */
+  private summaryFromBlocks(day: number): DwellSummary {
+    const summary = newDwellSummary();
+    for (const block of this.sql.raw<[number, number, string, ArrayBuffer, string]>(
+      "blocks of day",
+      "SELECT seq, n, dict, body, ids FROM blocks WHERE day = ?",
+      day,
+    )) {
+      for (const s of this.blockSessions(day, block)) addSessionDwell(summary, s, 1);
+    }
+    return summary;
+  }
+
+  private summarizeDay(day: number): void {
+    this.writeSummary(day, this.summaryFromBlocks(day));
+  }
+
+  /** After an upgrade: a few days with blocks and no summary get theirs, each batch, until none is left. */
+  private summaryBacklog(): void {
+    if (this.sql.one<{ value: number }>("summary backlog", "SELECT value FROM shard_meta WHERE key = 'summary_backlog'")?.value !== 1)
+      return;
+    const days = [
+      ...this.sql.raw<[number]>(
+        "days to summarize",
+        "SELECT DISTINCT day FROM blocks WHERE day NOT IN (SELECT day FROM day_dwell) ORDER BY day LIMIT ?",
+        SUMMARY_BACKLOG_PER_BATCH,
+      ),
+    ];
+    for (const [day] of days) this.summarizeDay(day);
+    if (days.length < SUMMARY_BACKLOG_PER_BATCH)
+      this.sql.run("summaries built", "UPDATE shard_meta SET value = 0 WHERE key = 'summary_backlog'");
+  }
+
+  /**
+   * The dwell summaries of the whole UTC days in [from, to) that have one, added up, and which
+   * days they are (their packed sessions are in the sum: a scan leaves those days' blocks out).
+   */
+  dwellSummaries(from: number, to: number): { summary: DwellSummary; days: Set<number> } {
+    const summary = newDwellSummary();
+    const days = new Set<number>();
+    if (!this.created) return { summary, days };
+    const first = Math.ceil(from / DAY_MS);
+    const last = Math.floor(to / DAY_MS) - 1;
+    if (last < first) return { summary, days };
+    for (const [day, body] of this.sql.raw<[number, string]>(
+      "day summaries",
+      "SELECT day, body FROM day_dwell WHERE day >= ? AND day <= ?",
+      first,
+      last,
+    )) {
+      mergeDwellSummary(summary, decodeDwell(body));
+      days.add(day);
+    }
+    return { summary, days };
   }
 
   private blockSessions(day: number, [, n, dict, body, ids]: [number, number, string, ArrayBuffer, string]): PackedSession[] {
@@ -561,11 +672,17 @@ export class IndexStore {
       );
       // Missing: drift, which the check finds and the repair rebuilds from the rows.
       if (!block) continue;
+      const all = this.blockSessions(day, block);
       this.writeBlock(
         day,
         seq,
-        this.blockSessions(day, block).filter((s) => !ids.has(s.id)),
+        all.filter((s) => !ids.has(s.id)),
       );
+      const summary = this.daySummary(day);
+      if (summary !== null) {
+        for (const s of all) if (ids.has(s.id)) addSessionDwell(summary, s, -1);
+        this.writeSummary(day, summary);
+      }
     }
   }
 
@@ -609,6 +726,16 @@ export class IndexStore {
     for (const day of new Set([...inBlocks.keys(), ...inRows.keys()])) {
       if ((inBlocks.get(day) ?? 0) !== (inRows.get(day) ?? 0)) drifted.add(day);
     }
+    // Each day's summary against its blocks' sessions (a day still in an upgrade's backlog has none yet).
+    const backlog =
+      this.sql.one<{ value: number }>("summary backlog", "SELECT value FROM shard_meta WHERE key = 'summary_backlog'")?.value === 1;
+    const summarized = new Map(this.sql.raw<[number, string]>("every summary", "SELECT day, body FROM day_dwell"));
+    for (const day of new Set([...inBlocks.keys(), ...summarized.keys()])) {
+      const stored = summarized.get(day);
+      if (stored === undefined && backlog) continue;
+      if (stored !== encodeDwell(this.summaryFromBlocks(day)) && !(stored === undefined && (inBlocks.get(day) ?? 0) === 0))
+        drifted.add(day);
+    }
     return {
       blocks,
       sessions,
@@ -619,6 +746,7 @@ export class IndexStore {
   /** The repair: a day's blocks rebuilt from its rows (in the caller's transaction). */
   repackDay(day: number): void {
     this.sql.run("drop day's blocks", "DELETE FROM blocks WHERE day = ?", day);
+    this.sql.run("drop day's summary", "DELETE FROM day_dwell WHERE day = ?", day);
     const from = day * DAY_MS;
     const to = from + DAY_MS;
     this.sql.run("unmark day", "UPDATE sessions SET packed = 0 WHERE packed > 0 AND started_at >= ? AND started_at < ?", from, to);
