@@ -439,6 +439,37 @@ describe.each([1, 2, 3])("analytics against brute force, seed %i", async (seedNo
     );
   });
 
+  it("occupancy across a month boundary: each month's shard sweeps its own, with the presence the month before carries in", async () => {
+    // Hours either side of Nov 1, 00:00 UTC, and local days in New York around it (Nov 1 is its
+    // 25-hour fall-back day, and its local day straddles the two months' shards).
+    const boundary = Date.UTC(2026, 10, 1);
+    const crossing = visits.filter((v) => {
+      const end = v.ended === null ? TO : v.reason === "idle_timeout" ? v.times[v.times.length - 1]! : v.ended;
+      return v.times[0]! < boundary && end > boundary;
+    });
+    expect(crossing.length, "sessions present at the boundary").toBeGreaterThan(0);
+    const check = async (path: string, picked: Visit[], what: string, from: number, to: number, n: number) => {
+      const data = await get(`/v1/analytics/occupancy?${path}&from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}`);
+      const starts = data.buckets.map((b: { start: string }) => Math.max(from, Date.parse(b.start)));
+      expect(data.buckets, what).toHaveLength(n);
+      data.buckets.forEach((b: { peak: number; average: number }, i: number) => {
+        expect(b, `${what}: bucket ${i}`).toEqual({ start: expect.any(String), ...concurrencyOracle(picked, starts[i], starts[i + 1] ?? to) });
+      });
+      return data;
+    };
+    const from = boundary - 6 * HOUR;
+    const to = boundary + 6 * HOUR;
+    await check("interval=hour", visits, "hours", from, to, 12);
+    const grouped = await check("interval=hour&group_by=store", visits, "hours, grouped totals", from, to, 12);
+    for (const g of grouped.groups.filter((g: { other: boolean }) => !g.other).slice(0, 10)) {
+      const mine = visits.filter((v) => v.store === g.key);
+      g.buckets.forEach((b: { peak: number; average: number }, i: number) => {
+        expect(b, `store ${g.key} hour ${i}`).toEqual({ start: expect.any(String), ...concurrencyOracle(mine, from + i * HOUR, from + (i + 1) * HOUR) });
+      });
+    }
+    await check("interval=day&tz=America/New_York", visits, "New York days", Date.UTC(2026, 9, 30, 4), Date.UTC(2026, 10, 3, 5), 4);
+  });
+
   it("paths: each distinct path of first labels with its exact count", async () => {
     const data = await get(`/v1/analytics/paths?limit=50&${RANGE}`);
     const counts = new Map<string, number>();

@@ -3,13 +3,14 @@ import type { Context, MiddlewareHandler } from "hono";
 import { ApiError } from "../errors";
 import { LIMITS } from "../limits";
 import {
-  concurrency,
+  type Carry,
+  combineSeries,
   type DwellPart,
   type FunnelPart,
   type Grouped,
   OTHER_GROUP,
-  type Presence,
   type Scope,
+  type SeriesPart,
   type SparseVisits,
   type VisitBuckets,
   wallLabel,
@@ -200,18 +201,6 @@ function assembleGroups<P>(sel: Selection, ranking: Ranking, parts: Grouped<P>[]
   return out;
 }
 
-/** A Ranking of parts already split per store or kiosk (occupancy's, whose parts are the intervals themselves). */
-function rankParts<P>(sel: Selection, parts: Grouped<P>[], size: (p: P) => number): Ranking {
-  const groups = new Map<string | null, { name: string | null; size: number; keys: (string | null)[] }>();
-  for (const { key, part } of parts) {
-    const g = groupOf(sel, key);
-    const group = groups.get(g.key) ?? { name: g.name, size: 0, keys: [] };
-    group.size += size(part);
-    groups.set(g.key, group);
-  }
-  return ranking(groups);
-}
-
 /** The scope of the parts' read: the ranked groups' keys on their own, the rest together. */
 const rankedScope = (sel: Selection, ranking: Ranking | null): Scope =>
   ranking === null ? sel.scope : { ...sel.scope, top: ranking.keys };
@@ -232,11 +221,6 @@ const mergeFunnel = (a: FunnelPart, b: FunnelPart): FunnelPart => {
 const mergeDwell = (a: DwellPart, b: DwellPart): DwellPart => {
   a.sessions += b.sessions;
   for (const [status, h] of b.values) a.values.set(status, mergeHistogram(into(a.values.get(status)), h));
-  return a;
-};
-const mergePresence = (a: Presence, b: Presence): Presence => {
-  for (const t of b.starts) a.starts.push(t);
-  for (const t of b.ends) a.ends.push(t);
   return a;
 };
 const mergeVisits = (a: SparseVisits, b: SparseVisits): SparseVisits => {
@@ -430,34 +414,103 @@ export function analyticsRoutes(app: OpenAPIHono<AppEnv>) {
       const since = from - LIMITS.occupancyLookbackDays * 86_400_000;
       const data = await cached(c, "occupancy", [from, to, interval, tz, sel.scope, sel.groupBy], async () => {
         const list = buckets(format, interval, from, to);
-        const answers = await Promise.all(shards(c, since, to).map((s) => s.presence(since, to, from, until, sel.scope)));
-        const parts = answers.flatMap((a) => a.parts);
         const bounds = [...list.map((b) => b.start), to];
-        const figures = (p: Presence) => {
-          const series = concurrency(p.starts, p.ends, bounds, from, until);
-          return list.map((b, i) => ({
-            start: b.label,
-            peak: series[i]!.peak,
-            average: series[i]!.average === null ? null : Math.round(series[i]!.average! * 10_000) / 10_000,
-          }));
+        // Each month shard sweeps its own month of the range (sweep() in the shard), with the
+        // presence the months before it carry across its start: a first pass finds those (and the
+        // groups' sizes, to rank them), the second returns series, groups × buckets.
+        const months = monthsBetween(since, to);
+        const stubs = shards(c, since, to);
+        const startOf = (i: number) => (i < months.length ? Date.parse(`${months[i]}-01T00:00:00.000Z`) : Number.POSITIVE_INFINITY);
+        const edges = await Promise.all(
+          stubs.map((s, i) => s.presenceEdge(since, to, from, until, i + 1 < months.length ? startOf(i + 1) : null, sel.scope)),
+        );
+        let ranked: { ranking: Ranking; keys: (string | null)[][]; sizes: number[]; other: number } | null = null;
+        if (sel.groupBy) {
+          const groups = new Map<string | null, { name: string | null; size: number; keys: (string | null)[] }>();
+          let present = 0;
+          for (const edge of edges) {
+            edge.keys.forEach((key, i) => {
+              const g = groupOf(sel, key);
+              let group = groups.get(g.key);
+              if (group === undefined) {
+                group = { name: g.name, size: 0, keys: [] };
+                groups.set(g.key, group);
+              }
+              group.size += edge.sessions[i]!;
+              present += edge.sessions[i]!;
+              if (!group.keys.includes(key)) group.keys.push(key);
+            });
+          }
+          const r = ranking(groups);
+          const sizes = r.groups.map((g) => groups.get(g.key)!.size);
+          ranked = {
+            ranking: r,
+            keys: r.groups.map((g) => groups.get(g.key)!.keys),
+            sizes,
+            other: present - sizes.reduce((a, b) => a + b, 0),
+          };
+        }
+        const series = await Promise.all(
+          stubs.map((s, i) => {
+            const span = { lo: Math.max(from, startOf(i)), hi: Math.min(until, startOf(i + 1)), bounds };
+            if (span.hi <= span.lo) return null;
+            const carry: Carry = { starts: [], ends: [], keys: [] };
+            for (const edge of edges.slice(0, i)) {
+              edge.spill.ends.forEach((end, k) => {
+                if (end <= span.lo) return;
+                carry.starts.push(edge.spill.starts[k]!);
+                carry.ends.push(end);
+                carry.keys.push(edge.spill.keys[k]!);
+              });
+            }
+            return s.presenceSeries(since, to, from, until, span, sel.scope, ranked?.keys ?? null, carry);
+          }),
+        );
+        const figures = (parts: (SeriesPart | null | undefined)[]) => {
+          const acc: SeriesPart = { peak: list.map(() => null), area: list.map(() => 0) };
+          for (const p of parts) if (p) combineSeries(acc, p);
+          return list.map((b, i) => {
+            const span = Math.min(bounds[i + 1]!, until) - Math.max(bounds[i]!, from);
+            const peak = acc.peak[i]!;
+            const average = peak === null || span <= 0 ? null : acc.area[i]! / span;
+            return {
+              start: b.label,
+              peak: average === null ? null : peak,
+              average: average === null ? null : Math.round(average * 10_000) / 10_000,
+            };
+          });
         };
-        const empty = (): Presence => ({ starts: [], ends: [] });
         return {
-          buckets: figures(total(parts, mergePresence, empty)),
-          ...(sel.groupBy
+          buckets: figures(series.map((s) => s?.total)),
+          ...(ranked
             ? {
-                groups: assembleGroups(
-                  sel,
-                  rankParts(sel, parts, (p) => p.starts.length),
-                  parts,
-                  mergePresence,
-                  empty,
-                ).map(({ part, ...g }) => ({ ...g, sessions: part.starts.length, buckets: figures(part) })),
+                groups: [
+                  ...ranked.ranking.groups.map((g, gi) => ({
+                    key: g.key,
+                    name: g.name,
+                    other: false,
+                    groups: 1,
+                    sessions: ranked.sizes[gi]!,
+                    buckets: figures(series.map((s) => s?.groups[gi])),
+                  })),
+                  ...(ranked.ranking.rest > 0
+                    ? [
+                        {
+                          key: "other",
+                          name: null,
+                          other: true,
+                          groups: ranked.ranking.rest,
+                          sessions: ranked.other,
+                          buckets: figures(series.map((s) => s?.other)),
+                        },
+                      ]
+                    : []),
+                ],
               }
             : {}),
           interval,
           tz,
-          as_of: asOf(answers.map((a) => a.applied_at)),
+          as_of: asOf(edges.map((a) => a.applied_at)),
         };
       });
       return c.json({ success: true as const, data }, 200);

@@ -402,6 +402,32 @@ export function groupedPresence(sessions: Sessions, scope: Scope, from: number, 
  * `bounds` are the buckets' starts, then the end of the last one.
  */
 export function concurrency(starts: number[], ends: number[], bounds: number[], from: number, until: number) {
+  const { peak, area } = sweep(starts, ends, bounds, from, until);
+  return peak.map((p, b) => {
+    const span = Math.min(bounds[b + 1]!, until) - Math.max(bounds[b]!, from);
+    return p === null || span <= 0 ? { peak: null, average: null } : { peak: p, average: area[b]! / span };
+  });
+}
+
+/** Presence intervals one month shard hands the next one's sweep (parallel lists; a key per interval). */
+export interface Carry {
+  starts: number[];
+  ends: number[];
+  keys: (string | null)[];
+}
+
+/** Per bucket, over its part of [lo, hi): the peak (null when none of the bucket is in [lo, hi)) and the present session-ms. */
+export interface SeriesPart {
+  peak: (number | null)[];
+  area: number[];
+}
+
+/**
+ * The sweep behind concurrency(), over [lo, hi) only: intervals outside it still set the level at
+ * lo. Parts of one bucket over adjacent spans combine exactly: the peak is the larger, the areas add
+ * (so each month shard can sweep its own month, with the intervals earlier months carry into it).
+ */
+export function sweep(starts: number[], ends: number[], bounds: number[], lo: number, hi: number): SeriesPart {
   const events = new Float64Array(starts.length + ends.length);
   // Ends sort before starts at the same instant: an end is encoded just below its time.
   let n = 0;
@@ -410,7 +436,8 @@ export function concurrency(starts: number[], ends: number[], bounds: number[], 
   events.sort();
   let i = 0;
   let level = 0;
-  const out: { peak: number | null; average: number | null }[] = [];
+  const peak: (number | null)[] = [];
+  const area: number[] = [];
   const apply = (upTo: number, inclusive: boolean) => {
     for (; i < events.length; i++) {
       const t = Math.floor(events[i]! / 2);
@@ -419,26 +446,37 @@ export function concurrency(starts: number[], ends: number[], bounds: number[], 
     }
   };
   for (let b = 0; b + 1 < bounds.length; b++) {
-    const lo = Math.max(bounds[b]!, from);
-    const hi = Math.min(bounds[b + 1]!, until);
-    if (hi <= lo) {
-      out.push({ peak: null, average: null });
+    const from = Math.max(bounds[b]!, lo);
+    const to = Math.min(bounds[b + 1]!, hi);
+    if (to <= from) {
+      peak.push(null);
+      area.push(0);
       continue;
     }
-    apply(lo, true);
-    let peak = level;
-    let area = 0;
-    let prev = lo;
+    apply(from, true);
+    let top = level;
+    let sum = 0;
+    let prev = from;
     while (i < events.length) {
       const t = Math.floor(events[i]! / 2);
-      if (t >= hi) break;
-      area += level * (t - prev);
+      if (t >= to) break;
+      sum += level * (t - prev);
       prev = t;
       apply(t, true);
-      peak = Math.max(peak, level);
+      top = Math.max(top, level);
     }
-    area += level * (hi - prev);
-    out.push({ peak, average: area / (hi - lo) });
+    sum += level * (to - prev);
+    peak.push(top);
+    area.push(sum);
   }
-  return out;
+  return { peak, area };
+}
+
+/** Adds part `b` of a bucket series to `a` (adjacent spans, or the same span's shards never: see sweep). */
+export function combineSeries(a: SeriesPart, b: SeriesPart): SeriesPart {
+  b.peak.forEach((p, i) => {
+    if (p !== null) a.peak[i] = a.peak[i] === null ? p : Math.max(a.peak[i]!, p);
+    a.area[i]! += b.area[i]!;
+  });
+  return a;
 }

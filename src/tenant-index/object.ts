@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { LIMITS } from "../limits";
 import {
+  type Carry,
   type DwellPart,
   type FunnelPart,
   type Grouped,
@@ -13,8 +14,10 @@ import {
   type Presence,
   pathCounts,
   type Scope,
+  type SeriesPart,
   type Sessions,
   type SparseVisits,
+  sweep,
   type VisitBuckets,
 } from "./analytics";
 import type { ShardItem } from "./messages";
@@ -224,6 +227,90 @@ export class TenantIndex extends DurableObject<Env> {
   ): { parts: Grouped<Presence>[]; applied_at: number | null } {
     const sessions = this.sessions(since, to, { path: false, times: false });
     return { parts: groupedPresence(sessions, scope, from, until), applied_at: this.store.appliedAt() };
+  }
+
+  /**
+   * Occupancy, first pass: per store or kiosk key (scope.groupBy; one key, null, when not grouped),
+   * how many of the sessions that started in [since, to) are present in [from, until), and the
+   * presence (clipped to [from, until)) of those still present at `boundary`, the next month
+   * shard's start, with their key: what that shard's sweep needs from this one. Bounded by the
+   * stores and by the sessions present at one instant, not by the sessions in range.
+   */
+  presenceEdge(
+    since: number,
+    to: number,
+    from: number,
+    until: number,
+    boundary: number | null,
+    scope: Scope,
+  ): { keys: (string | null)[]; sessions: number[]; spill: Carry; applied_at: number | null } {
+    const parts = groupedPresence(this.sessions(since, to, { path: false, times: false }), { ...scope, top: null }, from, until);
+    const spill: Carry = { starts: [], ends: [], keys: [] };
+    if (boundary !== null) {
+      for (const { key, part } of parts) {
+        part.ends.forEach((end, i) => {
+          if (end <= boundary) return;
+          spill.starts.push(part.starts[i]!);
+          spill.ends.push(end);
+          spill.keys.push(key);
+        });
+      }
+    }
+    return { keys: parts.map((p) => p.key), sessions: parts.map((p) => p.part.starts.length), spill, applied_at: this.store.appliedAt() };
+  }
+
+  /**
+   * Occupancy, second pass: the bucket series over [lo, hi) (this shard's month within the query)
+   * of the sessions that started here in [since, to) and the presence earlier months carry into it:
+   * the total, each answer group's (a list of store or kiosk keys), and the rest's. The sweep runs
+   * here, so what crosses to the Worker is groups × buckets, not two instants a session.
+   */
+  presenceSeries(
+    since: number,
+    to: number,
+    from: number,
+    until: number,
+    span: { lo: number; hi: number; bounds: number[] },
+    scope: Scope,
+    groups: (string | null)[][] | null,
+    carry: Carry,
+  ): { total: SeriesPart; groups: SeriesPart[]; other: SeriesPart | null; applied_at: number | null } {
+    const byKey = new Map<string | null, Presence>();
+    for (const { key, part } of groupedPresence(
+      this.sessions(since, to, { path: false, times: false }),
+      { ...scope, top: null },
+      from,
+      until,
+    )) {
+      byKey.set(key, part);
+    }
+    carry.keys.forEach((key, i) => {
+      let part = byKey.get(key);
+      if (part === undefined) {
+        part = { starts: [], ends: [] };
+        byKey.set(key, part);
+      }
+      part.starts.push(carry.starts[i]!);
+      part.ends.push(carry.ends[i]!);
+    });
+    const series = (keys: Iterable<string | null>) => {
+      const starts: number[] = [];
+      const ends: number[] = [];
+      for (const key of keys) {
+        const part = byKey.get(key);
+        if (part === undefined) continue;
+        for (const t of part.starts) starts.push(t);
+        for (const t of part.ends) ends.push(t);
+      }
+      return sweep(starts, ends, span.bounds, span.lo, span.hi);
+    };
+    const listed = new Set((groups ?? []).flat());
+    return {
+      total: series(byKey.keys()),
+      groups: (groups ?? []).map((keys) => series(keys)),
+      other: groups === null ? null : series([...byKey.keys()].filter((k) => !listed.has(k))),
+      applied_at: this.store.appliedAt(),
+    };
   }
 
   /**
