@@ -275,11 +275,11 @@ describe("an upgrade from schema version 3 (blocks, no dwell summaries)", () => 
   it("answers the same at once, scanning the days without a summary, and the batches after it build them", async () => {
     const visits = fixture(17, 300);
     const tenant = await fresh(visits);
-    const summaries = async () => Number((await shardSql(tenant, "SELECT COUNT(*) AS n FROM day_dwell"))[0]!.n);
+    const summaries = async () => Number((await shardSql(tenant, "SELECT COUNT(*) AS n FROM day_summaries"))[0]!.n);
     expect(await summaries()).toBe(7);
     // The shard as version 3 left it: blocks, no summary table; then what the object does when it starts.
     await runInDurableObject(env.TENANT_INDEX.getByName(monthShard(tenant, MONTH)), (instance, state) => {
-      state.storage.sql.exec("DROP TABLE day_dwell");
+      state.storage.sql.exec("DROP TABLE day_summaries");
       state.storage.sql.exec("DELETE FROM shard_meta WHERE key = 'summary_backlog'");
       state.storage.sql.exec("UPDATE schema_meta SET value = 3 WHERE key = 'version'");
       (instance as unknown as { store: IndexStore }).store.migrate();
@@ -310,15 +310,17 @@ describe("the drift check and repair (POST /admin/v1/tenants/{id}/index/check)",
     expect(clean).toMatchObject({ month: MONTH, sessions: endedCount(visits), drifted_days: [], repaired_days: [], after: null });
     expect(clean.blocks).toBeGreaterThanOrEqual(7);
 
-    // Four kinds of drift, on four days: a block lost, a session's figure changed in a block,
-    // a packed session's row marked unpacked (it would count twice: block and row), and a day's
-    // dwell summary off by one stamp's dwell.
+    // Five kinds of drift, on five days: a block lost, a session's figure changed in a block,
+    // a packed session's row marked unpacked (it would count twice: block and row), a day's
+    // dwell summary off by one stamp's dwell, and a summary that does not decode.
     const days = (await shardSql(tenant, "SELECT DISTINCT day FROM blocks ORDER BY day")).map((r) => Number(r.day));
-    const [summary] = await shardSql(tenant, "SELECT body FROM day_dwell WHERE day = ?", days[6]!);
-    const [sessions, labels] = JSON.parse(String(summary!.body)) as [number, [string, number, number, number[]][]];
-    labels[0]![1] -= 1;
-    labels[0]![3][1]! -= 1;
-    await shardSql(tenant, "UPDATE day_dwell SET body = ? WHERE day = ?", JSON.stringify([sessions, labels]), days[6]!);
+    const [summary] = await shardSql(tenant, "SELECT body FROM day_summaries WHERE day = ?", days[6]!);
+    const stored = JSON.parse(String(summary!.body)) as [number, [string, number, number, number[]][], unknown];
+    stored[1][0]![1] -= 1;
+    stored[1][0]![3][1]! -= 1;
+    await shardSql(tenant, "UPDATE day_summaries SET body = ? WHERE day = ?", JSON.stringify(stored), days[6]!);
+    // And one that does not decode at all: read as if missing (its day's blocks are scanned), and named.
+    await shardSql(tenant, "UPDATE day_summaries SET body = 'not json' WHERE day = ?", days[0]!);
     await shardSql(tenant, "DELETE FROM blocks WHERE day = ?", days[1]!);
     const [block] = await shardSql(tenant, "SELECT seq, body FROM blocks WHERE day = ? LIMIT 1", days[3]!);
     const body = new Int32Array((block!.body as ArrayBuffer).slice(0));
@@ -331,7 +333,7 @@ describe("the drift check and repair (POST /admin/v1/tenants/{id}/index/check)",
       (days[5]! + 1) * 86_400_000,
     );
     const iso = (d: number) => new Date(d * 86_400_000).toISOString().slice(0, 10);
-    expect((await check()).drifted_days).toEqual([iso(days[1]!), iso(days[3]!), iso(days[5]!), iso(days[6]!)]);
+    expect((await check()).drifted_days).toEqual([iso(days[0]!), iso(days[1]!), iso(days[3]!), iso(days[5]!), iso(days[6]!)]);
     const k = ++asked;
     const drifted = await answers(tenant, k);
     const wanted = await answers(want, k);
@@ -340,7 +342,7 @@ describe("the drift check and repair (POST /admin/v1/tenants/{id}/index/check)",
     expect(drifted["dwell?x=1"]).not.toEqual(wanted["dwell?x=1"]);
 
     const repaired = await check(true);
-    expect(repaired.repaired_days).toEqual([iso(days[1]!), iso(days[3]!), iso(days[5]!), iso(days[6]!)]);
+    expect(repaired.repaired_days).toEqual([iso(days[0]!), iso(days[1]!), iso(days[3]!), iso(days[5]!), iso(days[6]!)]);
     expect(repaired.after).toMatchObject({ sessions: endedCount(visits), drifted_days: [] });
     await expectSameAnswers(tenant, want);
   });

@@ -453,7 +453,10 @@ describe.each([1, 2, 3])("analytics against brute force, seed %i", async (seedNo
       const starts = data.buckets.map((b: { start: string }) => Math.max(from, Date.parse(b.start)));
       expect(data.buckets, what).toHaveLength(n);
       data.buckets.forEach((b: { peak: number; average: number }, i: number) => {
-        expect(b, `${what}: bucket ${i}`).toEqual({ start: expect.any(String), ...concurrencyOracle(picked, starts[i], starts[i + 1] ?? to) });
+        expect(b, `${what}: bucket ${i}`).toEqual({
+          start: expect.any(String),
+          ...concurrencyOracle(picked, starts[i], starts[i + 1] ?? to),
+        });
       });
       return data;
     };
@@ -464,7 +467,10 @@ describe.each([1, 2, 3])("analytics against brute force, seed %i", async (seedNo
     for (const g of grouped.groups.filter((g: { other: boolean }) => !g.other).slice(0, 10)) {
       const mine = visits.filter((v) => v.store === g.key);
       g.buckets.forEach((b: { peak: number; average: number }, i: number) => {
-        expect(b, `store ${g.key} hour ${i}`).toEqual({ start: expect.any(String), ...concurrencyOracle(mine, from + i * HOUR, from + (i + 1) * HOUR) });
+        expect(b, `store ${g.key} hour ${i}`).toEqual({
+          start: expect.any(String),
+          ...concurrencyOracle(mine, from + i * HOUR, from + (i + 1) * HOUR),
+        });
       });
     }
     await check("interval=day&tz=America/New_York", visits, "New York days", Date.UTC(2026, 9, 30, 4), Date.UTC(2026, 10, 3, 5), 4);

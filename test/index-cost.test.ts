@@ -41,9 +41,10 @@ function messages(tenant: string, persona: string, started: number, n: number): 
 describe("rows the month shard writes per session", () => {
   it("a 10-stamp session told stamp by stamp, one batch each: 4 rows more than before blocks", async () => {
     const tenant = `cost-${crypto.randomUUID().slice(0, 8)}`;
-    // The shard's first batch creates its schema: measure a later session.
+    // The shard's first batch creates its schema, and a session as long as the measured one sets the
+    // longest packed span: measure a later session, as in steady state.
     await applyIndexMessages(
-      messages(tenant, "warm", T0, 2).map((body) => ({ body })),
+      messages(tenant, "warm", T0, 10).map((body) => ({ body })),
       env,
     );
     const before = await counts(tenant);
@@ -60,7 +61,7 @@ describe("rows the month shard writes per session", () => {
   it("100 sessions ended in one batch: 2 rows more a session than before blocks, one block and one summary write for all", async () => {
     const tenant = `cost-${crypto.randomUUID().slice(0, 8)}`;
     await applyIndexMessages(
-      messages(tenant, "warm", T0, 2).map((body) => ({ body })),
+      messages(tenant, "warm", T0, 10).map((body) => ({ body })),
       env,
     );
     const whole = (persona: string, k: number): IndexMessage => {

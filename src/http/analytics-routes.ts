@@ -422,7 +422,9 @@ export function analyticsRoutes(app: OpenAPIHono<AppEnv>) {
         const stubs = shards(c, since, to);
         const startOf = (i: number) => (i < months.length ? Date.parse(`${months[i]}-01T00:00:00.000Z`) : Number.POSITIVE_INFINITY);
         const edges = await Promise.all(
-          stubs.map((s, i) => s.presenceEdge(since, to, from, until, i + 1 < months.length ? startOf(i + 1) : null, sel.scope)),
+          stubs.map((s, i) =>
+            s.presenceEdge(since, to, from, until, i + 1 < months.length ? startOf(i + 1) : null, sel.scope, sel.groupBy !== null),
+          ),
         );
         let ranked: { ranking: Ranking; keys: (string | null)[][]; sizes: number[]; other: number } | null = null;
         if (sel.groupBy) {

@@ -384,15 +384,20 @@ export function groupedPresence(sessions: Sessions, scope: Scope, from: number, 
     sessions,
     scope,
     (): Presence => ({ starts: [], ends: [] }),
-    (part, { startedAt, endedAt, endReason, lastTs }) => {
-      const end = Math.min(until, endedAt === null ? until : endReason === "idle_timeout" ? lastTs : endedAt);
-      const start = Math.max(from, startedAt);
+    (part, view) => {
+      const [start, end] = presentIn(view, from, until);
       if (end <= start) return;
       part.starts.push(start);
       part.ends.push(end);
     },
   );
   return parts.filter((p) => p.part.starts.length > 0);
+}
+
+/** When the session was present, clipped to [from, until): [start, end), empty (end ≤ start) when not at all. */
+export function presentIn({ startedAt, endedAt, endReason, lastTs }: SessionView, from: number, until: number): readonly [number, number] {
+  const end = Math.min(until, endedAt === null ? until : endReason === "idle_timeout" ? lastTs : endedAt);
+  return [Math.max(from, startedAt), end];
 }
 
 /**

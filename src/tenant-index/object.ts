@@ -5,6 +5,7 @@ import {
   type DwellPart,
   type FunnelPart,
   type Grouped,
+  grouped,
   groupedDwell,
   groupedFunnel,
   groupedPresence,
@@ -13,6 +14,7 @@ import {
   OTHER_GROUP,
   type Presence,
   pathCounts,
+  presentIn,
   type Scope,
   type SeriesPart,
   type Sessions,
@@ -160,7 +162,20 @@ export class TenantIndex extends DurableObject<Env> {
     scope: Scope,
     step: string | null,
   ): { keys: (string | null)[]; sessions: number[]; reached: number[]; applied_at: number | null } {
-    const groups = groupSizes(this.sessions(from, to, { path: step !== null, times: false }), scope, step);
+    // Sessions per store with no filter (dwell's and visits' ranking): the whole days from their
+    // summaries, the rest scanned. A funnel ranks by its first step's reach, which a summary does not hold.
+    const summarized = step === null && scope.stores === null && scope.kiosk === null && (scope.groupBy ?? "store") === "store";
+    const { stores, days } = summarized ? this.store.storeSummaries(from, to) : { stores: null, days: new Set<number>() };
+    let groups = groupSizes(
+      (visit) => this.store.eachSession(from, to, { path: step !== null, times: false }, visit, { skipBlocksOf: days }),
+      scope,
+      step,
+    );
+    if (stores !== null && days.size > 0) {
+      const merged = new Map(stores);
+      for (const g of groups) merged.set(g.key, (merged.get(g.key) ?? 0) + g.part.sessions);
+      groups = [...merged].map(([key, sessions]) => ({ key, part: { sessions, reached: 0 } }));
+    }
     return {
       keys: groups.map((g) => g.key),
       sessions: groups.map((g) => g.part.sessions),
@@ -194,7 +209,7 @@ export class TenantIndex extends DurableObject<Env> {
     const summarized = scope.stores === null && scope.kiosk === null && (scope.groupBy === null || top !== null);
     const { summary, days } = summarized ? this.store.dwellSummaries(from, to) : { summary: null, days: new Set<number>() };
     if (summary === null || days.size === 0) return { parts: groupedDwell(this.sessions(from, to, need), scope), applied_at };
-    const unsummarized: Sessions = (visit) => this.store.eachSession(from, to, need, visit, days);
+    const unsummarized: Sessions = (visit) => this.store.eachSession(from, to, need, visit, { skipBlocksOf: days });
     const total = mergeDwellSummary(
       summary,
       groupedDwell(unsummarized, { ...scope, groupBy: null, top: null })[0]?.part ?? { sessions: 0, values: new Map() },
@@ -202,7 +217,7 @@ export class TenantIndex extends DurableObject<Env> {
     if (top === null) return { parts: total.sessions > 0 ? [{ key: null, part: total }] : [], applied_at };
     const keyOf = scope.groupBy === "store" ? (store: string | null) => store : (_: string | null, kiosk: string | null) => kiosk;
     const listedOnly: Sessions = (visit) =>
-      this.store.eachSession(from, to, need, visit, undefined, (store, kiosk) => top.has(keyOf(store, kiosk)));
+      this.store.eachSession(from, to, need, visit, { admit: (store, kiosk) => top.has(keyOf(store, kiosk)) });
     const listed = groupedDwell(listedOnly, scope);
     for (const { part } of listed) subtractDwell(total, part);
     return { parts: total.sessions > 0 ? [...listed, { key: OTHER_GROUP, part: total }] : listed, applied_at };
@@ -230,11 +245,12 @@ export class TenantIndex extends DurableObject<Env> {
   }
 
   /**
-   * Occupancy, first pass: per store or kiosk key (scope.groupBy; one key, null, when not grouped),
-   * how many of the sessions that started in [since, to) are present in [from, until), and the
-   * presence (clipped to [from, until)) of those still present at `boundary`, the next month
-   * shard's start, with their key: what that shard's sweep needs from this one. Bounded by the
-   * stores and by the sessions present at one instant, not by the sessions in range.
+   * Occupancy, first pass: with `counts`, per store or kiosk key (scope.groupBy), how many of the
+   * sessions that started in [since, to) are present in [from, until); and the presence (clipped
+   * to [from, until)) of those still present at `boundary`, the next month shard's start, with
+   * their key: what that shard's sweep needs from this one. Bounded by the stores and by the
+   * sessions present at one instant, not by the sessions in range. Blocks of sessions that started
+   * too long before to reach the instants asked about are not read (IndexStore.packedSpan).
    */
   presenceEdge(
     since: number,
@@ -243,20 +259,50 @@ export class TenantIndex extends DurableObject<Env> {
     until: number,
     boundary: number | null,
     scope: Scope,
+    counts: boolean,
   ): { keys: (string | null)[]; sessions: number[]; spill: Carry; applied_at: number | null } {
-    const parts = groupedPresence(this.sessions(since, to, { path: false, times: false }), { ...scope, top: null }, from, until);
+    const longest = this.store.packedSpan();
+    const reach = (at: number) => (longest === null ? since : at - longest);
+    const wide = { ...scope, top: null };
+    let keys: (string | null)[] = [];
+    let sessions: number[] = [];
+    if (counts) {
+      const parts = grouped(
+        (visit) => this.store.eachSession(since, to, { path: false, times: false }, visit, { blocksFrom: reach(from) }),
+        wide,
+        () => ({ n: 0 }),
+        (part, view) => {
+          const [start, end] = presentIn(view, from, until);
+          if (end > start) part.n += 1;
+        },
+      ).filter((p) => p.part.n > 0);
+      keys = parts.map((p) => p.key);
+      sessions = parts.map((p) => p.part.n);
+    }
     const spill: Carry = { starts: [], ends: [], keys: [] };
-    if (boundary !== null) {
+    if (boundary !== null && boundary < until) {
+      const parts = grouped(
+        (visit) =>
+          this.store.eachSession(since, Math.min(to, boundary), { path: false, times: false }, visit, { blocksFrom: reach(boundary) }),
+        wide,
+        (): Presence => ({ starts: [], ends: [] }),
+        (part, view) => {
+          const [start, end] = presentIn(view, from, until);
+          if (end > start && end > boundary) {
+            part.starts.push(start);
+            part.ends.push(end);
+          }
+        },
+      );
       for (const { key, part } of parts) {
-        part.ends.forEach((end, i) => {
-          if (end <= boundary) return;
-          spill.starts.push(part.starts[i]!);
-          spill.ends.push(end);
+        part.starts.forEach((start, i) => {
+          spill.starts.push(start);
+          spill.ends.push(part.ends[i]!);
           spill.keys.push(key);
         });
       }
     }
-    return { keys: parts.map((p) => p.key), sessions: parts.map((p) => p.part.starts.length), spill, applied_at: this.store.appliedAt() };
+    return { keys, sessions, spill, applied_at: this.store.appliedAt() };
   }
 
   /**
@@ -276,14 +322,12 @@ export class TenantIndex extends DurableObject<Env> {
     carry: Carry,
   ): { total: SeriesPart; groups: SeriesPart[]; other: SeriesPart | null; applied_at: number | null } {
     const byKey = new Map<string | null, Presence>();
-    for (const { key, part } of groupedPresence(
-      this.sessions(since, to, { path: false, times: false }),
-      { ...scope, top: null },
-      from,
-      until,
-    )) {
-      byKey.set(key, part);
-    }
+    const longest = this.store.packedSpan();
+    const own: Sessions = (visit) =>
+      this.store.eachSession(since, Math.min(to, span.hi), { path: false, times: false }, visit, {
+        blocksFrom: longest === null ? since : span.lo - longest,
+      });
+    for (const { key, part } of groupedPresence(own, { ...scope, top: null }, from, until)) byKey.set(key, part);
     carry.keys.forEach((key, i) => {
       let part = byKey.get(key);
       if (part === undefined) {

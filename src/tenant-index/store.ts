@@ -14,7 +14,16 @@ import {
   type StoredBlock,
 } from "./blocks";
 import type { SessionDelta, SessionHeader } from "./messages";
-import { addSessionDwell, type DwellSummary, decodeDwell, encodeDwell, mergeDwellSummary, newDwellSummary } from "./summaries";
+import {
+  addToDay,
+  type DaySummary,
+  type DwellSummary,
+  decodeDay,
+  encodeDay,
+  mergeDwellSummary,
+  newDaySummary,
+  newDwellSummary,
+} from "./summaries";
 
 /**
  * SQLite storage of one tenant index shard. A month shard uses `sessions` and `stamps`; the live
@@ -104,13 +113,16 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; statements: readonly s
     ],
   },
   {
-    // Per-day dwell summaries of the packed sessions (summaries.ts), one row per UTC day that has
-    // blocks. A shard upgraded with blocks builds its days' summaries in the batches after the
-    // upgrade (`summary_backlog`); a day without one is scanned meanwhile, so answers are the same.
+    // Per-day summaries of the packed sessions (summaries.ts: dwell, and sessions per store), one
+    // row per UTC day that has blocks. A shard upgraded with blocks builds its days' summaries in
+    // the batches after the upgrade (`summary_backlog`); a day without one is scanned meanwhile,
+    // so answers are the same.
     version: 4,
     statements: [
-      "CREATE TABLE day_dwell (day INTEGER PRIMARY KEY, body TEXT NOT NULL) WITHOUT ROWID",
+      "CREATE TABLE day_summaries (day INTEGER PRIMARY KEY, body TEXT NOT NULL) WITHOUT ROWID",
       "INSERT INTO shard_meta (key, value) VALUES ('summary_backlog', 1) ON CONFLICT (key) DO UPDATE SET value = 1",
+      // The longest packed session (IndexStore.packedSpan): known from the start only for a shard with no blocks yet.
+      "INSERT INTO shard_meta (key, value) SELECT 'max_packed_ms', 0 WHERE NOT EXISTS (SELECT 1 FROM blocks)",
     ],
   },
 ];
@@ -411,25 +423,32 @@ export class IndexStore {
     to: number,
     need: { path: boolean; times: boolean },
     visit: (view: SessionView) => void,
-    /** Days whose blocks are left out (a summary holds their packed sessions); their rows are still read. */
-    skipBlocksOf: ReadonlySet<number> = NO_DAYS,
-    /** Which sessions to visit by their store and kiosk (null: all); the others are skipped before their times are read. */
-    admit: ((store: string | null, kiosk: string | null) => boolean) | null = null,
+    only: {
+      /** Days whose blocks are left out (a summary holds their packed sessions); their rows are still read. */
+      skipBlocksOf?: ReadonlySet<number>;
+      /** Which sessions to visit by their store and kiosk; the others are skipped before their times are read. */
+      admit?: (store: string | null, kiosk: string | null) => boolean;
+      /** Packed sessions only from this start on (rows from `from`): what cannot matter before it, see packedSpan(). */
+      blocksFrom?: number;
+    } = {},
   ): void {
     if (!this.created) return;
     const view = newView();
+    const skip = only.skipBlocksOf ?? NO_DAYS;
+    const blocksFrom = Math.max(from, only.blocksFrom ?? from);
     for (const [day, n, dict, body] of this.sql.raw<[number, number, string, ArrayBuffer]>(
       "analytics blocks",
       "SELECT day, n, dict, body FROM blocks WHERE day >= ?1 AND day <= ?2 AND last_start >= ?3 AND first_start < ?4",
-      dayOf(from),
+      dayOf(blocksFrom),
       dayOf(to - 1),
-      from,
+      blocksFrom,
       to,
     )) {
-      if (skipBlocksOf.has(day)) continue;
+      if (skip.has(day)) continue;
       const reader = new BlockReader(day, n, JSON.parse(dict) as Dictionary, body);
-      reader.each(from, to, need.times, view, visit, admit === null ? null : reader.admitting(admit));
+      reader.each(blocksFrom, to, need.times, view, visit, only.admit ? reader.admitting(only.admit) : null);
     }
+    const admit = only.admit ?? null;
     const empty: string[] = [];
     for (const [startedAt, endedAt, endReason, lastTs, path, pathTs, store, kiosk] of this.sql.raw<
       [number, number | null, EndReason | null, number, string, string, string | null, string | null]
@@ -489,6 +508,11 @@ export class IndexStore {
       list.push(session);
       byDay.set(day, list);
     }
+    let longest = 0;
+    for (const list of byDay.values()) for (const s of list) longest = Math.max(longest, s.endedAt - s.startedAt);
+    const known = this.packedSpan();
+    if (known !== null && longest > known)
+      this.sql.run("longest packed", "UPDATE shard_meta SET value = ? WHERE key = 'max_packed_ms'", longest);
     for (const [day, sessions] of byDay) {
       const summary = this.daySummary(day);
       const open = this.sql.firstRaw<[number, number, string, ArrayBuffer, string, number, number]>(
@@ -530,40 +554,51 @@ export class IndexStore {
       // otherwise the new sessions are added to it.
       if (summary === null && open) this.summarizeDay(day);
       else {
-        const next = summary ?? newDwellSummary();
-        for (const s of sessions) addSessionDwell(next, s, 1);
+        const next = summary ?? newDaySummary();
+        for (const s of sessions) addToDay(next, s, 1);
         this.writeSummary(day, next);
       }
     }
     this.summaryBacklog();
   }
 
-  /** The day's dwell summary as stored (null: none). */
-  private daySummary(day: number): DwellSummary | null {
-    const row = this.sql.firstRaw<[string]>("day summary", "SELECT body FROM day_dwell WHERE day = ?", day);
-    return row ? decodeDwell(row[0]) : null;
+  /**
+   * The longest a packed session lasted (start to end, ms), so a reader of presence can skip the
+   * blocks of sessions that started too early to overlap its range; null when unknown (a shard
+   * packed before version 4 kept no record of it: its readers read every block).
+   */
+  packedSpan(): number | null {
+    if (!this.created) return 0;
+    return this.sql.one<{ value: number }>("longest packed", "SELECT value FROM shard_meta WHERE key = 'max_packed_ms'")?.value ?? null;
   }
 
-  private writeSummary(day: number, summary: DwellSummary): void {
-    if (summary.sessions === 0) this.sql.run("drop day summary", "DELETE FROM day_dwell WHERE day = ?", day);
+  /** The day's summary as stored (null: none). */
+  private daySummary(day: number): DaySummary | null {
+    const row = this.sql.firstRaw<[string]>("day summary", "SELECT body FROM day_summaries WHERE day = ?", day);
+    // One that does not decode is rebuilt from the blocks by the caller, as a missing one is.
+    return row ? decodeDay(row[0]) : null;
+  }
+
+  private writeSummary(day: number, summary: DaySummary): void {
+    if (summary.dwell.sessions === 0) this.sql.run("drop day summary", "DELETE FROM day_summaries WHERE day = ?", day);
     else
       this.sql.run(
         "write day summary",
-        "INSERT INTO day_dwell (day, body) VALUES (?, ?) ON CONFLICT (day) DO UPDATE SET body = excluded.body",
+        "INSERT INTO day_summaries (day, body) VALUES (?, ?) ON CONFLICT (day) DO UPDATE SET body = excluded.body",
         day,
-        encodeDwell(summary),
+        encodeDay(summary),
       );
   }
 
   /** The day's summary computed from its blocks (what the stored one must equal). */
-  private summaryFromBlocks(day: number): DwellSummary {
-    const summary = newDwellSummary();
+  private summaryFromBlocks(day: number): DaySummary {
+    const summary = newDaySummary();
     for (const block of this.sql.raw<[number, number, string, ArrayBuffer, string]>(
       "blocks of day",
       "SELECT seq, n, dict, body, ids FROM blocks WHERE day = ?",
       day,
     )) {
-      for (const s of this.blockSessions(day, block)) addSessionDwell(summary, s, 1);
+      for (const s of this.blockSessions(day, block)) addToDay(summary, s, 1);
     }
     return summary;
   }
@@ -579,7 +614,7 @@ export class IndexStore {
     const days = [
       ...this.sql.raw<[number]>(
         "days to summarize",
-        "SELECT DISTINCT day FROM blocks WHERE day NOT IN (SELECT day FROM day_dwell) ORDER BY day LIMIT ?",
+        "SELECT DISTINCT day FROM blocks WHERE day NOT IN (SELECT day FROM day_summaries) ORDER BY day LIMIT ?",
         SUMMARY_BACKLOG_PER_BATCH,
       ),
     ];
@@ -601,14 +636,38 @@ export class IndexStore {
     if (last < first) return { summary, days };
     for (const [day, body] of this.sql.raw<[number, string]>(
       "day summaries",
-      "SELECT day, body FROM day_dwell WHERE day >= ? AND day <= ?",
+      "SELECT day, body FROM day_summaries WHERE day >= ? AND day <= ?",
       first,
       last,
     )) {
-      mergeDwellSummary(summary, decodeDwell(body));
+      const decoded = decodeDay(body);
+      if (decoded === null) continue;
+      mergeDwellSummary(summary, decoded.dwell);
       days.add(day);
     }
     return { summary, days };
+  }
+
+  /** Like dwellSummaries: the sessions per store of the whole days in [from, to) that have a summary, and which days. */
+  storeSummaries(from: number, to: number): { stores: Map<string | null, number>; days: Set<number> } {
+    const stores = new Map<string | null, number>();
+    const days = new Set<number>();
+    if (!this.created) return { stores, days };
+    const first = Math.ceil(from / DAY_MS);
+    const last = Math.floor(to / DAY_MS) - 1;
+    if (last < first) return { stores, days };
+    for (const [day, body] of this.sql.raw<[number, string]>(
+      "day summaries",
+      "SELECT day, body FROM day_summaries WHERE day >= ? AND day <= ?",
+      first,
+      last,
+    )) {
+      const decoded = decodeDay(body);
+      if (decoded === null) continue;
+      for (const [store, n] of decoded.stores) stores.set(store, (stores.get(store) ?? 0) + n);
+      days.add(day);
+    }
+    return { stores, days };
   }
 
   private blockSessions(day: number, [, n, dict, body, ids]: [number, number, string, ArrayBuffer, string]): PackedSession[] {
@@ -680,9 +739,10 @@ export class IndexStore {
       );
       const summary = this.daySummary(day);
       if (summary !== null) {
-        for (const s of all) if (ids.has(s.id)) addSessionDwell(summary, s, -1);
+        for (const s of all) if (ids.has(s.id)) addToDay(summary, s, -1);
         this.writeSummary(day, summary);
-      }
+        // None, or one that does not decode: the day's, from its blocks as they are now.
+      } else this.summarizeDay(day);
     }
   }
 
@@ -729,12 +789,19 @@ export class IndexStore {
     // Each day's summary against its blocks' sessions (a day still in an upgrade's backlog has none yet).
     const backlog =
       this.sql.one<{ value: number }>("summary backlog", "SELECT value FROM shard_meta WHERE key = 'summary_backlog'")?.value === 1;
-    const summarized = new Map(this.sql.raw<[number, string]>("every summary", "SELECT day, body FROM day_dwell"));
+    const summarized = new Map(this.sql.raw<[number, string]>("every summary", "SELECT day, body FROM day_summaries"));
     for (const day of new Set([...inBlocks.keys(), ...summarized.keys()])) {
       const stored = summarized.get(day);
       if (stored === undefined && backlog) continue;
-      if (stored !== encodeDwell(this.summaryFromBlocks(day)) && !(stored === undefined && (inBlocks.get(day) ?? 0) === 0))
+      let computed: string;
+      try {
+        computed = encodeDay(this.summaryFromBlocks(day));
+      } catch {
+        // A block that does not decode: its day is drifted already.
         drifted.add(day);
+        continue;
+      }
+      if (stored !== computed && !(stored === undefined && (inBlocks.get(day) ?? 0) === 0)) drifted.add(day);
     }
     return {
       blocks,
@@ -746,7 +813,7 @@ export class IndexStore {
   /** The repair: a day's blocks rebuilt from its rows (in the caller's transaction). */
   repackDay(day: number): void {
     this.sql.run("drop day's blocks", "DELETE FROM blocks WHERE day = ?", day);
-    this.sql.run("drop day's summary", "DELETE FROM day_dwell WHERE day = ?", day);
+    this.sql.run("drop day's summary", "DELETE FROM day_summaries WHERE day = ?", day);
     const from = day * DAY_MS;
     const to = from + DAY_MS;
     this.sql.run("unmark day", "UPDATE sessions SET packed = 0 WHERE packed > 0 AND started_at >= ? AND started_at < ?", from, to);

@@ -1,6 +1,6 @@
 /**
- * Per-day dwell summaries: for each UTC day, the dwell part (analytics.ts) of the day's packed
- * sessions, kept in step with the blocks (store.ts: added where a session is packed, subtracted
+ * Per-day summaries: for each UTC day, the dwell part (analytics.ts) of the day's packed sessions
+ * and how many of them each store has (what grouped queries rank stores by), kept in step with the blocks (store.ts: added where a session is packed, subtracted
  * where one is unpacked, rebuilt with a day's repack, compared by the drift check). A dwell query
  * reads one summary per whole day of its range instead of every session's stamps, and scans only
  * the sessions a summary does not hold (the partial days at its edges, and rows not packed yet).
@@ -81,13 +81,50 @@ export function mergeDwellSummary(a: DwellSummary, b: DwellSummary): DwellSummar
   return a;
 }
 
+type Encoded = [number, [string, number, number, number[]][], [string, number][]];
+
+const isDay = (v: unknown): v is Encoded =>
+  Array.isArray(v) &&
+  v.length === 3 &&
+  typeof v[0] === "number" &&
+  Array.isArray(v[1]) &&
+  v[1].every(
+    (l: unknown) =>
+      Array.isArray(l) &&
+      typeof l[0] === "string" &&
+      typeof l[1] === "number" &&
+      typeof l[2] === "number" &&
+      Array.isArray(l[3]) &&
+      l[3].every((n: unknown) => typeof n === "number"),
+  ) &&
+  Array.isArray(v[2]) &&
+  v[2].every((e: unknown) => Array.isArray(e) && typeof e[0] === "string" && typeof e[1] === "number");
+
+/** A day's summary: its packed sessions' dwell part, and their count per store (null: none named). */
+export interface DaySummary {
+  dwell: DwellSummary;
+  stores: Map<string | null, number>;
+}
+
+export const newDaySummary = (): DaySummary => ({ dwell: newDwellSummary(), stores: new Map() });
+
+/** Adds (sign 1) or takes out (sign −1) a packed session. */
+export function addToDay(day: DaySummary, s: PackedSession, sign: 1 | -1): void {
+  addSessionDwell(day.dwell, s, sign);
+  const n = (day.stores.get(s.store) ?? 0) + sign;
+  if (n === 0) day.stores.delete(s.store);
+  else day.stores.set(s.store, n);
+}
+
 /**
- * As stored: `[sessions, [[label, count, sum, [key, n, key, n, ...]], ...]]`, labels and keys
- * sorted, so a day's summary has one encoding whatever order its sessions came in (the drift check
- * compares encodings).
+ * As stored: `[sessions, [[label, count, sum, [key, n, key, n, ...]], ...], [[store, n], ...]]`,
+ * labels, keys and stores sorted (no store: ""; a store id is never empty), so a day's summary has
+ * one encoding whatever order its sessions came in (the drift check compares encodings).
  */
-export function encodeDwell(s: DwellSummary): string {
+export function encodeDay(day: DaySummary): string {
+  const s = day.dwell;
   const labels = [...s.values.keys()].sort();
+  const stores = [...day.stores].map(([store, n]) => [store ?? "", n] as const).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   return JSON.stringify([
     s.sessions,
     labels.map((label) => {
@@ -95,16 +132,25 @@ export function encodeDwell(s: DwellSummary): string {
       const keys = [...h.bins.keys()].sort((x, y) => x - y);
       return [label, h.count, h.sum, keys.flatMap((k) => [k, h.bins.get(k)!])];
     }),
+    stores,
   ]);
 }
 
-export function decodeDwell(text: string): DwellSummary {
-  const [sessions, labels] = JSON.parse(text) as [number, [string, number, number, number[]][]];
+/** The summary `text` encodes, or null when it is not one (derived data: the check names its day, and readers scan it instead). */
+export function decodeDay(text: string): DaySummary | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (!isDay(parsed)) return null;
+  const [sessions, labels, stores] = parsed;
   const values = new Map<string, Histogram>();
   for (const [label, count, sum, flat] of labels) {
     const bins = new Map<number, number>();
     for (let i = 0; i < flat.length; i += 2) bins.set(flat[i]!, flat[i + 1]!);
     values.set(label, { bins, count, sum });
   }
-  return { sessions, values };
+  return { dwell: { sessions, values }, stores: new Map(stores.map(([store, n]) => [store === "" ? null : store, n])) };
 }
