@@ -314,13 +314,13 @@ describe("the drift check and repair (POST /admin/v1/tenants/{id}/index/check)",
     // a packed session's row marked unpacked (it would count twice: block and row), a day's
     // dwell summary off by one stamp's dwell, and a summary that does not decode.
     const days = (await shardSql(tenant, "SELECT DISTINCT day FROM blocks ORDER BY day")).map((r) => Number(r.day));
-    const [summary] = await shardSql(tenant, "SELECT body FROM day_summaries WHERE day = ?", days[6]!);
-    const stored = JSON.parse(String(summary!.body)) as [number, [string, number, number, number[]][], unknown];
+    const [summary] = await shardSql(tenant, "SELECT dwell FROM day_summaries WHERE day = ?", days[6]!);
+    const stored = JSON.parse(String(summary!.dwell)) as [number, [string, number, number, number[]][]];
     stored[1][0]![1] -= 1;
     stored[1][0]![3][1]! -= 1;
-    await shardSql(tenant, "UPDATE day_summaries SET body = ? WHERE day = ?", JSON.stringify(stored), days[6]!);
+    await shardSql(tenant, "UPDATE day_summaries SET dwell = ? WHERE day = ?", JSON.stringify(stored), days[6]!);
     // And one that does not decode at all: read as if missing (its day's blocks are scanned), and named.
-    await shardSql(tenant, "UPDATE day_summaries SET body = 'not json' WHERE day = ?", days[0]!);
+    await shardSql(tenant, "UPDATE day_summaries SET stores = 'not json' WHERE day = ?", days[0]!);
     await shardSql(tenant, "DELETE FROM blocks WHERE day = ?", days[1]!);
     const [block] = await shardSql(tenant, "SELECT seq, body FROM blocks WHERE day = ? LIMIT 1", days[3]!);
     const body = new Int32Array((block!.body as ArrayBuffer).slice(0));

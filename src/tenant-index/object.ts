@@ -267,17 +267,25 @@ export class TenantIndex extends DurableObject<Env> {
     let keys: (string | null)[] = [];
     let sessions: number[] = [];
     if (counts) {
+      // By store with no filter, the whole days of [from, until) from their summaries (a session
+      // that started in one is present iff its presence is not empty), the rest scanned.
+      const summarized = scope.stores === null && scope.kiosk === null && scope.groupBy === "store";
+      const { stores, days } = summarized
+        ? this.store.storeSummaries(from, Math.min(to, until), true)
+        : { stores: null, days: new Set<number>() };
       const parts = grouped(
-        (visit) => this.store.eachSession(since, to, { path: false, times: false }, visit, { blocksFrom: reach(from) }),
+        (visit) => this.store.eachSession(since, to, { path: false, times: false }, visit, { blocksFrom: reach(from), skipBlocksOf: days }),
         wide,
         () => ({ n: 0 }),
         (part, view) => {
           const [start, end] = presentIn(view, from, until);
           if (end > start) part.n += 1;
         },
-      ).filter((p) => p.part.n > 0);
-      keys = parts.map((p) => p.key);
-      sessions = parts.map((p) => p.part.n);
+      );
+      const merged = new Map(stores ?? []);
+      for (const { key, part } of parts) if (part.n > 0) merged.set(key, (merged.get(key) ?? 0) + part.n);
+      keys = [...merged.keys()];
+      sessions = [...merged.values()];
     }
     const spill: Carry = { starts: [], ends: [], keys: [] };
     if (boundary !== null && boundary < until) {

@@ -18,7 +18,8 @@ import {
   addToDay,
   type DaySummary,
   type DwellSummary,
-  decodeDay,
+  decodeDwell,
+  decodeStores,
   encodeDay,
   mergeDwellSummary,
   newDaySummary,
@@ -119,7 +120,7 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; statements: readonly s
     // so answers are the same.
     version: 4,
     statements: [
-      "CREATE TABLE day_summaries (day INTEGER PRIMARY KEY, body TEXT NOT NULL) WITHOUT ROWID",
+      "CREATE TABLE day_summaries (day INTEGER PRIMARY KEY, dwell TEXT NOT NULL, stores TEXT NOT NULL) WITHOUT ROWID",
       "INSERT INTO shard_meta (key, value) VALUES ('summary_backlog', 1) ON CONFLICT (key) DO UPDATE SET value = 1",
       // The longest packed session (IndexStore.packedSpan): known from the start only for a shard with no blocks yet.
       "INSERT INTO shard_meta (key, value) SELECT 'max_packed_ms', 0 WHERE NOT EXISTS (SELECT 1 FROM blocks)",
@@ -574,19 +575,24 @@ export class IndexStore {
 
   /** The day's summary as stored (null: none). */
   private daySummary(day: number): DaySummary | null {
-    const row = this.sql.firstRaw<[string]>("day summary", "SELECT body FROM day_summaries WHERE day = ?", day);
+    const row = this.sql.firstRaw<[string, string]>("day summary", "SELECT dwell, stores FROM day_summaries WHERE day = ?", day);
+    if (!row) return null;
     // One that does not decode is rebuilt from the blocks by the caller, as a missing one is.
-    return row ? decodeDay(row[0]) : null;
+    const dwell = decodeDwell(row[0]);
+    const stores = decodeStores(row[1]);
+    return dwell === null || stores === null ? null : { dwell, stores };
   }
 
   private writeSummary(day: number, summary: DaySummary): void {
+    const encoded = encodeDay(summary);
     if (summary.dwell.sessions === 0) this.sql.run("drop day summary", "DELETE FROM day_summaries WHERE day = ?", day);
     else
       this.sql.run(
         "write day summary",
-        "INSERT INTO day_summaries (day, body) VALUES (?, ?) ON CONFLICT (day) DO UPDATE SET body = excluded.body",
+        "INSERT INTO day_summaries (day, dwell, stores) VALUES (?, ?, ?) ON CONFLICT (day) DO UPDATE SET dwell = excluded.dwell, stores = excluded.stores",
         day,
-        encodeDay(summary),
+        encoded.dwell,
+        encoded.stores,
       );
   }
 
@@ -636,20 +642,23 @@ export class IndexStore {
     if (last < first) return { summary, days };
     for (const [day, body] of this.sql.raw<[number, string]>(
       "day summaries",
-      "SELECT day, body FROM day_summaries WHERE day >= ? AND day <= ?",
+      "SELECT day, dwell FROM day_summaries WHERE day >= ? AND day <= ?",
       first,
       last,
     )) {
-      const decoded = decodeDay(body);
+      const decoded = decodeDwell(body);
       if (decoded === null) continue;
-      mergeDwellSummary(summary, decoded.dwell);
+      mergeDwellSummary(summary, decoded);
       days.add(day);
     }
     return { summary, days };
   }
 
-  /** Like dwellSummaries: the sessions per store of the whole days in [from, to) that have a summary, and which days. */
-  storeSummaries(from: number, to: number): { stores: Map<string | null, number>; days: Set<number> } {
+  /**
+   * Like dwellSummaries: per store, the sessions of the whole days in [from, to) that have a
+   * summary (or, with `present`, those of them present for some time), and which days.
+   */
+  storeSummaries(from: number, to: number, present = false): { stores: Map<string | null, number>; days: Set<number> } {
     const stores = new Map<string | null, number>();
     const days = new Set<number>();
     if (!this.created) return { stores, days };
@@ -658,13 +667,16 @@ export class IndexStore {
     if (last < first) return { stores, days };
     for (const [day, body] of this.sql.raw<[number, string]>(
       "day summaries",
-      "SELECT day, body FROM day_summaries WHERE day >= ? AND day <= ?",
+      "SELECT day, stores FROM day_summaries WHERE day >= ? AND day <= ?",
       first,
       last,
     )) {
-      const decoded = decodeDay(body);
+      const decoded = decodeStores(body);
       if (decoded === null) continue;
-      for (const [store, n] of decoded.stores) stores.set(store, (stores.get(store) ?? 0) + n);
+      for (const [store, c] of decoded) {
+        const n = present ? c.present : c.sessions;
+        if (n > 0) stores.set(store, (stores.get(store) ?? 0) + n);
+      }
       days.add(day);
     }
     return { stores, days };
@@ -789,13 +801,18 @@ export class IndexStore {
     // Each day's summary against its blocks' sessions (a day still in an upgrade's backlog has none yet).
     const backlog =
       this.sql.one<{ value: number }>("summary backlog", "SELECT value FROM shard_meta WHERE key = 'summary_backlog'")?.value === 1;
-    const summarized = new Map(this.sql.raw<[number, string]>("every summary", "SELECT day, body FROM day_summaries"));
+    const summarized = new Map(
+      [...this.sql.raw<[number, string, string]>("every summary", "SELECT day, dwell, stores FROM day_summaries")].map(
+        ([day, dwell, stores]) => [day, JSON.stringify([dwell, stores])],
+      ),
+    );
     for (const day of new Set([...inBlocks.keys(), ...summarized.keys()])) {
       const stored = summarized.get(day);
       if (stored === undefined && backlog) continue;
       let computed: string;
       try {
-        computed = encodeDay(this.summaryFromBlocks(day));
+        const e = encodeDay(this.summaryFromBlocks(day));
+        computed = JSON.stringify([e.dwell, e.stores]);
       } catch {
         // A block that does not decode: its day is drifted already.
         drifted.add(day);

@@ -81,29 +81,14 @@ export function mergeDwellSummary(a: DwellSummary, b: DwellSummary): DwellSummar
   return a;
 }
 
-type Encoded = [number, [string, number, number, number[]][], [string, number][]];
-
-const isDay = (v: unknown): v is Encoded =>
-  Array.isArray(v) &&
-  v.length === 3 &&
-  typeof v[0] === "number" &&
-  Array.isArray(v[1]) &&
-  v[1].every(
-    (l: unknown) =>
-      Array.isArray(l) &&
-      typeof l[0] === "string" &&
-      typeof l[1] === "number" &&
-      typeof l[2] === "number" &&
-      Array.isArray(l[3]) &&
-      l[3].every((n: unknown) => typeof n === "number"),
-  ) &&
-  Array.isArray(v[2]) &&
-  v[2].every((e: unknown) => Array.isArray(e) && typeof e[0] === "string" && typeof e[1] === "number");
-
-/** A day's summary: its packed sessions' dwell part, and their count per store (null: none named). */
+/**
+ * A day's summary: its packed sessions' dwell part, and per store (null: none named) how many of
+ * them there are and how many were present for some time (presence longer than zero: occupancy
+ * ranks groups by those).
+ */
 export interface DaySummary {
   dwell: DwellSummary;
-  stores: Map<string | null, number>;
+  stores: Map<string | null, { sessions: number; present: number }>;
 }
 
 export const newDaySummary = (): DaySummary => ({ dwell: newDwellSummary(), stores: new Map() });
@@ -111,46 +96,72 @@ export const newDaySummary = (): DaySummary => ({ dwell: newDwellSummary(), stor
 /** Adds (sign 1) or takes out (sign −1) a packed session. */
 export function addToDay(day: DaySummary, s: PackedSession, sign: 1 | -1): void {
   addSessionDwell(day.dwell, s, sign);
-  const n = (day.stores.get(s.store) ?? 0) + sign;
-  if (n === 0) day.stores.delete(s.store);
-  else day.stores.set(s.store, n);
+  const counts = day.stores.get(s.store) ?? { sessions: 0, present: 0 };
+  counts.sessions += sign;
+  // Present until the client's end, or the last stamp of an idle end (analytics.ts presentIn).
+  if ((s.endReason === "idle_timeout" ? s.lastTs : s.endedAt) > s.startedAt) counts.present += sign;
+  if (counts.sessions === 0) day.stores.delete(s.store);
+  else day.stores.set(s.store, counts);
 }
 
 /**
- * As stored: `[sessions, [[label, count, sum, [key, n, key, n, ...]], ...], [[store, n], ...]]`,
- * labels, keys and stores sorted (no store: ""; a store id is never empty), so a day's summary has
- * one encoding whatever order its sessions came in (the drift check compares encodings).
+ * As stored, two columns, each sorted so a day's summary has one encoding whatever order its
+ * sessions came in (the drift check compares encodings), and read apart (dwell does not parse the
+ * stores): `dwell` is `[sessions, [[label, count, sum, [key, n, key, n, ...]], ...]]`, `stores`
+ * is `[[store, sessions, present], ...]` (no store: ""; a store id is never empty).
  */
-export function encodeDay(day: DaySummary): string {
+export function encodeDay(day: DaySummary): { dwell: string; stores: string } {
   const s = day.dwell;
   const labels = [...s.values.keys()].sort();
-  const stores = [...day.stores].map(([store, n]) => [store ?? "", n] as const).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  return JSON.stringify([
-    s.sessions,
-    labels.map((label) => {
-      const h = s.values.get(label)!;
-      const keys = [...h.bins.keys()].sort((x, y) => x - y);
-      return [label, h.count, h.sum, keys.flatMap((k) => [k, h.bins.get(k)!])];
-    }),
-    stores,
-  ]);
+  const stores = [...day.stores]
+    .map(([store, c]) => [store ?? "", c.sessions, c.present] as const)
+    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return {
+    dwell: JSON.stringify([
+      s.sessions,
+      labels.map((label) => {
+        const h = s.values.get(label)!;
+        const keys = [...h.bins.keys()].sort((x, y) => x - y);
+        return [label, h.count, h.sum, keys.flatMap((k) => [k, h.bins.get(k)!])];
+      }),
+    ]),
+    stores: JSON.stringify(stores),
+  };
 }
 
-/** The summary `text` encodes, or null when it is not one (derived data: the check names its day, and readers scan it instead). */
-export function decodeDay(text: string): DaySummary | null {
-  let parsed: unknown;
+const parse = (text: string): unknown => {
   try {
-    parsed = JSON.parse(text);
+    return JSON.parse(text);
   } catch {
-    return null;
+    return undefined;
   }
-  if (!isDay(parsed)) return null;
-  const [sessions, labels, stores] = parsed;
+};
+const isNumbers = (v: unknown): v is number[] => Array.isArray(v) && v.every((n) => typeof n === "number");
+
+/** The dwell part a `dwell` column encodes, or null when it is not one (derived data: the check names its day, and readers scan it instead). */
+export function decodeDwell(text: string): DwellSummary | null {
+  const v = parse(text);
+  if (!Array.isArray(v) || v.length !== 2 || typeof v[0] !== "number" || !Array.isArray(v[1])) return null;
   const values = new Map<string, Histogram>();
-  for (const [label, count, sum, flat] of labels) {
+  for (const l of v[1] as unknown[]) {
+    if (!Array.isArray(l) || typeof l[0] !== "string" || typeof l[1] !== "number" || typeof l[2] !== "number" || !isNumbers(l[3]))
+      return null;
+    const flat = l[3];
     const bins = new Map<number, number>();
-    for (let i = 0; i < flat.length; i += 2) bins.set(flat[i]!, flat[i + 1]!);
-    values.set(label, { bins, count, sum });
+    for (let i = 0; i + 1 < flat.length; i += 2) bins.set(flat[i]!, flat[i + 1]!);
+    values.set(l[0], { bins, count: l[1], sum: l[2] });
   }
-  return { dwell: { sessions, values }, stores: new Map(stores.map(([store, n]) => [store === "" ? null : store, n])) };
+  return { sessions: v[0], values };
+}
+
+/** The per-store counts a `stores` column encodes, or null when it is not that. */
+export function decodeStores(text: string): DaySummary["stores"] | null {
+  const v = parse(text);
+  if (!Array.isArray(v)) return null;
+  const stores: DaySummary["stores"] = new Map();
+  for (const e of v as unknown[]) {
+    if (!Array.isArray(e) || typeof e[0] !== "string" || typeof e[1] !== "number" || typeof e[2] !== "number") return null;
+    stores.set(e[0] === "" ? null : e[0], { sessions: e[1], present: e[2] });
+  }
+  return stores;
 }
