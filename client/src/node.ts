@@ -29,6 +29,7 @@ export function fileStorage(dir: string): RecorderStorage {
     }
   };
   return {
+    name: `file:${dir}`,
     async getItem(key) {
       await made;
       try {

@@ -241,7 +241,35 @@ export function createKioskRecorder(options: KioskRecorderOptions) {
     return next;
   };
 
-  const loaded = load();
+  // One recorder per storage namespace at a time, where the platform can say (browsers' Web Locks):
+  // two tabs delivering the same queue would each compose their own batches of it. A second one
+  // waits, reading nothing, until the first is closed or its page gone; a reload waits for the
+  // page it replaces, a few milliseconds.
+  let unlock: (() => void) | null = null;
+  let holding = false;
+  const locks = (
+    globalThis as {
+      navigator?: { locks?: { request(name: string, callback: () => Promise<void>): Promise<void> } };
+    }
+  ).navigator?.locks;
+  const locked =
+    locks && storage.name !== undefined
+      ? new Promise<void>((held) => {
+          void locks.request(`persona-session-recorder:${storage.name}:${ns}`, () => {
+            holding = true;
+            held();
+            // Closed while it waited: let the next one have it at once.
+            return closed
+              ? Promise.resolve()
+              : new Promise<void>((release) => {
+                  unlock = release;
+                });
+          });
+        })
+      : Promise.resolve().then(() => {
+          holding = true;
+        });
+  const loaded = locked.then(() => (closed ? undefined : load()));
 
   async function load() {
     const keys = (await storage.getAllKeys()).filter((k) => k.startsWith(ns)).sort();
@@ -816,10 +844,13 @@ export function createKioskRecorder(options: KioskRecorderOptions) {
       const g = globalThis as { removeEventListener?: (type: string, fn: () => void) => void };
       g.removeEventListener?.("online", onOnline);
       settle();
+      // Still waiting for another recorder's lock: nothing was read, nothing to finish.
+      if (!holding) return;
       await loaded.catch(() => undefined);
       // Requests under way end within timeoutMs; what they learn is written before this resolves.
       while (busy.size > 0) await new Promise<void>((resolve) => setTimeout(resolve, 5));
       await writes;
+      (unlock as (() => void) | null)?.();
     },
   };
 }

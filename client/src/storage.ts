@@ -3,6 +3,11 @@
  * (React Native), so an app can pass that, or anything with these four methods, as it is.
  */
 export interface RecorderStorage {
+  /**
+   * Where it keeps its data, when other recorders (other tabs, other processes' instances) could
+   * open the same: recorders on one name take turns (Web Locks, where there are any). Optional.
+   */
+  readonly name?: string;
   getItem(key: string): Promise<string | null>;
   /** Must be atomic (the old value or the new, never a torn one) and durable when it resolves. */
   setItem(key: string, value: string): Promise<void>;
@@ -80,6 +85,7 @@ export function indexedDbStorage(name = "persona-session-recorder"): RecorderSto
     });
   };
   return {
+    name: `indexeddb:${name}`,
     getItem: async (key) => {
       const value = await run("readonly", (s) => s.get(key));
       return typeof value === "string" ? value : null;

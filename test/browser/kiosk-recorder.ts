@@ -346,6 +346,20 @@ async function run(work: string, devState: string, devLog: string, kioskOrigin: 
     await until("nothing pending", async () => (await pending(page)) === 0);
   });
 
+  await test("a second tab on the same storage waits until the first is gone, then delivers what it queued", async () => {
+    const first = await openKiosk(context);
+    const second = await context.newPage();
+    second.on("pageerror", (err) => log(`    page error: ${err.message}`));
+    await second.goto(KIOSK_URL);
+    await second.waitForFunction(() => "kiosk" in window, null, { timeout: 30_000 });
+    const persona = `rec-tabs-${tag}`;
+    const queued = second.evaluate((id) => (window as unknown as KioskWindow).kiosk.persona(id).start().then(() => "queued"), persona);
+    equal(await Promise.race([queued, sleep(1500).then(() => "waiting")]), "waiting", "the second tab's start while the first holds the queue");
+    await first.close();
+    equal(await queued, "queued", "the second tab's start once the first is gone");
+    await until("the second tab's session", async () => (await sessionsOf(persona)).length === 1);
+  });
+
   await test("the browser SIGKILLed in the middle of delivering, started again on its profile: nothing lost, nothing doubled", async () => {
     const page = await openKiosk(context);
     const personas = Array.from({ length: 16 }, (_, i) => `rec-browser-kill-${tag}-${i}`);
