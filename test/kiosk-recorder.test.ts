@@ -323,6 +323,23 @@ describe("kiosk recorder: refusals", () => {
     await small.close();
   });
 
+  it("leaves records it did not write alone and says so, and goes on with the rest", async () => {
+    const disk = memoryStorage();
+    await disk.setItem("ps:e:0000000000000001", "not json");
+    await disk.setItem("ps:e:0000000000000002", JSON.stringify({ seq: 2, persona: "p" }));
+    await disk.setItem("ps:f:p", JSON.stringify({ kind: "launch" }));
+    await disk.setItem("other-app:key", "its own");
+    const rec = recorder(network(), { storage: disk });
+    await rec.ready();
+    expect(rec.status()).toMatchObject({ pending: 0, last_error: { code: "STORAGE_CORRUPT" } });
+    const persona = personaId("beside-garbage");
+    await rec.persona(persona).start();
+    expect((await rec.flush()).pending).toBe(0);
+    expect((await sessionsOf(persona)).length).toBe(1);
+    expect(await disk.getItem("other-app:key")).toBe("its own");
+    await rec.close();
+  });
+
   it("refuses what is not an event at once: no persona, no status, a meta that is not an object", async () => {
     const rec = recorder();
     await expect(rec.persona("").start()).rejects.toBeInstanceOf(TypeError);

@@ -182,6 +182,23 @@ function utf8Length(s: string): number {
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
+const isFlight = (v: unknown): v is InFlight =>
+  isRecord(v) &&
+  (v.kind === "start" || v.kind === "stamps" || v.kind === "end" || v.kind === "close") &&
+  Array.isArray(v.seqs) &&
+  v.seqs.every((n) => typeof n === "number") &&
+  typeof v.key === "string" &&
+  typeof v.path === "string" &&
+  (v.body === null || typeof v.body === "string") &&
+  (v.kind !== "close" || typeof v.closes === "string");
+
+const isLane = (v: unknown): v is Lane =>
+  isRecord(v) &&
+  (v.session_id === null || typeof v.session_id === "string") &&
+  typeof v.start_failed === "boolean" &&
+  typeof v.last_at === "number" &&
+  typeof v.solo_until === "number";
+
 /** A stored event as this recorder writes them (storage is the app's: what else is there is not trusted). */
 const isEvent = (v: unknown): v is QueuedEvent =>
   isRecord(v) &&
@@ -298,9 +315,11 @@ export function createKioskRecorder(options: KioskRecorderOptions) {
         dead.set(seq, { ...(value as unknown as DeadLetter), bytes: raw.length });
         bytes += raw.length;
         nextSeq = Math.max(nextSeq, seq + 1);
-      } else if (rest.startsWith("f:")) flights.set(rest.slice(2), value as InFlight);
-      else if (rest.startsWith("l:")) lanes.set(rest.slice(2), value as Lane);
-      else if (rest === "clock" && isRecord(value) && typeof value.offset === "number") clock.offset = storedOffset = value.offset;
+      } else if (rest.startsWith("f:") && isFlight(value)) flights.set(rest.slice(2), value);
+      else if (rest.startsWith("l:") && isLane(value)) lanes.set(rest.slice(2), value);
+      else if (rest.startsWith("f:") || rest.startsWith("l:")) {
+        lastError = { status: 0, code: "STORAGE_CORRUPT", message: `Record ${key} is not the recorder's: left in storage.` };
+      } else if (rest === "clock" && isRecord(value) && typeof value.offset === "number") clock.offset = storedOffset = value.offset;
     }
     for (const list of events.values()) list.sort((a, b) => a.seq - b.seq);
     addListeners();
@@ -533,7 +552,8 @@ export function createKioskRecorder(options: KioskRecorderOptions) {
     ) {
       // Kept for the next run's events before it hears from the API; rewritten only when it moved.
       storedOffset = clock.offset;
-      void serial(() => storage.setItem(K.clock, JSON.stringify({ offset: storedOffset })));
+      // Best effort: a lost offset only leaves the next run on the device's clock until it hears from the API.
+      serial(() => storage.setItem(K.clock, JSON.stringify({ offset: storedOffset }))).catch(() => undefined);
     }
     let parsed: unknown = null;
     try {

@@ -353,8 +353,19 @@ async function run(work: string, devState: string, devLog: string, kioskOrigin: 
     await second.goto(KIOSK_URL);
     await second.waitForFunction(() => "kiosk" in window, null, { timeout: 30_000 });
     const persona = `rec-tabs-${tag}`;
-    const queued = second.evaluate((id) => (window as unknown as KioskWindow).kiosk.persona(id).start().then(() => "queued"), persona);
-    equal(await Promise.race([queued, sleep(1500).then(() => "waiting")]), "waiting", "the second tab's start while the first holds the queue");
+    const queued = second.evaluate(
+      (id) =>
+        (window as unknown as KioskWindow).kiosk
+          .persona(id)
+          .start()
+          .then(() => "queued"),
+      persona,
+    );
+    equal(
+      await Promise.race([queued, sleep(1500).then(() => "waiting")]),
+      "waiting",
+      "the second tab's start while the first holds the queue",
+    );
     await first.close();
     equal(await queued, "queued", "the second tab's start once the first is gone");
     await until("the second tab's session", async () => (await sessionsOf(persona)).length === 1);
