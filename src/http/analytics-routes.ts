@@ -137,7 +137,7 @@ interface Ranking {
 }
 
 /** The 100 largest answer groups by size, most first, ties by key (null last), and how many are left. */
-function ranking(groups: Map<string | null, { name: string | null; size: number; keys: (string | null)[] }>): Ranking {
+function ranking(groups: AnswerGroups): Ranking {
   const ranked = [...groups].sort(
     ([ka, a], [kb, b]) => b.size - a.size || (ka === null ? 1 : kb === null ? -1 : ka < kb ? -1 : ka > kb ? 1 : 0),
   );
@@ -145,7 +145,7 @@ function ranking(groups: Map<string | null, { name: string | null; size: number;
   return {
     groups: top.map(([key, g]) => ({ key, name: g.name })),
     rest: ranked.length - top.length,
-    keys: top.flatMap(([, g]) => g.keys),
+    keys: top.flatMap(([, g]) => [...g.keys]),
   };
 }
 
@@ -157,24 +157,28 @@ function ranking(groups: Map<string | null, { name: string | null; size: number;
  */
 async function rankGroups(c: Context<AppEnv>, sel: Selection, from: number, to: number, step: string | null): Promise<Ranking> {
   const answers = await Promise.all(shards(c, from, to).map((s) => s.groupSizes(from, to, sel.scope, step)));
-  const groups = new Map<string | null, { name: string | null; size: number; keys: (string | null)[] }>();
-  const seen = new Set<string | null>();
+  const groups: AnswerGroups = new Map();
   for (const answer of answers) {
     answer.keys.forEach((key, i) => {
-      const g = groupOf(sel, key);
-      let group = groups.get(g.key);
-      if (group === undefined) {
-        group = { name: g.name, size: 0, keys: [] };
-        groups.set(g.key, group);
-      }
-      group.size += step === null ? answer.sessions[i]! : answer.reached[i]!;
-      if (!seen.has(key)) {
-        seen.add(key);
-        group.keys.push(key);
-      }
+      addToGroup(groups, sel, key, step === null ? answer.sessions[i]! : answer.reached[i]!);
     });
   }
   return ranking(groups);
+}
+
+/** The answer groups being ranked: each with its name, size, and the store or kiosk keys it is made of. */
+type AnswerGroups = Map<string | null, { name: string | null; size: number; keys: Set<string | null> }>;
+
+/** Counts `size` of shard key `key` (a store or kiosk id) into its answer group. */
+function addToGroup(groups: AnswerGroups, sel: Selection, key: string | null, size: number): void {
+  const g = groupOf(sel, key);
+  let group = groups.get(g.key);
+  if (group === undefined) {
+    group = { name: g.name, size: 0, keys: new Set() };
+    groups.set(g.key, group);
+  }
+  group.size += size;
+  group.keys.add(key);
 }
 
 /**
@@ -428,26 +432,19 @@ export function analyticsRoutes(app: OpenAPIHono<AppEnv>) {
         );
         let ranked: { ranking: Ranking; keys: (string | null)[][]; sizes: number[]; other: number } | null = null;
         if (sel.groupBy) {
-          const groups = new Map<string | null, { name: string | null; size: number; keys: (string | null)[] }>();
+          const groups: AnswerGroups = new Map();
           let present = 0;
           for (const edge of edges) {
             edge.keys.forEach((key, i) => {
-              const g = groupOf(sel, key);
-              let group = groups.get(g.key);
-              if (group === undefined) {
-                group = { name: g.name, size: 0, keys: [] };
-                groups.set(g.key, group);
-              }
-              group.size += edge.sessions[i]!;
+              addToGroup(groups, sel, key, edge.sessions[i]!);
               present += edge.sessions[i]!;
-              if (!group.keys.includes(key)) group.keys.push(key);
             });
           }
           const r = ranking(groups);
           const sizes = r.groups.map((g) => groups.get(g.key)!.size);
           ranked = {
             ranking: r,
-            keys: r.groups.map((g) => groups.get(g.key)!.keys),
+            keys: r.groups.map((g) => [...groups.get(g.key)!.keys]),
             sizes,
             other: present - sizes.reduce((a, b) => a + b, 0),
           };

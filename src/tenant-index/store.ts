@@ -635,22 +635,11 @@ export class IndexStore {
    */
   dwellSummaries(from: number, to: number): { summary: DwellSummary; days: Set<number> } {
     const summary = newDwellSummary();
-    const days = new Set<number>();
-    if (!this.created) return { summary, days };
-    const first = Math.ceil(from / DAY_MS);
-    const last = Math.floor(to / DAY_MS) - 1;
-    if (last < first) return { summary, days };
-    for (const [day, body] of this.sql.raw<[number, string]>(
-      "day summaries",
-      "SELECT day, dwell FROM day_summaries WHERE day >= ? AND day <= ?",
-      first,
-      last,
-    )) {
-      const decoded = decodeDwell(body);
-      if (decoded === null) continue;
-      mergeDwellSummary(summary, decoded);
-      days.add(day);
-    }
+    const days = this.wholeDays(from, to, "dwell", (text) => {
+      const decoded = decodeDwell(text);
+      if (decoded !== null) mergeDwellSummary(summary, decoded);
+      return decoded !== null;
+    });
     return { summary, days };
   }
 
@@ -660,26 +649,32 @@ export class IndexStore {
    */
   storeSummaries(from: number, to: number, present = false): { stores: Map<string | null, number>; days: Set<number> } {
     const stores = new Map<string | null, number>();
-    const days = new Set<number>();
-    if (!this.created) return { stores, days };
-    const first = Math.ceil(from / DAY_MS);
-    const last = Math.floor(to / DAY_MS) - 1;
-    if (last < first) return { stores, days };
-    for (const [day, body] of this.sql.raw<[number, string]>(
-      "day summaries",
-      "SELECT day, stores FROM day_summaries WHERE day >= ? AND day <= ?",
-      first,
-      last,
-    )) {
-      const decoded = decodeStores(body);
-      if (decoded === null) continue;
-      for (const [store, c] of decoded) {
+    const days = this.wholeDays(from, to, "stores", (text) => {
+      const decoded = decodeStores(text);
+      for (const [store, c] of decoded ?? []) {
         const n = present ? c.present : c.sessions;
         if (n > 0) stores.set(store, (stores.get(store) ?? 0) + n);
       }
-      days.add(day);
-    }
+      return decoded !== null;
+    });
     return { stores, days };
+  }
+
+  /** Reads one column of the summaries of the whole UTC days in [from, to); the days whose `read` took it. */
+  private wholeDays(from: number, to: number, column: "dwell" | "stores", read: (text: string) => boolean): Set<number> {
+    const days = new Set<number>();
+    const first = Math.ceil(from / DAY_MS);
+    const last = Math.floor(to / DAY_MS) - 1;
+    if (!this.created || last < first) return days;
+    for (const [day, text] of this.sql.raw<[number, string]>(
+      `day summaries: ${column}`,
+      `SELECT day, ${column} FROM day_summaries WHERE day >= ? AND day <= ?`,
+      first,
+      last,
+    )) {
+      if (read(text)) days.add(day);
+    }
+    return days;
   }
 
   private blockSessions(day: number, [, n, dict, body, ids]: [number, number, string, ArrayBuffer, string]): PackedSession[] {

@@ -12,12 +12,12 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { openSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Dwell, Funnel, Occupancy, Visits } from "@persona-session/client";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { assert, CHROMIUM_ARGS, equal, freePort, log, results, sleep, stopOnSignal, test } from "./harness.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
@@ -31,46 +31,6 @@ const sha = (key: string) => createHash("sha256").update(key).digest("hex");
 const SDK_KEYS = `demo:${sha(WRITE_KEY)},demo:${sha(READ_KEY)}:read`;
 const LAPTOP = { width: 1366, height: 850 };
 const KIOSK = { width: 1080, height: 1920 };
-
-let passed = 0;
-let failed = 0;
-const log = (line: string) => process.stdout.write(`${line}\n`);
-
-async function test(name: string, fn: () => Promise<void>): Promise<void> {
-  const started = Date.now();
-  try {
-    await fn();
-    passed += 1;
-    log(`  ok   ${name} (${Date.now() - started} ms)`);
-  } catch (err) {
-    failed += 1;
-    log(`  FAIL ${name}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-  }
-}
-
-function assert(condition: unknown, message: string): asserts condition {
-  if (!condition) throw new Error(message);
-}
-
-function equal<T>(actual: T, expected: T, what: string): void {
-  const a = JSON.stringify(actual);
-  const e = JSON.stringify(expected);
-  if (a !== e) throw new Error(`${what}: expected ${e}, got ${a}`);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------- dev server
 
@@ -542,14 +502,7 @@ async function main(): Promise<void> {
     await stopDev();
     await rm(state, { recursive: true, force: true });
   };
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    process.once(signal, () => {
-      void stopAll().finally(() => {
-        log(`${passed} passed, ${failed + 1} failed`);
-        process.exit(1);
-      });
-    });
-  }
+  stopOnSignal(stopAll);
 
   try {
     const port = await freePort();
@@ -559,20 +512,11 @@ async function main(): Promise<void> {
       executablePath: CHROMIUM,
       headless: true,
       // playwright-core gives every launch a fresh temporary --user-data-dir of its own.
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--no-proxy-server",
-      ],
+      args: CHROMIUM_ARGS,
     });
     await run(browser, artifacts);
   } catch (err) {
-    failed += 1;
+    results.failed += 1;
     log(`  FAIL setup: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   } finally {
     await stopAll();
@@ -2158,5 +2102,5 @@ async function run(browser: Browser, artifacts: string): Promise<void> {
 }
 
 await main();
-log(`${passed} passed, ${failed} failed`);
-process.exit(failed === 0 && passed > 0 ? 0 : 1);
+log(`${results.passed} passed, ${results.failed} failed`);
+process.exit(results.failed === 0 && results.passed > 0 ? 0 : 1);

@@ -15,12 +15,12 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { openSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer as createHttpServer } from "node:http";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { extname, join, normalize } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { KioskRecorder, PersonaRecorder } from "@persona-session/client";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { assert, CHROMIUM_ARGS, equal, freePort, log, results, sleep, stopOnSignal, test } from "./harness.ts";
 
 /** What the example page puts on window (examples/kiosk-recorder/app.js), and the clock test's skew. */
 interface KioskWindow {
@@ -32,33 +32,6 @@ const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const KEY = "sk_demo_0123456789abcdefghijklmnopqrstuvwxyzABCDEF";
 
-let passed = 0;
-let failed = 0;
-const log = (line: string) => process.stdout.write(`${line}\n`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function test(name: string, fn: () => Promise<void>): Promise<void> {
-  const started = Date.now();
-  try {
-    await fn();
-    passed += 1;
-    log(`  ok   ${name} (${Date.now() - started} ms)`);
-  } catch (err) {
-    failed += 1;
-    log(`  FAIL ${name}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-  }
-}
-
-function assert(condition: unknown, message: string): asserts condition {
-  if (!condition) throw new Error(message);
-}
-
-function equal<T>(actual: T, expected: T, what: string): void {
-  const a = JSON.stringify(actual);
-  const e = JSON.stringify(expected);
-  if (a !== e) throw new Error(`${what}: expected ${e}, got ${a}`);
-}
-
 async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -67,18 +40,6 @@ async function until<T>(what: string, probe: () => Promise<T | null | undefined 
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(200);
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
 }
 
 function killGroup(child: ChildProcess | null, signal: NodeJS.Signals) {
@@ -182,23 +143,10 @@ function serveKiosk(port: number) {
 let browserProcess: ChildProcess | null = null;
 
 async function launch(profile: string): Promise<Browser> {
-  const child = spawn(
-    CHROMIUM,
-    [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-      "--no-proxy-server",
-      "--remote-debugging-port=0",
-      `--user-data-dir=${profile}`,
-      "about:blank",
-    ],
-    { detached: true, stdio: ["ignore", "ignore", "pipe"] },
-  );
+  const child = spawn(CHROMIUM, [...CHROMIUM_ARGS, "--remote-debugging-port=0", `--user-data-dir=${profile}`, "about:blank"], {
+    detached: true,
+    stdio: ["ignore", "ignore", "pipe"],
+  });
   browserProcess = child;
   const ws = await new Promise<string>((resolve, reject) => {
     let err = "";
@@ -525,14 +473,7 @@ async function main() {
     await stopDev();
     server?.close();
   };
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    process.once(signal, () => {
-      void stopAll().finally(() => {
-        log(`${passed} passed, ${failed + 1} failed`);
-        process.exit(1);
-      });
-    });
-  }
+  stopOnSignal(stopAll);
   try {
     const [port, kioskPort] = [await freePort(), await freePort()];
     const kioskOrigin = `http://127.0.0.1:${kioskPort}`;
@@ -542,15 +483,15 @@ async function main() {
     log(`kiosk recorder: API at ${BASE}, kiosk page at ${kioskOrigin}/kiosk/`);
     await run(work, devState, devLog, kioskOrigin, port);
   } catch (err) {
-    failed += 1;
+    results.failed += 1;
     log(`  FAIL setup: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   } finally {
     await stopAll();
-    if (failed > 0) log(`  (dev log: ${devLog})`);
+    if (results.failed > 0) log(`  (dev log: ${devLog})`);
     else await rm(work, { recursive: true, force: true });
   }
-  log(`${passed} passed, ${failed} failed`);
-  process.exit(failed > 0 ? 1 : 0);
+  log(`${results.passed} passed, ${results.failed} failed`);
+  process.exit(results.failed > 0 ? 1 : 0);
 }
 
 await main();
