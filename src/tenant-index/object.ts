@@ -232,18 +232,6 @@ export class TenantIndex extends DurableObject<Env> {
     return { counts: pathCounts(this.sessions(from, to, { path: true, times: false }), scope), applied_at: this.store.appliedAt() };
   }
 
-  /** When the sessions that started in [since, to) and the scope takes were present, clipped to [from, until), per group. */
-  presence(
-    since: number,
-    to: number,
-    from: number,
-    until: number,
-    scope: Scope,
-  ): { parts: Grouped<Presence>[]; applied_at: number | null } {
-    const sessions = this.sessions(since, to, { path: false, times: false });
-    return { parts: groupedPresence(sessions, scope, from, until), applied_at: this.store.appliedAt() };
-  }
-
   /**
    * Occupancy, first pass: with `counts`, per store or kiosk key (scope.groupBy), how many of the
    * sessions that started in [since, to) are present in [from, until); and the presence (clipped
