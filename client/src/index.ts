@@ -13,6 +13,7 @@
  * `Retry-After`. Results are values, never exceptions: `{ ok: true, data }` or
  * `{ ok: false, error: { code, ... } }` with `code` one of the API's error codes.
  */
+import { isRecord, newKey } from "./common.js";
 import type { components, operations, paths } from "./schema.js";
 
 export type { ClockSource } from "./clock.js";
@@ -187,17 +188,6 @@ const RETRYABLE = new Set([429, 503]);
 declare const setTimeout: (callback: () => void, ms: number) => unknown;
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/**
- * A fresh Idempotency-Key. React Native has no crypto.randomUUID (nor getRandomValues) unless
- * polyfilled; Math.random is enough there: a key only has to differ from the same persona's
- * other keys of the last 24 hours.
- */
-function newKey(): string {
-  const c = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto;
-  if (c?.randomUUID) return c.randomUUID();
-  return `k-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
-}
-
 /** A stamp as the API takes it: optional fields only when given. */
 function stampBody(input: StampInput): Schemas["StampRequest"] {
   return {
@@ -221,10 +211,6 @@ const scopeQuery = (o: AnalyticsScope) => ({ store_id: o.storeIds, tag: o.tag, k
 type Query = Record<string, string | readonly string[] | undefined>;
 
 const optional = (value: number | undefined) => (value === undefined ? undefined : String(value));
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 /** Sending, retrying and reading: what the session client and the admin client share. */
 function transport(options: TransportOptions, key: string) {

@@ -13,6 +13,7 @@
  * - Events are timed in the server's clock (clock.ts), not the device's.
  */
 import { type ClockSource, ServerClock, systemClock } from "./clock.js";
+import { isRecord, newKey } from "./common.js";
 import type { RecorderStorage } from "./storage.js";
 import { indexedDbStorage } from "./storage.js";
 
@@ -159,12 +160,6 @@ interface Lane {
 
 const newLane = (): Lane => ({ session_id: null, start_failed: false, last_at: 0, solo_until: -1 });
 
-function newKey(): string {
-  const c = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto;
-  if (c?.randomUUID) return c.randomUUID();
-  return `k-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
-}
-
 function utf8Length(s: string): number {
   let n = 0;
   for (let i = 0; i < s.length; i++) {
@@ -179,8 +174,6 @@ function utf8Length(s: string): number {
   }
   return n;
 }
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 const isFlight = (v: unknown): v is InFlight =>
   isRecord(v) &&

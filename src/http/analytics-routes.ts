@@ -12,6 +12,7 @@ import {
   type Scope,
   type SeriesPart,
   type SparseVisits,
+  seriesFigures,
   type VisitBuckets,
   wallLabel,
 } from "../tenant-index/analytics";
@@ -468,16 +469,11 @@ export function analyticsRoutes(app: OpenAPIHono<AppEnv>) {
         const figures = (parts: (SeriesPart | null | undefined)[]) => {
           const acc: SeriesPart = { peak: list.map(() => null), area: list.map(() => 0) };
           for (const p of parts) if (p) combineSeries(acc, p);
-          return list.map((b, i) => {
-            const span = Math.min(bounds[i + 1]!, until) - Math.max(bounds[i]!, from);
-            const peak = acc.peak[i]!;
-            const average = peak === null || span <= 0 ? null : acc.area[i]! / span;
-            return {
-              start: b.label,
-              peak: average === null ? null : peak,
-              average: average === null ? null : Math.round(average * 10_000) / 10_000,
-            };
-          });
+          return seriesFigures(acc, bounds, from, until).map((f, i) => ({
+            start: list[i]!.label,
+            peak: f.peak,
+            average: f.average === null ? null : Math.round(f.average * 10_000) / 10_000,
+          }));
         };
         return {
           buckets: figures(series.map((s) => s?.total)),

@@ -407,7 +407,11 @@ export function presentIn({ startedAt, endedAt, endReason, lastTs }: SessionView
  * `bounds` are the buckets' starts, then the end of the last one.
  */
 export function concurrency(starts: number[], ends: number[], bounds: number[], from: number, until: number) {
-  const { peak, area } = sweep(starts, ends, bounds, from, until);
+  return seriesFigures(sweep(starts, ends, bounds, from, until), bounds, from, until);
+}
+
+/** A series' figures per bucket: its peak, and its area over the bucket's part of [from, until) as an average. */
+export function seriesFigures({ peak, area }: SeriesPart, bounds: number[], from: number, until: number) {
   return peak.map((p, b) => {
     const span = Math.min(bounds[b + 1]!, until) - Math.max(bounds[b]!, from);
     return p === null || span <= 0 ? { peak: null, average: null } : { peak: p, average: area[b]! / span };

@@ -761,6 +761,8 @@ export class IndexStore {
     if (!this.created) return { blocks: 0, sessions: 0, drifted_days: [] };
     const drifted = new Set<number>();
     const inBlocks = new Map<number, number>();
+    // Each day's summary as its blocks' sessions make it, built in the same pass (what the stored one must equal).
+    const fromBlocks = new Map<number, DaySummary>();
     let blocks = 0;
     let sessions = 0;
     for (const block of this.sql.raw<[number, number, number, string, ArrayBuffer, string]>(
@@ -777,8 +779,14 @@ export class IndexStore {
         continue;
       }
       inBlocks.set(day, (inBlocks.get(day) ?? 0) + packedSessions.length);
+      let summary = fromBlocks.get(day);
+      if (summary === undefined) {
+        summary = newDaySummary();
+        fromBlocks.set(day, summary);
+      }
       for (const s of packedSessions) {
         sessions += 1;
+        addToDay(summary, s, 1);
         const row = this.sql.firstRaw<PackRow>("row of packed", `SELECT ${PACK_COLUMNS} FROM sessions WHERE session_id = ?`, s.id);
         const expected = row && row[11] === seq + 1 ? finalSession(row) : null;
         if (expected === null || JSON.stringify(expected) !== JSON.stringify(s) || dayOf(s.startedAt) !== day) drifted.add(day);
@@ -804,16 +812,8 @@ export class IndexStore {
     for (const day of new Set([...inBlocks.keys(), ...summarized.keys()])) {
       const stored = summarized.get(day);
       if (stored === undefined && backlog) continue;
-      let computed: string;
-      try {
-        const e = encodeDay(this.summaryFromBlocks(day));
-        computed = JSON.stringify([e.dwell, e.stores]);
-      } catch {
-        // A block that does not decode: its day is drifted already.
-        drifted.add(day);
-        continue;
-      }
-      if (stored !== computed && !(stored === undefined && (inBlocks.get(day) ?? 0) === 0)) drifted.add(day);
+      const e = encodeDay(fromBlocks.get(day) ?? newDaySummary());
+      if (stored !== JSON.stringify([e.dwell, e.stores]) && !(stored === undefined && (inBlocks.get(day) ?? 0) === 0)) drifted.add(day);
     }
     return {
       blocks,
