@@ -323,6 +323,25 @@ describe("kiosk recorder: refusals", () => {
     await small.close();
   });
 
+  it("holds the queue's limit exactly under calls made all at once: as many queued as fit, the rest refused", async () => {
+    const net = network();
+    net.online = false;
+    const disk = memoryStorage();
+    const rec = recorder(net, { maxPending: 5, storage: disk });
+    const kiosk = rec.persona(personaId("rivals"));
+    const outcomes = await Promise.allSettled(Array.from({ length: 12 }, (_, i) => kiosk.stamp(`S${i}`)));
+    expect(outcomes.filter((o) => o.status === "fulfilled")).toHaveLength(5);
+    const refused = outcomes.filter((o): o is PromiseRejectedResult => o.status === "rejected");
+    expect(refused).toHaveLength(7);
+    for (const r of refused) expect(r.reason).toBeInstanceOf(QueueFullError);
+    expect(rec.status().pending).toBe(5);
+    // What storage holds is what was acknowledged: the five, in call order.
+    const stored = (await disk.getAllKeys()).filter((k) => k.startsWith("ps:e:")).sort();
+    const statuses = await Promise.all(stored.map(async (k) => JSON.parse((await disk.getItem(k))!).status));
+    expect(statuses).toEqual(["S0", "S1", "S2", "S3", "S4"]);
+    await rec.close();
+  });
+
   it("leaves records it did not write alone and says so, and goes on with the rest", async () => {
     const disk = memoryStorage();
     await disk.setItem("ps:e:0000000000000001", "not json");
